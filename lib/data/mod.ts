@@ -1,0 +1,6 @@
+/**
+ * data: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

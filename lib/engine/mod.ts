@@ -1,0 +1,6 @@
+/**
+ * engine: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

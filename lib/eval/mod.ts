@@ -1,0 +1,6 @@
+/**
+ * eval: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

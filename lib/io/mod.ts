@@ -1,0 +1,6 @@
+/**
+ * io: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * model: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * plots: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

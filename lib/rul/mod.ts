@@ -1,0 +1,6 @@
+/**
+ * rul: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,6 @@
+/**
+ * train: see the modules in this folder.
+ *
+ * @module
+ */
+export {};

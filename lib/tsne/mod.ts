@@ -1,0 +1,6 @@
+/**
+ * tsne: see the modules in this folder.
+ *
+ * @module
+ */
+export {};
