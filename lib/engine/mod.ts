@@ -1,6 +1,9 @@
 /**
- * engine: see the modules in this folder.
+ * The training engine: convolution, pooling and batch-norm ops whose gradients run at forward
+ * speed on the wasm and cpu backends.
  *
  * @module
  */
-export {};
+export * from "./conv2d.ts";
+export * from "./maxpool.ts";
+export * from "./batchnorm.ts";
