@@ -1,12 +1,34 @@
 /**
- * Backend selection for TF.js (placeholder until the engine issue lands:
- * wasm if it loads, else cpu).
+ * Backend selection for TF.js. Order when nothing is requested: `tfjs-node-gpu`, `tfjs-node`
+ * (optional native packages, skipped silently when absent), then wasm (SIMD, multi-threaded under
+ * Deno through a worker shim), then cpu. Override with the `backend` option or the `RUL_BACKEND`
+ * environment variable (option > env > auto); thread count with `threads` / `RUL_THREADS`.
+ *
+ * Importing this module also registers TF.js's gradient functions (they ship in the
+ * `@tensorflow/tfjs` package, not in `tfjs-core`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs"; // side effect: registers every op's gradient
 import "@tensorflow/tfjs-backend-cpu";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
+import os from "node:os";
+import { fastGradientsActive, setFastGradients } from "./engine/fast_state.ts";
+import { installWasmThreadShim, releaseWasmWorkers } from "./engine/wasm_threads.ts";
+
+export { fastGradientsActive, setFastGradients };
+
+/** Backends {@link initBackend} can be asked for. */
+export type BackendChoice = "auto" | "tfjs-node-gpu" | "tfjs-node" | "webgpu" | "wasm" | "cpu";
+
+/** Options of {@link initBackend}. */
+export interface BackendOptions {
+  /** Which backend to use (default: `RUL_BACKEND`, else `auto`). */
+  backend?: BackendChoice;
+  /** wasm worker threads (default: `RUL_THREADS`, else `os.cpus().length`); 1 = no workers. */
+  threads?: number;
+}
 
 /** What {@link initBackend} chose. */
 export interface BackendInfo {
@@ -16,18 +38,189 @@ export interface BackendInfo {
   threads: number;
   /** Whether the engine's fast convolution gradients are active. */
   fastGradients: boolean;
+  /** wasm only: whether the SIMD binary is in use. */
+  simd?: boolean;
+  /** The package that provides the backend. */
+  package: string;
+  /** Backends tried before this one and why they were skipped. */
+  skipped: string[];
 }
+
+const CHOICES: BackendChoice[] = ["auto", "tfjs-node-gpu", "tfjs-node", "webgpu", "wasm", "cpu"];
+
+const INSTALL: Record<string, string> = {
+  "tfjs-node-gpu": "npm install --save-exact @tensorflow/tfjs-node-gpu@4.22.0 " +
+    "(needs lifecycle scripts allowed, Linux x86-64, CUDA 11.2 + cuDNN 8.1; see docs/gpu.md)",
+  "tfjs-node": "npm install --save-exact @tensorflow/tfjs-node@4.22.0 " +
+    "(needs lifecycle scripts allowed; downloads libtensorflow)",
+  webgpu: "npm install --save-exact @tensorflow/tfjs-backend-webgpu@4.22.0 (see docs/gpu.md)",
+};
 
 let current: BackendInfo | undefined;
 
-/** Initialise the best available backend once and report it. */
-export async function initBackend(): Promise<BackendInfo> {
+/** Parse a thread count from the option or `RUL_THREADS`; throws on a bad value. */
+function resolveThreads(opt: number | undefined): number {
+  const env = Deno.env.get("RUL_THREADS");
+  const raw = opt ?? (env !== undefined && env !== "" ? Number(env) : os.cpus().length);
+  if (!Number.isInteger(raw) || raw < 1) {
+    throw new Error(
+      `initBackend: threads must be a positive integer, got ${opt ?? `RUL_THREADS=${env}`}`,
+    );
+  }
+  return raw;
+}
+
+/** Parse the backend from the option or `RUL_BACKEND`; throws on an unknown name. */
+function resolveChoice(opt: BackendChoice | undefined): BackendChoice {
+  const env = Deno.env.get("RUL_BACKEND");
+  const raw = opt ?? (env !== undefined && env !== "" ? env : "auto");
+  if (!CHOICES.includes(raw as BackendChoice)) {
+    const where = opt !== undefined ? `option backend=${opt}` : `RUL_BACKEND=${env}`;
+    throw new Error(`initBackend: unknown backend in ${where}; expected one of ${CHOICES}`);
+  }
+  return raw as BackendChoice;
+}
+
+/** Try a native tfjs-node package; returns the failure reason or null on success. */
+async function tryNode(pkg: "tfjs-node-gpu" | "tfjs-node"): Promise<string | null> {
+  try {
+    // A computed specifier keeps `deno check` from requiring the optional package.
+    const spec = `@tensorflow/${pkg}`;
+    await import(spec);
+    if (!(await tf.setBackend("tensorflow"))) return "backend 'tensorflow' failed to initialise";
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message.split("\n")[0] : String(e);
+  }
+}
+
+/** Try the WebGPU backend (Deno's built-in WebGPU); returns the failure reason or null. */
+async function tryWebgpu(): Promise<string | null> {
+  try {
+    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+    if (!nav?.gpu) return "this Deno has no navigator.gpu";
+    const spec = "@tensorflow/tfjs-backend-webgpu";
+    await import(spec);
+    if (!(await tf.setBackend("webgpu"))) return "backend 'webgpu' failed to initialise";
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message.split("\n")[0] : String(e);
+  }
+}
+
+/** Initialise wasm with `threads` workers (1 = single-threaded); returns the failure or null. */
+async function tryWasm(threads: number): Promise<string | null> {
+  try {
+    const dist = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+    // A directory prefix (not a file map) so that every binary, threaded included, is found.
+    try {
+      wasmBackend.setWasmPaths(dist.pathname);
+    } catch {
+      // Already set by an earlier (failed) attempt.
+    }
+    if (threads > 1) {
+      installWasmThreadShim();
+      tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
+      wasmBackend.setThreadsCount(threads);
+    } else {
+      tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+    }
+    // The wasm backend caps its thread pool at half of os.cpus() (emscripten asks `os` through
+    // Node's require, which Deno shares): report 2×threads cores while it initialises.
+    const cpus = os.cpus;
+    if (threads > 1) {
+      os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => cpus()[i % cpus().length]);
+    }
+    try {
+      if (!(await tf.setBackend("wasm"))) return "backend 'wasm' failed to initialise";
+    } finally {
+      os.cpus = cpus;
+      if (threads > 1) releaseWasmWorkers();
+    }
+    return null;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Initialise the requested (or best available) backend once and report it. Calling it again
+ * returns the first result; a missing optional backend is skipped under `auto`, an explicitly
+ * requested one that cannot load is an error naming the reason and the install command.
+ */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   if (current) return current;
-  const dist = new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
-  setWasmPaths(dist.pathname);
-  const ok = await tf.setBackend("wasm").catch(() => false);
-  if (!ok) await tf.setBackend("cpu");
+  const choice = resolveChoice(options.backend);
+  const threads = resolveThreads(options.threads);
+  const skipped: string[] = [];
+  const fail = (name: string, why: string): never => {
+    const how = INSTALL[name] ? `; install with: ${INSTALL[name]}` : "";
+    throw new Error(`initBackend: backend '${name}' was requested but cannot load: ${why}${how}`);
+  };
+  let pkg = "";
+  if (choice === "auto" || choice === "tfjs-node-gpu" || choice === "tfjs-node") {
+    const order: ("tfjs-node-gpu" | "tfjs-node")[] = choice === "auto"
+      ? ["tfjs-node-gpu", "tfjs-node"]
+      : [choice];
+    for (const p of order) {
+      const why = await tryNode(p);
+      if (why === null) {
+        pkg = `@tensorflow/${p}`;
+        break;
+      }
+      if (choice !== "auto") fail(p, why);
+      skipped.push(`${p}: ${why}`);
+    }
+  }
+  if (!pkg && choice === "webgpu") {
+    const why = await tryWebgpu();
+    if (why !== null) fail("webgpu", why);
+    pkg = "@tensorflow/tfjs-backend-webgpu";
+  }
+  let simd: boolean | undefined;
+  let usedThreads = 1;
+  if (!pkg && (choice === "auto" || choice === "wasm")) {
+    let why = await tryWasm(threads);
+    if (why !== null && threads > 1) {
+      skipped.push(`wasm with ${threads} threads: ${why}`);
+      why = await tryWasm(1);
+    }
+    if (why === null) {
+      pkg = "@tensorflow/tfjs-backend-wasm";
+      simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
+      usedThreads = wasmBackend.getThreadsCount();
+    } else if (choice === "wasm") {
+      fail("wasm", why);
+    } else {
+      skipped.push(`wasm: ${why}`);
+    }
+  }
+  if (!pkg) {
+    if (!(await tf.setBackend("cpu"))) fail("cpu", "backend 'cpu' failed to initialise");
+    pkg = "@tensorflow/tfjs-backend-cpu";
+  }
   await tf.ready();
-  current = { name: tf.getBackend(), threads: 1, fastGradients: false };
+  current = {
+    name: tf.getBackend(),
+    threads: usedThreads,
+    fastGradients: fastGradientsActive(),
+    ...(simd === undefined ? {} : { simd }),
+    package: pkg,
+    skipped,
+  };
   return current;
+}
+
+/** One line describing the active backend, e.g. `wasm (SIMD, 2 threads), fast gradients on`. */
+export function describeBackend(): string {
+  if (!current) return "no backend initialised (call initBackend first)";
+  const extra: string[] = [];
+  if (current.simd !== undefined) extra.push(current.simd ? "SIMD" : "no SIMD");
+  if (current.name === "wasm") {
+    extra.push(`${current.threads} thread${current.threads === 1 ? "" : "s"}`);
+  }
+  const grads = `fast gradients ${fastGradientsActive() ? "on" : "off"}`;
+  return `${current.name}${
+    extra.length ? ` (${extra.join(", ")})` : ""
+  }, ${grads} [${current.package}]`;
 }

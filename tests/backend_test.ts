@@ -1,11 +1,76 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../lib/backend.ts";
+import {
+  describeBackend,
+  fastGradientsActive,
+  initBackend,
+  setFastGradients,
+} from "../lib/backend.ts";
 
-Deno.test("initBackend picks a working backend", async () => {
+Deno.test("initBackend picks a working backend and reports it", async () => {
   const info = await initBackend();
   if (!["wasm", "cpu", "tensorflow", "webgpu"].includes(info.name)) {
     throw new Error(`unexpected backend ${info.name}`);
   }
+  if (!Number.isInteger(info.threads) || info.threads < 1) {
+    throw new Error(`threads ${info.threads}`);
+  }
   const s = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
   if (s !== 3) throw new Error(`1 + 2 = ${s}`);
+  if (!describeBackend().startsWith(info.name)) throw new Error(describeBackend());
+  if ((await initBackend({ backend: "cpu" })) !== info) {
+    throw new Error("second call re-initialised");
+  }
+});
+
+Deno.test("setFastGradients overrides the backend default", async () => {
+  await initBackend();
+  const def = fastGradientsActive();
+  if (def !== ["wasm", "cpu"].includes(tf.getBackend())) throw new Error(`default ${def}`);
+  setFastGradients(!def);
+  const flipped = fastGradientsActive();
+  setFastGradients(undefined);
+  if (flipped === def || fastGradientsActive() !== def) throw new Error("override not applied");
+});
+
+const probeFile = new URL("./engine/_backend_probe.ts", import.meta.url).pathname;
+
+/** Run the probe in a fresh process (initBackend is once per process). */
+async function probe(opts: object, env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probeFile, JSON.stringify(opts)],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const last = lines[lines.length - 1];
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`probe printed ${last}; stderr ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+Deno.test("backend choice: option > RUL_BACKEND > auto; RUL_THREADS", async () => {
+  const env = await probe({}, { RUL_BACKEND: "cpu" });
+  if (!env.ok || env.info.name !== "cpu") throw new Error(JSON.stringify(env));
+  const opt = await probe({ backend: "wasm", threads: 1 }, { RUL_BACKEND: "cpu" });
+  if (!opt.ok || opt.info.name !== "wasm" || opt.info.threads !== 1) {
+    throw new Error(JSON.stringify(opt));
+  }
+  const thr = await probe({ backend: "wasm" }, { RUL_THREADS: "1" });
+  if (!thr.ok || thr.info.threads !== 1) throw new Error(JSON.stringify(thr));
+});
+
+Deno.test("bad or unavailable backend requests give clear errors", async () => {
+  const bogus = await probe({}, { RUL_BACKEND: "tpu" });
+  if (bogus.ok || !bogus.error.includes("RUL_BACKEND=tpu")) throw new Error(JSON.stringify(bogus));
+  const threads = await probe({ threads: 0 });
+  if (threads.ok || !threads.error.includes("threads")) throw new Error(JSON.stringify(threads));
+  // tfjs-node cannot be installed on these machines: requesting it must say why and how.
+  const node = await probe({ backend: "tfjs-node" });
+  if (node.ok) return; // a machine with tfjs-node installed: nothing to check
+  if (!node.error.includes("tfjs-node") || !node.error.includes("npm install")) {
+    throw new Error(JSON.stringify(node));
+  }
 });

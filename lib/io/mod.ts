@@ -1,6 +1,22 @@
 /**
- * io: see the modules in this folder.
+ * Checkpoint I/O: a restricted unpickler and reader for PyTorch `.pth` files (zip and legacy
+ * formats; only state-dict globals allowed, nothing executed), safetensors read/write (atomic),
+ * and model checkpoints built on them.
+ *
+ * ```ts
+ * const model = createModel({ kind: "rul" });
+ * await loadTorchWeights(model, "resnet18_msceleb.pth"); // backbone; prints the report
+ * await saveModelCheckpoint("runs/x/last.safetensors", model, { epoch: 3 });
+ * const { tensors, metadata } = await readSafetensors("runs/x/last.safetensors");
+ * ```
  *
  * @module
  */
-export {};
+export * from "./atomic_write.ts";
+export * from "./half.ts";
+export * from "./pickle.ts";
+export * from "./torch_tensor.ts";
+export * from "./torch_globals.ts";
+export * from "./torch_file.ts";
+export * from "./safetensors.ts";
+export * from "./weights.ts";

@@ -1,6 +1,76 @@
 /**
- * plots: see the modules in this folder.
+ * Plotly figures for RUL results (paper defaults), Jupyter display under the Deno kernel, and
+ * static PNG/SVG/PDF export through headless Chromium.
+ *
+ * @example
+ * ```ts
+ * import { embeddingScatter, exportFigure, show } from "./mod.ts";
+ * const fig = embeddingScatter(new Float64Array([0, 0, 1, 1]), [0, 3]);
+ * show(fig); // as the last expression of a notebook cell: renders the chart
+ * await exportFigure(fig, "tsne.pdf");
+ * ```
  *
  * @module
  */
-export {};
+export {
+  assertFinite,
+  className,
+  colorAt,
+  type Figure,
+  OKABE_ITO,
+  PAPER_FONT_SIZE,
+  paperAxis,
+  paperLayout,
+  RAF_DB_CLASS_NAMES,
+  type Trace,
+} from "./figure.ts";
+export { embeddingScatter, type ScatterOptions } from "./scatter.ts";
+export { type CurveOptions, type CurveRun, trainingCurves } from "./curves.ts";
+export { confusionCounts, confusionHeatmap, type ConfusionOptions } from "./confusion.ts";
+export { type HistogramOptions, uncertaintyHistogram } from "./histogram.ts";
+export {
+  type GalleryImage,
+  type GalleryOptions,
+  type GallerySample,
+  imageToDataUri,
+  uncertaintyGallery,
+} from "./gallery.ts";
+export { ablationBars, type AblationEntry, type AblationOptions, meanStd } from "./ablation.ts";
+export {
+  figureHtml,
+  type FigureHtmlOptions,
+  newFigureId,
+  plotlyJsPath,
+  plotlyJsSource,
+  plotlyJsVersion,
+  plotlyLoaderHtml,
+  scriptJson,
+  standaloneHtml,
+} from "./html.ts";
+export {
+  type BundleOptions,
+  type DisplayableFigure,
+  displayFigure,
+  type DisplayTarget,
+  figureBundle,
+  inJupyter,
+  isPlotlyInlined,
+  JUPYTER_DISPLAY,
+  LiveFigure,
+  type LiveFigureOptions,
+  type MimeBundle,
+  resetPlotlyInlining,
+  setDisplayTarget,
+  show,
+} from "./jupyter.ts";
+export { type EpochReport, LiveTrainingCurves } from "./live_curves.ts";
+export {
+  chromiumArgs,
+  exportFigure,
+  type ExportOptions,
+  FigureRenderer,
+  figureToImage,
+  findChromium,
+  formatFromPath,
+  type ImageFormat,
+} from "./export.ts";

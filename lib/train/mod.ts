@@ -1,6 +1,28 @@
 /**
- * train: see the modules in this folder.
+ * Training: PyTorch-semantics Adam with parameter groups and the ExponentialLR schedule, the
+ * training configuration (official defaults, validation, schema for the CLI), dataset loading,
+ * evaluation passes, checkpoints, and the {@link Trainer} (loop, metrics log, resume, hooks).
+ *
+ * ```ts
+ * import { initBackend } from "../backend.ts";
+ * import { Trainer } from "./mod.ts";
+ * await initBackend();
+ * const t = await Trainer.create({
+ *   config: { variant: "rul", epochs: 3, model: { inputSize: 64 }, data: { noise: 0.3 } },
+ *   out: "runs/quick",
+ *   hooks: { onEpoch: (e) => console.log(e.record) },
+ * });
+ * const result = await t.run(); // { bestTestAcc, bestEpoch, lastTestAcc, records, ... }
+ * t.dispose();
+ * ```
  *
  * @module
  */
-export {};
+export * from "./adam.ts";
+export * from "./schedule.ts";
+export * from "./config.ts";
+export * from "./evaluate.ts";
+export * from "./checkpoint.ts";
+export * from "./init.ts";
+export * from "./trainer.ts";
+export * from "./data.ts";

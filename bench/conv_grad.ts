@@ -1,0 +1,192 @@
+/**
+ * GFLOP/s of forward, grad-input and grad-filter for every ResNet-18 convolution shape, stock
+ * TF.js kernels vs the engine's fast gradients, per backend.
+ *
+ * Usage: deno run -A bench/conv_grad.ts [--size 112] [--batch 16] [--reps 3] [--threads N]
+ *   [--cpu]  (also time the cpu backend, at batch 1; it is ~100× slower)
+ *   [--stock-wasm-gi] (time the stock wasm grad-input; ~1 GFLOP/s, slow)
+ *
+ * Prints a table, then one JSON line with every figure.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { parseArgs } from "node:util";
+import { describeBackend, initBackend } from "../lib/backend.ts";
+import {
+  conv2dGradFilter,
+  conv2dGradInput,
+  convOutSize,
+  stockConv2dGradFilter,
+  stockConv2dGradInput,
+} from "../lib/engine/mod.ts";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "112" },
+    batch: { type: "string", default: "16" },
+    reps: { type: "string", default: "3" },
+    threads: { type: "string" },
+    cpu: { type: "boolean", default: false },
+    "stock-wasm-gi": { type: "boolean", default: false },
+  },
+});
+const size = Number(values.size);
+const batch = Number(values.batch);
+const reps = Number(values.reps);
+
+/** One ResNet-18 convolution: input side h, channels ci→co, kernel k, stride s, pad p. */
+interface Layer {
+  name: string;
+  h: number;
+  ci: number;
+  co: number;
+  k: number;
+  s: number;
+  p: number;
+}
+
+/** The distinct convolution shapes of ResNet-18 for a `size`-px input. */
+function layers(size: number): Layer[] {
+  const h1 = convOutSize(size, 7, 2, 3); // after the stem
+  const h2 = convOutSize(h1, 3, 2, 1); // after max-pool
+  const h3 = convOutSize(h2, 3, 2, 1), h4 = convOutSize(h3, 3, 2, 1);
+  return [
+    { name: "stem 7x7/2 3-64", h: size, ci: 3, co: 64, k: 7, s: 2, p: 3 },
+    { name: "l1 3x3/1 64-64", h: h2, ci: 64, co: 64, k: 3, s: 1, p: 1 },
+    { name: "l2 3x3/2 64-128", h: h2, ci: 64, co: 128, k: 3, s: 2, p: 1 },
+    { name: "l2 3x3/1 128-128", h: h3, ci: 128, co: 128, k: 3, s: 1, p: 1 },
+    { name: "l2 1x1/2 64-128", h: h2, ci: 64, co: 128, k: 1, s: 2, p: 0 },
+    { name: "l3 3x3/2 128-256", h: h3, ci: 128, co: 256, k: 3, s: 2, p: 1 },
+    { name: "l3 3x3/1 256-256", h: h4, ci: 256, co: 256, k: 3, s: 1, p: 1 },
+    { name: "l3 1x1/2 128-256", h: h3, ci: 128, co: 256, k: 1, s: 2, p: 0 },
+    { name: "l4 3x3/2 256-512", h: h4, ci: 256, co: 512, k: 3, s: 2, p: 1 },
+    {
+      name: "l4 3x3/1 512-512",
+      h: convOutSize(h4, 3, 2, 1),
+      ci: 512,
+      co: 512,
+      k: 3,
+      s: 1,
+      p: 1,
+    },
+    { name: "l4 1x1/2 256-512", h: h4, ci: 256, co: 512, k: 1, s: 2, p: 0 },
+  ];
+}
+
+/** Best-of-`reps` wall time in ms of `f` (one warm-up run first); the result is disposed. */
+function timeIt(f: () => tf.Tensor, reps: number): number {
+  tf.dispose(f());
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    const out = f();
+    out.dataSync();
+    best = Math.min(best, performance.now() - t0);
+    out.dispose();
+  }
+  return best;
+}
+
+interface Row {
+  backend: string;
+  layer: string;
+  batch: number;
+  gflop: number;
+  fwd: number | null;
+  fwdFresh: number | null;
+  giStock: number | null;
+  giFast: number | null;
+  gfStock: number | null;
+  gfFast: number | null;
+}
+
+function measure(backend: string, l: Layer, n: number): Row {
+  const ho = convOutSize(l.h, l.k, l.s, l.p);
+  const flop = 2 * n * ho * ho * l.co * l.k * l.k * l.ci;
+  const gf = (ms: number | null) => (ms === null ? null : flop / ms / 1e6);
+  const pad: [[0, 0], [number, number], [number, number], [0, 0]] = [[0, 0], [l.p, l.p], [
+    l.p,
+    l.p,
+  ], [0, 0]];
+  const x = tf.randomNormal([n, l.h, l.h, l.ci]) as tf.Tensor4D;
+  const w = tf.randomNormal([l.k, l.k, l.ci, l.co]) as tf.Tensor4D;
+  const dy = tf.randomNormal([n, ho, ho, l.co]) as tf.Tensor4D;
+  const xShape = x.shape;
+  const fwd = timeIt(() => tf.conv2d(x, w, l.s, pad), reps);
+  // As in training: the weights are a new tensor at every step, so the backend re-packs them.
+  const fresh = Array.from({ length: reps + 1 }, () => tf.add(w, 0) as tf.Tensor4D);
+  let fi = 0;
+  const fwdFresh = timeIt(() => tf.conv2d(x, fresh[fi++], l.s, pad), reps);
+  tf.dispose(fresh);
+  const stem = l.k === 7; // the stem's input is the image: no grad-input in training
+  let giStock: number | null = null;
+  if (!stem && (backend !== "wasm" || values["stock-wasm-gi"])) {
+    giStock = timeIt(() => stockConv2dGradInput(dy, w, xShape, l.s, l.p), 1);
+  }
+  const giFast = stem ? null : timeIt(() => conv2dGradInput(dy, w, xShape, l.s, l.p), reps);
+  // The wasm backend has no Conv2DBackpropFilter kernel at all.
+  const gfStock = backend === "wasm" ? null : timeIt(
+    () => stockConv2dGradFilter(x, dy, w.shape, l.s, l.p),
+    1,
+  );
+  const gfFast = timeIt(() => conv2dGradFilter(x, dy, w.shape, l.s, l.p), reps);
+  tf.dispose([x, w, dy]);
+  return {
+    backend,
+    layer: l.name,
+    batch: n,
+    gflop: flop / 1e9,
+    fwd: gf(fwd),
+    fwdFresh: gf(fwdFresh),
+    giStock: gf(giStock),
+    giFast: gf(giFast),
+    gfStock: gf(gfStock),
+    gfFast: gf(gfFast),
+  };
+}
+
+const info = await initBackend({
+  backend: "wasm",
+  threads: values.threads ? Number(values.threads) : undefined,
+});
+console.log(`backend: ${describeBackend()}`);
+console.log(
+  `ResNet-18 conv shapes at ${size} px, batch ${batch}; GFLOP/s, best of ${reps}; ` +
+    "machine shared with other jobs: figures are noisy.",
+);
+const rows: Row[] = [];
+for (const l of layers(size)) rows.push(measure("wasm", l, batch));
+if (values.cpu) {
+  await tf.setBackend("cpu");
+  for (const l of layers(size)) rows.push(measure("cpu", l, 1));
+  await tf.setBackend("wasm");
+}
+const f = (v: number | null, w = 8) =>
+  (v === null ? "-" : v < 1 ? v.toPrecision(2) : v.toFixed(1)).padStart(w);
+console.log(
+  "backend  layer              batch  GFLOP  fwd fwd-new gi-stock gi-fast gf-stock gf-fast" +
+    "  gi/fwd gf/fwd  gi/new gf/new",
+);
+for (const r of rows) {
+  const ratio = (v: number | null, ref: number | null) =>
+    (v === null || ref === null ? "-" : (v / ref).toFixed(2)).padStart(7);
+  console.log(
+    `${r.backend.padEnd(8)} ${r.layer.padEnd(18)} ${String(r.batch).padStart(5)} ${
+      r.gflop.toFixed(3).padStart(6)
+    } ${f(r.fwd, 4)} ${f(r.fwdFresh, 7)} ${f(r.giStock)} ${f(r.giFast, 7)} ${f(r.gfStock)} ${
+      f(r.gfFast, 7)
+    } ${ratio(r.giFast, r.fwd)}${ratio(r.gfFast, r.fwd)} ${ratio(r.giFast, r.fwdFresh)}${
+      ratio(r.gfFast, r.fwdFresh)
+    }`,
+  );
+}
+console.log(
+  "fwd: forward with the same (cached, pre-packed) filter; fwd-new: a new filter tensor per call, " +
+    "as in training where the weights change every step (the backend re-packs them).",
+);
+if (!values.cpu) console.log("cpu backend: skipped (~0.01-2 GFLOP/s; run with --cpu, batch 1)");
+console.log(
+  "gi-stock on wasm is skipped unless --stock-wasm-gi (~1 GFLOP/s); gf-stock on wasm: no kernel.",
+);
+console.log(JSON.stringify({ bench: "conv_grad", size, batch, backend: info, rows }));

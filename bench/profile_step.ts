@@ -1,0 +1,122 @@
+/**
+ * Where the time of one ResNet-18 training step goes: phase times (forward, forward+backward,
+ * Adam update) and the per-kernel breakdown from `tf.profile` (kernel wall time summed by kernel
+ * name; on wasm/cpu kernels are synchronous, so this is their real cost). Time not inside any
+ * kernel (JS-side work such as the max-pool backward scatter and TF.js bookkeeping) is reported
+ * as "outside kernels".
+ *
+ * Usage: deno run -A bench/profile_step.ts [--size 112] [--batch 16] [--top 25] [--threads N]
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { parseArgs } from "node:util";
+import { describeBackend, initBackend } from "../lib/backend.ts";
+import { createModel, disposeModelOutput } from "../lib/model/mod.ts";
+
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "112" },
+    batch: { type: "string", default: "16" },
+    top: { type: "string", default: "25" },
+    threads: { type: "string" },
+  },
+});
+const size = Number(values.size), batch = Number(values.batch), top = Number(values.top);
+const info = await initBackend({ threads: values.threads ? Number(values.threads) : undefined });
+console.log(`backend: ${describeBackend()}; ${size} px, batch ${batch}; noisy shared machine`);
+
+const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 0 });
+const opt: tf.Optimizer = tf.train.adam(1e-3);
+const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+const labels = Int32Array.from({ length: batch }, (_, i) => i % 7);
+const vars = model.trainableVariables();
+
+const lossOf = () => {
+  const out = model.forwardTrain(x);
+  const loss = model.loss(out, labels);
+  disposeModelOutput(out);
+  return loss;
+};
+const grads = () => tf.variableGrads(lossOf, vars);
+const step = () =>
+  tf.tidy(() => {
+    const g = grads();
+    opt.applyGradients(g.grads);
+    tf.dispose([g.value, g.grads]);
+  });
+
+step(); // warm-up, creates Adam's slots
+const ms = (f: () => void) => {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+};
+// Best of 3 for each phase (the machine is shared).
+let fwd = Infinity, fwdBwd = Infinity, adam = Infinity, whole = Infinity;
+for (let rep = 0; rep < 3; rep++) {
+  fwd = Math.min(fwd, ms(() => tf.tidy(() => void lossOf().dataSync())));
+  let g: ReturnType<typeof tf.variableGrads> | undefined;
+  fwdBwd = Math.min(
+    fwdBwd,
+    ms(() => {
+      g = grads();
+      g.value.dataSync();
+    }),
+  );
+  adam = Math.min(adam, ms(() => opt.applyGradients(g!.grads)));
+  tf.dispose([g!.value, g!.grads]);
+  whole = Math.min(whole, ms(step));
+}
+console.log(
+  `phases (ms): forward ${fwd.toFixed(0)}, backward ${(fwdBwd - fwd).toFixed(0)}, ` +
+    `Adam ${adam.toFixed(0)}; whole step ${whole.toFixed(0)} (${
+      (batch / whole * 1000).toFixed(2)
+    } ` +
+    "img/s)",
+);
+
+const t0 = performance.now();
+const prof = await tf.profile(step);
+const profiledMs = performance.now() - t0;
+const byName = new Map<string, { ms: number; n: number }>();
+let kernelMs = 0;
+for (const k of prof.kernels) {
+  const t = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+  const e = byName.get(k.name) ?? { ms: 0, n: 0 };
+  e.ms += t;
+  e.n += 1;
+  byName.set(k.name, e);
+  kernelMs += t;
+}
+const sorted = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms);
+console.log(
+  `\nkernel breakdown of one profiled step (${profiledMs.toFixed(0)} ms with profiling):`,
+);
+console.log("kernel                        calls     ms      %");
+for (const [name, e] of sorted.slice(0, top)) {
+  console.log(
+    `${name.padEnd(28)} ${String(e.n).padStart(6)} ${e.ms.toFixed(1).padStart(7)} ${
+      (100 * e.ms / profiledMs).toFixed(1).padStart(6)
+    }`,
+  );
+}
+const outside = profiledMs - kernelMs;
+console.log(
+  `${"outside kernels".padEnd(28)} ${"".padStart(6)} ${outside.toFixed(1).padStart(7)} ${
+    (100 * outside / profiledMs).toFixed(1).padStart(6)
+  }`,
+);
+console.log(JSON.stringify({
+  bench: "profile_step",
+  backend: info,
+  size,
+  batch,
+  phasesMs: { forward: fwd, backward: fwdBwd - fwd, adam, step: whole },
+  profiledMs,
+  outsideKernelsMs: outside,
+  kernels: sorted.map(([name, e]) => ({ name, calls: e.n, ms: e.ms })),
+}));
+x.dispose();
+opt.dispose();
+model.dispose();

@@ -1,0 +1,222 @@
+/**
+ * ResNet-18 training steps (forward, cross-entropy, backward, Adam) in images/s: the library's
+ * baseline model (backbone + global pool + fc) on the engine, side by side with torchvision's
+ * ResNet-18 in PyTorch on the same machine (same threads, batch, size; `tools/bench_torch_step.py`).
+ *
+ * Usage: deno run -A bench/train_step.ts [--sizes 64,112,224] [--batches 16,64] [--steps 3]
+ *   [--leak-steps 20] [--threads N] [--no-torch]
+ *
+ * Prints a table, then one JSON line with every figure. Figures are best-of-`steps` step times
+ * after one warm-up step; on a machine shared with other jobs they are noisy.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { describeBackend, initBackend } from "../lib/backend.ts";
+import { createModel, disposeModelOutput, type FerModel } from "../lib/model/mod.ts";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "64,112,224" },
+    batches: { type: "string", default: "16,64" },
+    steps: { type: "string", default: "3" },
+    "leak-steps": { type: "string", default: "20" },
+    threads: { type: "string" },
+    "no-torch": { type: "boolean", default: false },
+  },
+});
+const list = (s: string, flag: string) =>
+  s.split(",").map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag}: bad value '${v}'`);
+    return n;
+  });
+const sizes = list(values.sizes!, "sizes");
+const batches = list(values.batches!, "batches");
+const steps = Number(values.steps);
+const leakSteps = Number(values["leak-steps"]);
+
+/** Peak resident set size of this process in MB (Linux VmHWM), or null elsewhere. */
+function peakRssMb(): number | null {
+  try {
+    const m = readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One training step of `model` on (x, labels) with `opt`; nothing survives but the variables. */
+function trainStep(
+  model: FerModel,
+  opt: tf.Optimizer,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+): void {
+  tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.forwardTrain(x);
+      const loss = model.loss(out, labels);
+      disposeModelOutput(out);
+      return loss;
+    }, model.trainableVariables());
+    opt.applyGradients(grads);
+    tf.dispose([value, grads]);
+  });
+}
+
+interface Row {
+  size: number;
+  batch: number;
+  oursImgS: number;
+  oursStepS: number[];
+  torchImgS: number | null;
+  ratio: number | null;
+  torchNote?: string;
+}
+
+const info = await initBackend({ threads: values.threads ? Number(values.threads) : undefined });
+console.log(`backend: ${describeBackend()}`);
+console.log("machine shared with other jobs: figures are noisy.");
+
+/** Run PyTorch's side; returns images/s or the reason it could not. */
+function torchStep(size: number, batch: number): { imgS: number | null; note?: string } {
+  if (values["no-torch"]) return { imgS: null, note: "--no-torch" };
+  try {
+    const out = new Deno.Command("/usr/bin/python3", {
+      args: [
+        "tools/bench_torch_step.py",
+        "--size",
+        String(size),
+        "--batch",
+        String(batch),
+        "--threads",
+        String(info.threads),
+        "--steps",
+        String(steps),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    if (!out.success) {
+      return { imgS: null, note: new TextDecoder().decode(out.stderr).trim().split("\n").pop() };
+    }
+    const r = JSON.parse(text);
+    return r.ok ? { imgS: r.img_per_s } : { imgS: null, note: r.error };
+  } catch (e) {
+    return { imgS: null, note: `PyTorch not run: ${e instanceof Error ? e.message : e}` };
+  }
+}
+
+/** Largest batch·size² that fits in the wasm32 heap (4 GB) during a training step. */
+const WASM_MAX_PIXELS = 32 * 224 * 224;
+const rows: Row[] = [];
+const failures: { size: number; batch: number; error: string }[] = [];
+
+/** Warm-up, then `steps` timed steps (and the leak check on the first configuration). */
+function runOurs(model: FerModel, opt: tf.Optimizer, size: number, batch: number) {
+  const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+  try {
+    const labels = Int32Array.from({ length: batch }, (_, i) => i % 7);
+    trainStep(model, opt, x, labels); // warm-up (creates Adam's slots)
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      trainStep(model, opt, x, labels);
+      times.push((performance.now() - t0) / 1000);
+    }
+    if (leakBox.value === null && leakSteps > 0) {
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < leakSteps; i++) trainStep(model, opt, x, labels);
+      leakBox.value = { steps: leakSteps, before, after: tf.memory().numTensors, size, batch };
+    }
+    return { imgS: batch / Math.min(...times), times };
+  } finally {
+    x.dispose();
+  }
+}
+/** numTensors before/after `steps` extra steps of the first configuration. */
+interface Leak {
+  steps: number;
+  before: number;
+  after: number;
+  size: number;
+  batch: number;
+}
+const leakBox: { value: Leak | null } = { value: null };
+for (const size of sizes) {
+  const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 0 });
+  const opt: tf.Optimizer = tf.train.adam(1e-3);
+  for (const batch of batches) {
+    if (info.name === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
+      // Measured: 224 px batch 32 peaks at ~4.4 GB; batch 64 aborts (single-threaded) or hangs
+      // (multi-threaded) when the wasm32 heap hits its 4 GB ceiling.
+      const why =
+        `skipped: needs more than the 4 GB wasm heap (limit ~${WASM_MAX_PIXELS / 224 / 224}` +
+        " images of 224 px per step)";
+      console.log(`size ${size} batch ${batch}: ours ${why}`);
+      failures.push({ size, batch, error: why });
+      continue;
+    }
+    let oursImgS: number, times: number[];
+    try {
+      const r = runOurs(model, opt, size, batch);
+      oursImgS = r.imgS;
+      times = r.times;
+    } catch (e) {
+      // e.g. the wasm heap (4 GB at most) is too small for 224 px at batch 64.
+      const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      console.log(`size ${size} batch ${batch}: ours FAILED: ${why}`);
+      failures.push({ size, batch, error: why });
+      continue;
+    }
+    const t = torchStep(size, batch);
+    rows.push({
+      size,
+      batch,
+      oursImgS,
+      oursStepS: times,
+      torchImgS: t.imgS,
+      ratio: t.imgS ? oursImgS / t.imgS : null,
+      ...(t.note ? { torchNote: t.note } : {}),
+    });
+    const r = rows[rows.length - 1];
+    console.log(
+      `size ${size} batch ${batch}: ours ${oursImgS.toFixed(2)} img/s, PyTorch ${
+        r.torchImgS?.toFixed(2) ?? "-"
+      } img/s${r.torchNote ? ` (${r.torchNote})` : ""}`,
+    );
+  }
+  opt.dispose();
+  model.dispose();
+}
+
+console.log("\n size  batch   ours img/s   PyTorch img/s   ours/PyTorch");
+for (const r of rows) {
+  console.log(
+    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${
+      r.oursImgS.toFixed(2).padStart(12)
+    } ${(r.torchImgS?.toFixed(2) ?? "-").padStart(15)} ${
+      (r.ratio?.toFixed(2) ?? "-").padStart(14)
+    }`,
+  );
+}
+if (rows.some((r) => r.torchImgS === null)) {
+  console.log(`PyTorch: ${rows.find((r) => r.torchNote)?.torchNote ?? "not run"}`);
+}
+const rss = peakRssMb();
+const leak = leakBox.value;
+console.log(`peak RSS ${rss?.toFixed(0) ?? "?"} MB (ours; PyTorch runs in its own process)`);
+if (leak) {
+  console.log(
+    `numTensors before/after ${leak.steps} steps (${leak.size} px, batch ${leak.batch}): ` +
+      `${leak.before} / ${leak.after}${leak.before === leak.after ? " (flat)" : " (LEAK)"}`,
+  );
+}
+for (const f of failures) console.log(`failed: ${f.size} px batch ${f.batch}: ${f.error}`);
+console.log(
+  JSON.stringify({ bench: "train_step", backend: info, rows, failures, peakRssMb: rss, leak }),
+);

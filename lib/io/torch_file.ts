@@ -1,0 +1,223 @@
+/**
+ * Reading PyTorch checkpoints without Python: zip archives (`torch.save` since PyTorch 1.6) and
+ * the legacy non-zip format (magic number + pickles + raw storages), through the restricted
+ * unpickler. Errors name the file.
+ *
+ * @module
+ */
+import { unzipSync } from "fflate";
+import { PickleDict, PickleError, unpickle } from "./pickle.ts";
+import { type StorageTypeGlobal, torchSafeGlobals } from "./torch_globals.ts";
+import { TORCH_ELEMENT_SIZE, TorchStorage, TorchTensor } from "./torch_tensor.ts";
+
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+function storageFromPid(
+  pid: unknown,
+  file: string,
+  storages: Map<string, TorchStorage>,
+): { root: TorchStorage; view: [string, number, number] | null } {
+  if (!Array.isArray(pid) || pid[0] !== "storage" || pid.length < 5) {
+    throw new PickleError(
+      `${file}: unsupported persistent id ${JSON.stringify(Array.isArray(pid) ? pid[0] : pid)}`,
+    );
+  }
+  const st = pid[1] as StorageTypeGlobal;
+  if (!st || typeof st.storageDtype !== "string") {
+    throw new PickleError(`${file}: persistent id without a storage class`);
+  }
+  const key = String(pid[2]);
+  const numel = Number(pid[4]);
+  let root = storages.get(key);
+  if (!root) {
+    root = new TorchStorage(st.storageDtype, key, numel, file);
+    storages.set(key, root);
+  }
+  const vm = pid[5];
+  return {
+    root,
+    view: Array.isArray(vm) ? [String(vm[0]), Number(vm[1]), Number(vm[2])] : null,
+  };
+}
+
+/** Parse a zip checkpoint (`<name>/data.pkl` + `<name>/data/<key>`). */
+function parseZip(bytes: Uint8Array, file: string): unknown {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(bytes);
+  } catch (e) {
+    throw new Error(
+      `${file}: not a readable PyTorch zip checkpoint (truncated or corrupt?): ${
+        (e as Error).message
+      }`,
+    );
+  }
+  const pkl = Object.keys(entries).find((n) => /^[^/]+\/data\.pkl$/.test(n)) ??
+    Object.keys(entries).find((n) => n.endsWith("data.pkl"));
+  if (!pkl) throw new Error(`${file}: zip archive without data.pkl (not a torch.save file?)`);
+  const prefix = pkl.slice(0, -"data.pkl".length);
+  const storages = new Map<string, TorchStorage>();
+  const { value } = unpickle(entries[pkl], {
+    globals: torchSafeGlobals(),
+    source: `${file}:${pkl}`,
+    persistentLoad: (pid) => {
+      const { root } = storageFromPid(pid, file, storages);
+      if (!root.bytes) {
+        const member = `${prefix}data/${root.key}`;
+        const b = entries[member];
+        if (!b) throw new Error(`${file}: archive member ${member} is missing`);
+        const need = root.numel * TORCH_ELEMENT_SIZE[root.dtype];
+        if (b.length < need) {
+          throw new Error(
+            `${file}: ${member} has ${b.length} bytes, expected ${need} (truncated?)`,
+          );
+        }
+        root.bytes = b;
+      }
+      return root;
+    },
+  });
+  return value;
+}
+
+/** Parse a legacy (pre-1.6, non-zip) checkpoint. */
+function parseLegacy(bytes: Uint8Array, file: string): unknown {
+  const globals = torchSafeGlobals();
+  let pos = 0;
+  const next = (what: string, persistentLoad?: (pid: unknown) => unknown) => {
+    const r = unpickle(bytes, { globals, source: `${file} (${what})`, persistentLoad }, pos);
+    pos = r.end;
+    return r.value;
+  };
+  const magic = next("magic number");
+  if (magic !== LEGACY_MAGIC) {
+    throw new Error(`${file}: not a PyTorch checkpoint (bad magic number)`);
+  }
+  const proto = next("protocol version");
+  if (proto !== 1001) throw new Error(`${file}: unsupported legacy protocol version ${proto}`);
+  const sysInfo = next("sys info");
+  if (sysInfo instanceof PickleDict && sysInfo.get("little_endian") === false) {
+    throw new Error(`${file}: big-endian checkpoints are not supported`);
+  }
+  const storages = new Map<string, TorchStorage>();
+  const views: [TorchStorage, TorchStorage, number][] = [];
+  const viewByKey = new Map<string, TorchStorage>();
+  const value = next("object", (pid) => {
+    const { root, view } = storageFromPid(pid, file, storages);
+    if (!view) return root;
+    const [vkey, offset, size] = view;
+    let v = viewByKey.get(vkey);
+    if (!v) {
+      v = new TorchStorage(root.dtype, vkey, size, file);
+      viewByKey.set(vkey, v);
+      views.push([v, root, offset]);
+    }
+    return v;
+  });
+  const keys = next("storage keys");
+  if (!Array.isArray(keys)) throw new Error(`${file}: storage key list is missing`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const k of keys) {
+    const s = storages.get(String(k));
+    if (!s) throw new Error(`${file}: storage ${k} listed but never referenced`);
+    if (pos + 8 > bytes.length) {
+      throw new Error(`${file}: file ends before storage ${k} (truncated?)`);
+    }
+    const numel = Number(dv.getBigInt64(pos, true));
+    pos += 8;
+    const nb = numel * TORCH_ELEMENT_SIZE[s.dtype];
+    if (numel !== s.numel) {
+      throw new Error(
+        `${file}: storage ${k} has ${numel} elements, ${s.numel} expected (corrupt?)`,
+      );
+    }
+    if (pos + nb > bytes.length) {
+      throw new Error(
+        `${file}: file ends inside storage ${k} (${bytes.length - pos} of ${nb} bytes; truncated?)`,
+      );
+    }
+    s.bytes = bytes.subarray(pos, pos + nb);
+    pos += nb;
+  }
+  for (const [v, root, offset] of views) {
+    const es = TORCH_ELEMENT_SIZE[root.dtype];
+    v.bytes = root.data().subarray(offset * es, (offset + v.numel) * es);
+  }
+  return value;
+}
+
+/**
+ * Parse the bytes of a `.pth`/`.pt` file (zip or legacy format) into plain values: dicts are
+ * {@link PickleDict}s, tensors {@link TorchTensor}s. Only state-dict globals are allowed.
+ */
+export function parseTorchCheckpoint(bytes: Uint8Array, file = "<bytes>"): unknown {
+  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03) {
+    return parseZip(bytes, file);
+  }
+  if (bytes.length > 262 && new TextDecoder().decode(bytes.subarray(257, 262)) === "ustar") {
+    throw new Error(`${file}: tar-format checkpoint (PyTorch < 0.4) is not supported`);
+  }
+  if (bytes.length >= 2 && bytes[0] === 0x80) return parseLegacy(bytes, file);
+  throw new Error(`${file}: not a PyTorch checkpoint (neither zip nor legacy pickle format)`);
+}
+
+/** Read and parse a PyTorch checkpoint file (see {@link parseTorchCheckpoint}). */
+export async function readTorchCheckpoint(file: string): Promise<unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseTorchCheckpoint(bytes, file);
+}
+
+/** Options of {@link findStateDict}. */
+export interface FindStateDictOptions {
+  /** Key of the state dict inside the checkpoint (default: auto, see {@link findStateDict}). */
+  key?: string;
+  /** File name for messages. */
+  file?: string;
+}
+
+function isTensorDict(v: unknown): v is PickleDict {
+  if (!(v instanceof Map) || v.size === 0) return false;
+  let tensors = 0;
+  for (const x of v.values()) if (x instanceof TorchTensor) tensors++;
+  return tensors > 0 && tensors >= v.size / 2;
+}
+
+/**
+ * The state dict inside a checkpoint: `obj[key]` when `key` is given; else `obj` itself if its
+ * values are tensors; else the first of `state_dict`, `model_state_dict`, `model`, `net`,
+ * `state`. Non-tensor entries of the state dict are dropped. Throws, naming the keys found,
+ * when nothing fits.
+ */
+export function findStateDict(
+  obj: unknown,
+  options: FindStateDictOptions = {},
+): Map<string, TorchTensor> {
+  const file = options.file ?? "checkpoint";
+  let sd: unknown = obj;
+  if (options.key !== undefined) {
+    if (!(obj instanceof Map) || !obj.has(options.key)) {
+      const keys = obj instanceof Map ? [...obj.keys()].map(String).join(", ") : typeof obj;
+      throw new Error(`${file}: no key '${options.key}' (top-level keys: ${keys})`);
+    }
+    sd = obj.get(options.key);
+  } else if (!isTensorDict(obj) && obj instanceof Map) {
+    const k = ["state_dict", "model_state_dict", "model", "net", "state"].find((k) =>
+      isTensorDict(obj.get(k))
+    );
+    if (k === undefined) {
+      throw new Error(
+        `${file}: no state dict found (top-level keys: ${[...obj.keys()].map(String).join(", ")})`,
+      );
+    }
+    sd = obj.get(k);
+  }
+  if (!isTensorDict(sd)) throw new Error(`${file}: the selected object is not a state dict`);
+  const out = new Map<string, TorchTensor>();
+  for (const [k, v] of sd) if (v instanceof TorchTensor) out.set(String(k), v);
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * Baseline: the same ResNet-18 backbone, global average pooling and Linear(512 → classes), trained
+ * with plain cross-entropy. Parameter names are torchvision's (`conv1.weight`, …, `fc.weight`).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { ModelConfig } from "./config.ts";
+import { LinearLayer } from "./layers.ts";
+import { ResNet18Backbone, torchvisionNaming } from "./resnet.ts";
+import { ModelBase } from "./base.ts";
+import { tidyObject } from "./tidy.ts";
+import type { EvalOutput, FerModel, TrainOutput } from "./types.ts";
+import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
+
+/** The baseline model (build it with `createModel({ kind: "baseline", ... })`). */
+export class BaselineModel extends ModelBase implements FerModel {
+  private readonly backbone: ResNet18Backbone;
+  private readonly fc: LinearLayer;
+
+  /** Build every layer. */
+  constructor(config: ModelConfig) {
+    super(config, torchvisionNaming);
+    this.backbone = new ResNet18Backbone(this.store, config.widths, torchvisionNaming);
+    this.markBackbone();
+    this.fc = new LinearLayer(
+      this.store,
+      "fc",
+      config.widths[3],
+      config.numClasses,
+      "classifier",
+    );
+  }
+
+  /** Backbone feature map. */
+  backboneFeatures(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
+  }
+
+  /** Training-mode forward (no mixing). */
+  forwardTrain(x: tf.Tensor4D): TrainOutput {
+    const r = tidyObject(() => {
+      const featureMap = this.backbone.apply(this.checkInput(x), true);
+      const pooled = tf.mean(featureMap, [1, 2]) as tf.Tensor2D;
+      return { featureMap, pooled, logits: this.fc.apply(pooled) };
+    });
+    return {
+      featureMap: r.featureMap,
+      embedding: r.pooled,
+      mu: null,
+      logVar: null,
+      u: null,
+      perm: null,
+      w: null,
+      wPartner: null,
+      mixed: null,
+      logits: r.logits,
+    };
+  }
+
+  /** Eval-mode forward. */
+  forwardEval(x: tf.Tensor4D): EvalOutput {
+    return tidyObject(() => {
+      const f = this.backbone.apply(this.checkInput(x), false);
+      const pooled = tf.mean(f, [1, 2]) as tf.Tensor2D;
+      return { logits: this.fc.apply(pooled), features: pooled, u: null, logVar: null };
+    });
+  }
+
+  /** Plain cross-entropy. */
+  loss(out: TrainOutput, labels: LabelsLike): tf.Scalar {
+    return crossEntropy(out.logits, labels);
+  }
+
+  /** Throw a clear error unless `x` is [N, inputSize, inputSize, 3]. */
+  private checkInput(x: tf.Tensor4D): tf.Tensor4D {
+    const s = this.config.inputSize;
+    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
+      throw new Error(`baseline model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
+    }
+    return x;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The RUL network of the official release: ResNet-18 features, μ and log σ² heads, classifier,
+ * with the uncertainty-weighted mixing of the training step.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { backboneOutputShape, type ModelConfig } from "./config.ts";
+import { BatchNormLayer, LinearLayer } from "./layers.ts";
+import type { ParamStore } from "./params.ts";
+import { ResNet18Backbone, sequentialNaming } from "./resnet.ts";
+import { ModelBase } from "./base.ts";
+import { tidyObject } from "./tidy.ts";
+import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
+import { pairingRng, type UniformRng } from "../rul/random.ts";
+import {
+  differentLabelPairing,
+  hardestDifferentLabelPairing,
+  randomPermutation,
+  validatePairing,
+} from "../rul/pairing.ts";
+import { uncertainty } from "../rul/uncertainty.ts";
+import { halfMixWeights, mixFeatures, mixWeights } from "../rul/mixing.ts";
+import { addUpLoss, crossEntropy, type LabelsLike } from "../rul/loss.ts";
+
+/**
+ * One RUL head, PyTorch `nn.Sequential` indices in brackets: BatchNorm2d(C, eps 2e-5, no affine)
+ * [0] → Dropout [1] → Flatten (channel-major) [2] → Linear(C·h·w → D) [3] → BatchNorm1d(D,
+ * eps 2e-5) [4].
+ */
+export class RulHead {
+  private readonly bn2d: BatchNormLayer;
+  private readonly linear: LinearLayer;
+  private readonly bn1d: BatchNormLayer;
+
+  /** Register `<name>.0.*`, `<name>.3.*`, `<name>.4.*` for a [h, w, c] input map. */
+  constructor(
+    store: ParamStore,
+    name: string,
+    shape: [number, number, number],
+    dim: number,
+    readonly dropout: number,
+  ) {
+    const [h, w, c] = shape;
+    this.bn2d = new BatchNormLayer(store, `${name}.0`, c, 2e-5, false);
+    this.linear = new LinearLayer(store, `${name}.3`, h * w * c, dim, "backbone", { c, h, w });
+    this.bn1d = new BatchNormLayer(store, `${name}.4`, dim, 2e-5, true);
+  }
+
+  /** Apply to a feature map; `dropoutSeed` (training only) makes the dropout mask reproducible. */
+  apply(f: tf.Tensor4D, training: boolean, dropoutSeed?: number): tf.Tensor2D {
+    let h: tf.Tensor4D = this.bn2d.apply(f, training);
+    if (training && this.dropout > 0) {
+      h = tf.dropout(h, this.dropout, undefined, dropoutSeed) as tf.Tensor4D;
+    }
+    const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D; // NHWC order; weight rows match
+    return this.bn1d.apply(this.linear.apply(flat), training);
+  }
+}
+
+/** The RUL model (build it with `createModel({ kind: "rul", ... })`). */
+export class RulModel extends ModelBase implements FerModel {
+  private readonly backbone: ResNet18Backbone;
+  private readonly mu: RulHead;
+  private readonly logVar: RulHead | null;
+  private readonly fc: LinearLayer;
+  private readonly rng: UniformRng;
+
+  /** Build every layer; names follow the official `res18feature` state dict. */
+  constructor(config: ModelConfig) {
+    super(config, sequentialNaming);
+    this.backbone = new ResNet18Backbone(this.store, config.widths, sequentialNaming);
+    this.markBackbone();
+    const shape = backboneOutputShape(config.inputSize, config.widths);
+    this.mu = new RulHead(this.store, "mu", shape, config.featureDim, config.dropout);
+    this.logVar = config.sigmaHead
+      ? new RulHead(this.store, "log_var", shape, config.featureDim, config.dropout)
+      : null;
+    this.fc = new LinearLayer(
+      this.store,
+      "fc",
+      config.featureDim,
+      config.numClasses,
+      "classifier",
+    );
+    this.rng = pairingRng(config.seed + 0x9e3779b9);
+  }
+
+  /** Backbone feature map. */
+  backboneFeatures(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
+  }
+
+  /** Training-mode forward with RUL mixing. */
+  forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
+    const rng = options.rng ?? this.rng;
+    const n = x.shape[0];
+    const s1 = Math.floor(rng() * 2 ** 31);
+    const s2 = Math.floor(rng() * 2 ** 31);
+    const first = tidyObject(() => {
+      const featureMap = this.backbone.apply(this.checkInput(x), true);
+      const mu = this.mu.apply(featureMap, true, s1);
+      const logVar = this.logVar ? this.logVar.apply(featureMap, true, s2) : null;
+      return { featureMap, mu, logVar };
+    });
+    let perm: Int32Array;
+    if (options.perm) {
+      validatePairing(options.perm, n);
+      perm = Int32Array.from(options.perm);
+    } else if (this.config.pairing === "random") {
+      perm = randomPermutation(n, rng);
+    } else {
+      if (!options.labels) {
+        throw new Error(`pairing "${this.config.pairing}" needs options.labels`);
+      }
+      perm = this.config.pairing === "different-label"
+        ? differentLabelPairing(options.labels, rng)
+        : hardestDifferentLabelPairing(first.mu, options.labels);
+    }
+    const rest = tidyObject(() => {
+      const u = first.logVar ? uncertainty(first.logVar) : null;
+      const weights = u ? mixWeights(u, perm) : halfMixWeights(n);
+      const mixed = mixFeatures(first.mu, weights, perm);
+      const logits = this.fc.apply(mixed);
+      return { u, w: weights.w, wPartner: weights.wPartner, mixed, logits };
+    });
+    return {
+      featureMap: first.featureMap,
+      embedding: first.mu,
+      mu: first.mu,
+      logVar: first.logVar,
+      u: rest.u,
+      perm,
+      w: rest.w,
+      wPartner: rest.wPartner,
+      mixed: rest.mixed,
+      logits: rest.logits,
+    };
+  }
+
+  /** Eval-mode forward: logits = fc(μ), plus u from the σ head. */
+  forwardEval(x: tf.Tensor4D): EvalOutput {
+    return tidyObject(() => {
+      const f = this.backbone.apply(this.checkInput(x), false);
+      const mu = this.mu.apply(f, false);
+      const logVar = this.logVar ? this.logVar.apply(f, false) : null;
+      return {
+        logits: this.fc.apply(mu),
+        features: mu,
+        u: logVar ? uncertainty(logVar) : null,
+        logVar,
+      };
+    });
+  }
+
+  /** Add-up loss with the configured weighting. */
+  loss(out: TrainOutput, labels: LabelsLike): tf.Scalar {
+    if (!out.perm) return crossEntropy(out.logits, labels);
+    return addUpLoss(
+      out.logits,
+      labels,
+      out.perm,
+      this.config.addUpWeighting,
+      out.w ?? undefined,
+    );
+  }
+
+  /** Throw a clear error unless `x` is [N, inputSize, inputSize, 3]. */
+  private checkInput(x: tf.Tensor4D): tf.Tensor4D {
+    const s = this.config.inputSize;
+    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
+      throw new Error(`RUL model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
+    }
+    return x;
+  }
+}

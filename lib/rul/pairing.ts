@@ -1,0 +1,85 @@
+/**
+ * Pairing of the samples of a batch for RUL's feature mixing: p(i) is the partner of sample i.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import type { UniformRng } from "./random.ts";
+
+/** Labels given on the host. */
+export type HostLabels = Int32Array | readonly number[];
+
+/** Random permutation of 0..n-1 (Fisher-Yates), as the official `torch.randperm(batch)`. */
+export function randomPermutation(n: number, rng: UniformRng): Int32Array {
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
+  }
+  return p;
+}
+
+/**
+ * For every sample, a partner drawn uniformly among the samples with a different label (the
+ * paper's description). Partners are drawn independently (not a permutation). A sample whose
+ * label is the only one in the batch is paired with itself (its mix is then itself).
+ */
+export function differentLabelPairing(labels: HostLabels, rng: UniformRng): Int32Array {
+  const n = labels.length;
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const cands: number[] = [];
+    for (let j = 0; j < n; j++) if (labels[j] !== labels[i]) cands.push(j);
+    p[i] = cands.length ? cands[Math.floor(rng() * cands.length)] : i;
+  }
+  return p;
+}
+
+/**
+ * For every sample, the nearest (squared Euclidean distance of `features`, ties → lowest index)
+ * sample with a different label: the hardest different-label neighbour. Paired with itself when
+ * no other label is present. Reads `features` on the host (no gradient flows through pairing).
+ */
+export function hardestDifferentLabelPairing(
+  features: tf.Tensor2D,
+  labels: HostLabels,
+): Int32Array {
+  const [n, d] = features.shape;
+  if (labels.length !== n) {
+    throw new Error(`pairing: ${labels.length} labels for a batch of ${n} feature rows`);
+  }
+  const f = features.dataSync();
+  const p = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = -1;
+    let bestD = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (labels[j] === labels[i]) continue;
+      let s = 0;
+      for (let k = 0; k < d; k++) {
+        const t = f[i * d + k] - f[j * d + k];
+        s += t * t;
+      }
+      if (s < bestD) {
+        bestD = s;
+        best = j;
+      }
+    }
+    p[i] = best < 0 ? i : best;
+  }
+  return p;
+}
+
+/** Check that `perm` is a valid partner index array for a batch of `n` (throws otherwise). */
+export function validatePairing(perm: ArrayLike<number>, n: number): void {
+  if (perm.length !== n) throw new Error(`pairing has length ${perm.length}, batch is ${n}`);
+  for (let i = 0; i < n; i++) {
+    const v = perm[i];
+    if (!Number.isInteger(v) || v < 0 || v >= n) {
+      throw new Error(`pairing[${i}] = ${v} is not an index in 0..${n - 1}`);
+    }
+  }
+}

@@ -1,0 +1,446 @@
+/**
+ * The training configuration shared by the CLI and the notebooks: one object with the official
+ * RUL defaults, a schema (one entry per option: key, CLI flag, type, valid values, help) from which
+ * validation, `--help` and flag parsing are derived, and clear errors that list the valid options.
+ *
+ * @module
+ */
+
+/** Training variants: the official RUL, the baseline and RUL ablations. */
+export const VARIANTS = [
+  "rul",
+  "baseline",
+  "rul-pair-different",
+  "rul-pair-hardest",
+  "rul-addup-w",
+  "rul-no-sigma",
+] as const;
+
+/** One of {@link VARIANTS}. */
+export type Variant = typeof VARIANTS[number];
+
+/** What each variant means, for `--help` and docs. */
+export const VARIANT_HELP: Readonly<Record<Variant, string>> = {
+  "rul": "RUL as officially released (random pairing, 0.5/0.5 add-up loss, σ head)",
+  "baseline": "same backbone + global pooling + Linear, plain cross-entropy",
+  "rul-pair-different": "RUL pairing each sample with a random sample of a different label",
+  "rul-pair-hardest": "RUL pairing each sample with its nearest different-label neighbour",
+  "rul-addup-w": "RUL with the add-up loss weighted by w / 1-w instead of 0.5 / 0.5",
+  "rul-no-sigma": "RUL without the σ head: w fixed to 0.5 (plain feature mixup + add-up loss)",
+};
+
+/** Dataset sources the trainer can read. */
+export const DATA_SOURCES = ["synthfer", "rafdb", "folder", "fashion-mnist", "cache"] as const;
+
+/** One of {@link DATA_SOURCES}. */
+export type DataSource = typeof DATA_SOURCES[number];
+
+/** Model options (the number of classes follows from the dataset). */
+export interface ModelOptions {
+  /** Square input size in pixels (224 official). */
+  inputSize: number;
+  /** RUL feature dimension (64). */
+  featureDim: number;
+  /** Dropout inside the RUL heads (0.4). */
+  dropout: number;
+  /** Channel widths of the four ResNet-18 stages ([64,128,256,512]; smaller for quick tests). */
+  widths: [number, number, number, number];
+}
+
+/** Data options. */
+export interface DataOptions {
+  /** Where the images come from. */
+  source: DataSource;
+  /** Dataset folder (rafdb, folder), IDX folder (fashion-mnist) or cache file (cache). */
+  root: string | null;
+  /** Fraction of training labels flipped to another class (0, 0.1, 0.2, 0.3), seeded. */
+  noise: number;
+  /** EAC-style noisy label file (replaces `noise` when given). */
+  noiseFile: string | null;
+  /** Number of SynthFER training images (synthfer only). */
+  trainSize: number;
+  /** Number of SynthFER test images (synthfer only). */
+  testSize: number;
+  /** Apply the official train augmentations (flip/noise, RandomErasing). */
+  augment: boolean;
+}
+
+/** Optimiser and schedule options (PyTorch Adam + ExponentialLR). */
+export interface OptimOptions {
+  /** Learning rate of the backbone and the heads (2e-4). */
+  lrBackbone: number;
+  /** Learning rate of the classifier (2e-3). */
+  lrClassifier: number;
+  /** Weight decay added to the gradient (1e-4). */
+  weightDecay: number;
+  /** Adam β1 (0.9). */
+  beta1: number;
+  /** Adam β2 (0.999). */
+  beta2: number;
+  /** Adam ε (1e-8). */
+  eps: number;
+  /** ExponentialLR γ per epoch (0.9). */
+  gamma: number;
+}
+
+/** Everything a training run needs. */
+export interface TrainConfig {
+  /** Which model/loss to train. */
+  variant: Variant;
+  /** Number of epochs (60 official). */
+  epochs: number;
+  /** Training batch size (64). */
+  batchSize: number;
+  /** Evaluation batch size. */
+  evalBatchSize: number;
+  /** Seed of initialisation, shuffling, augmentation, pairing and dropout (0). */
+  seed: number;
+  /** PyTorch `.pth` to initialise the backbone from (e.g. `resnet18_msceleb.pth`), or null. */
+  init: string | null;
+  /** Model options. */
+  model: ModelOptions;
+  /** Data options. */
+  data: DataOptions;
+  /** Optimiser options. */
+  optim: OptimOptions;
+}
+
+/** A partial configuration, as read from JSON or flags (nested objects may be partial). */
+export type TrainConfigInput = Partial<Omit<TrainConfig, "model" | "data" | "optim">> & {
+  model?: Partial<ModelOptions>;
+  data?: Partial<DataOptions>;
+  optim?: Partial<OptimOptions>;
+};
+
+/** The official defaults (RAF-DB recipe; the dataset defaults to the embedded SynthFER). */
+export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  variant: "rul",
+  epochs: 60,
+  batchSize: 64,
+  evalBatchSize: 128,
+  seed: 0,
+  init: null,
+  model: { inputSize: 224, featureDim: 64, dropout: 0.4, widths: [64, 128, 256, 512] },
+  data: {
+    source: "synthfer",
+    root: null,
+    noise: 0,
+    noiseFile: null,
+    trainSize: 4000,
+    testSize: 1000,
+    augment: true,
+  },
+  optim: {
+    lrBackbone: 2e-4,
+    lrClassifier: 2e-3,
+    weightDecay: 1e-4,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    gamma: 0.9,
+  },
+}) as Readonly<TrainConfig>;
+
+/** Value kinds of the schema. */
+export type OptionType = "int" | "number" | "string" | "path" | "bool" | "enum" | "widths";
+
+/** One configurable option. */
+export interface OptionSpec {
+  /** Dotted key in {@link TrainConfig}, e.g. `optim.lrBackbone`. */
+  key: string;
+  /** CLI flag without dashes, e.g. `lr-backbone`. */
+  flag: string;
+  /** Value kind. */
+  type: OptionType;
+  /** Valid values (enum). */
+  choices?: readonly string[];
+  /** Inclusive lower bound (numbers). */
+  min?: number;
+  /** Exclusive upper bound (numbers). */
+  below?: number;
+  /** Whether null is allowed (paths). */
+  nullable?: boolean;
+  /** One-line description. */
+  help: string;
+}
+
+/** Every option of {@link TrainConfig}. */
+export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+  {
+    key: "variant",
+    flag: "variant",
+    type: "enum",
+    choices: VARIANTS,
+    help: "model/loss variant",
+  },
+  { key: "epochs", flag: "epochs", type: "int", min: 1, help: "number of epochs" },
+  { key: "batchSize", flag: "batch-size", type: "int", min: 2, help: "training batch size" },
+  { key: "evalBatchSize", flag: "eval-batch-size", type: "int", min: 1, help: "eval batch size" },
+  { key: "seed", flag: "seed", type: "int", min: 0, help: "random seed" },
+  {
+    key: "init",
+    flag: "init",
+    type: "path",
+    nullable: true,
+    help: "PyTorch .pth to initialise the backbone from",
+  },
+  { key: "model.inputSize", flag: "input-size", type: "int", min: 32, help: "input size (px)" },
+  { key: "model.featureDim", flag: "feature-dim", type: "int", min: 1, help: "RUL feature dim" },
+  {
+    key: "model.dropout",
+    flag: "dropout",
+    type: "number",
+    min: 0,
+    below: 1,
+    help: "dropout in the RUL heads",
+  },
+  {
+    key: "model.widths",
+    flag: "widths",
+    type: "widths",
+    help: "ResNet stage widths, e.g. 64,128,256,512",
+  },
+  {
+    key: "data.source",
+    flag: "data",
+    type: "enum",
+    choices: DATA_SOURCES,
+    help: "dataset source",
+  },
+  {
+    key: "data.root",
+    flag: "data-root",
+    type: "path",
+    nullable: true,
+    help: "dataset folder / IDX folder / cache file",
+  },
+  {
+    key: "data.noise",
+    flag: "noise",
+    type: "number",
+    min: 0,
+    below: 1,
+    help: "fraction of training labels flipped",
+  },
+  {
+    key: "data.noiseFile",
+    flag: "noise-file",
+    type: "path",
+    nullable: true,
+    help: "EAC-style noisy label file",
+  },
+  {
+    key: "data.trainSize",
+    flag: "train-size",
+    type: "int",
+    min: 1,
+    help: "SynthFER training images",
+  },
+  { key: "data.testSize", flag: "test-size", type: "int", min: 1, help: "SynthFER test images" },
+  { key: "data.augment", flag: "augment", type: "bool", help: "official train augmentations" },
+  {
+    key: "optim.lrBackbone",
+    flag: "lr-backbone",
+    type: "number",
+    min: 0,
+    help: "lr of backbone and heads",
+  },
+  {
+    key: "optim.lrClassifier",
+    flag: "lr-classifier",
+    type: "number",
+    min: 0,
+    help: "lr of the classifier",
+  },
+  { key: "optim.weightDecay", flag: "weight-decay", type: "number", min: 0, help: "weight decay" },
+  { key: "optim.beta1", flag: "beta1", type: "number", min: 0, below: 1, help: "Adam β1" },
+  { key: "optim.beta2", flag: "beta2", type: "number", min: 0, below: 1, help: "Adam β2" },
+  { key: "optim.eps", flag: "eps", type: "number", min: 0, help: "Adam ε" },
+  {
+    key: "optim.gamma",
+    flag: "gamma",
+    type: "number",
+    min: 0,
+    help: "ExponentialLR γ per epoch (0 < γ <= 1)",
+  },
+];
+
+function getPath(obj: Record<string, unknown>, key: string): unknown {
+  return key.split(".").reduce<unknown>(
+    (o, k) => (o as Record<string, unknown> | undefined)?.[k],
+    obj,
+  );
+}
+
+function setPath(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let o = obj;
+  for (const p of parts.slice(0, -1)) {
+    if (typeof o[p] !== "object" || o[p] === null) o[p] = {};
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts[parts.length - 1]] = value;
+}
+
+/** The default value of an option, as text (for `--help`). */
+export function defaultText(spec: OptionSpec): string {
+  const v = getPath(DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>, spec.key);
+  if (v === null) return "none";
+  if (Array.isArray(v)) return v.join(",");
+  return String(v);
+}
+
+/** Describe the valid values of an option ("one of: a | b", "integer >= 1", …). */
+export function validValues(spec: OptionSpec): string {
+  switch (spec.type) {
+    case "enum":
+      return `one of: ${spec.choices!.join(" | ")}`;
+    case "bool":
+      return "true | false";
+    case "widths":
+      return "four positive integers separated by commas";
+    case "path":
+      return spec.nullable ? "a path, or none" : "a path";
+    case "string":
+      return "text";
+    default: {
+      const kind = spec.type === "int" ? "an integer" : "a number";
+      const lo = spec.min !== undefined ? ` >= ${spec.min}` : "";
+      const hi = spec.below !== undefined ? `${lo ? " and" : ""} < ${spec.below}` : "";
+      return kind + lo + hi;
+    }
+  }
+}
+
+/**
+ * Parse a CLI text value for `spec` (numbers, `true/false`, `none`, comma lists) and validate it.
+ * @throws Error naming the flag and listing the valid values
+ */
+export function parseOptionValue(spec: OptionSpec, text: string): unknown {
+  let v: unknown = text;
+  if (spec.type === "int" || spec.type === "number") v = text.trim() === "" ? NaN : Number(text);
+  else if (spec.type === "bool") {
+    v = text === "true" || text === "1" || text === "yes"
+      ? true
+      : text === "false" || text === "0" || text === "no"
+      ? false
+      : text;
+  } else if (spec.type === "widths") v = text.split(",").map((s) => Number(s.trim()));
+  else if (spec.type === "path" && spec.nullable && (text === "none" || text === "")) v = null;
+  const err = checkValue(spec, v);
+  if (err) throw new Error(`--${spec.flag} ${JSON.stringify(text)}: ${err}`);
+  return v;
+}
+
+function checkValue(spec: OptionSpec, v: unknown): string | null {
+  const need = `expected ${validValues(spec)}`;
+  switch (spec.type) {
+    case "int":
+    case "number": {
+      if (typeof v !== "number" || !Number.isFinite(v)) return need;
+      if (spec.type === "int" && !Number.isInteger(v)) return need;
+      if (spec.min !== undefined && v < spec.min) return need;
+      if (spec.below !== undefined && v >= spec.below) return need;
+      return null;
+    }
+    case "bool":
+      return typeof v === "boolean" ? null : need;
+    case "enum":
+      return typeof v === "string" && spec.choices!.includes(v) ? null : need;
+    case "widths":
+      return Array.isArray(v) && v.length === 4 &&
+          v.every((w) => typeof w === "number" && Number.isInteger(w) && w >= 1)
+        ? null
+        : need;
+    case "path":
+    case "string":
+      if (v === null && spec.nullable) return null;
+      return typeof v === "string" && v.length > 0 ? null : need;
+  }
+}
+
+/**
+ * Fill `input` with {@link DEFAULT_TRAIN_CONFIG} and validate every value.
+ * @throws Error naming the key (and `where`, e.g. a config file) and listing the valid values;
+ * unknown keys are rejected with the list of valid keys.
+ */
+export function resolveTrainConfig(input: TrainConfigInput = {}, where = "config"): TrainConfig {
+  const known = new Set(TRAIN_OPTIONS.map((o) => o.key));
+  const sections = new Set(["model", "data", "optim"]);
+  const check = (obj: Record<string, unknown>, prefix: string) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const key = prefix + k;
+      if (sections.has(key) && typeof v === "object" && v !== null && !Array.isArray(v)) {
+        check(v as Record<string, unknown>, key + ".");
+      } else if (!known.has(key)) {
+        throw new Error(
+          `${where}: unknown option "${key}"; valid options: ${[...known].join(", ")}`,
+        );
+      }
+    }
+  };
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new Error(`${where}: expected an object of options`);
+  }
+  check(input as Record<string, unknown>, "");
+  const cfg = structuredClone(DEFAULT_TRAIN_CONFIG) as unknown as Record<string, unknown>;
+  for (const spec of TRAIN_OPTIONS) {
+    const v = getPath(input as Record<string, unknown>, spec.key);
+    if (v === undefined) continue;
+    const err = checkValue(spec, v);
+    if (err) throw new Error(`${where}: ${spec.key} = ${JSON.stringify(v)} is invalid: ${err}`);
+    setPath(cfg, spec.key, Array.isArray(v) ? [...v] : v);
+  }
+  const c = cfg as unknown as TrainConfig;
+  if (c.optim.gamma <= 0 || c.optim.gamma > 1) {
+    throw new Error(`${where}: optim.gamma = ${c.optim.gamma} is invalid: expected 0 < γ <= 1`);
+  }
+  if (
+    (c.data.source === "rafdb" || c.data.source === "folder" || c.data.source === "cache") &&
+    !c.data.root
+  ) {
+    throw new Error(`${where}: data.source "${c.data.source}" needs data.root (--data-root)`);
+  }
+  return c;
+}
+
+/** Set a dotted option in a config input (used by flag parsing). */
+export function setOption(input: TrainConfigInput, key: string, value: unknown): void {
+  setPath(input as Record<string, unknown>, key, value);
+}
+
+/** RUL model switches implied by a variant. */
+export interface VariantSwitches {
+  /** Model kind. */
+  kind: "rul" | "baseline";
+  /** Pairing rule. */
+  pairing: "random" | "different-label" | "hardest";
+  /** Add-up loss weighting. */
+  addUpWeighting: "half" | "w";
+  /** Whether the σ head exists. */
+  sigmaHead: boolean;
+}
+
+/** Map a variant to the model switches. */
+export function variantSwitches(v: Variant): VariantSwitches {
+  const base: VariantSwitches = {
+    kind: "rul",
+    pairing: "random",
+    addUpWeighting: "half",
+    sigmaHead: true,
+  };
+  switch (v) {
+    case "baseline":
+      return { ...base, kind: "baseline" };
+    case "rul-pair-different":
+      return { ...base, pairing: "different-label" };
+    case "rul-pair-hardest":
+      return { ...base, pairing: "hardest" };
+    case "rul-addup-w":
+      return { ...base, addUpWeighting: "w" };
+    case "rul-no-sigma":
+      return { ...base, sigmaHead: false };
+    default:
+      return base;
+  }
+}

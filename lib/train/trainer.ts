@@ -1,0 +1,503 @@
+/**
+ * The trainer: one {@link TrainConfig}, a train loop with progress, per-epoch evaluation on the
+ * test set, a metrics log (`metrics.csv` + `metrics.jsonl`), best-epoch AND last-epoch test
+ * accuracy (named as such), a checkpoint after every epoch (model + optimiser + schedule + epoch),
+ * resume that continues bit for bit, hooks for live plots, and initialisation from a PyTorch
+ * `.pth`.
+ *
+ * Reproducibility: every random draw depends only on (seed, epoch, position): the data order and
+ * augmentation (lib/data's BatchLoader), the pairing and dropout (a generator seeded per epoch),
+ * so restoring the weights, buffers, optimiser state and lr at an epoch boundary reproduces the
+ * uninterrupted run exactly.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BatchLoader } from "../data/batch.ts";
+import type { ImageDataset } from "../data/dataset.ts";
+import { mixSeed } from "../data/prng.ts";
+import { createModel } from "../model/create.ts";
+import type { FerModel } from "../model/types.ts";
+import { pairingRng } from "../rul/random.ts";
+import { writeFileAtomic } from "../eval/atomic.ts";
+import { noisyLabelDetection } from "../eval/audit.ts";
+import { MetricsLogger, type MetricsRecord } from "../eval/logger.ts";
+import { Progress, type ProgressMode } from "../eval/progress.ts";
+import { writeSampleTable } from "../eval/table.ts";
+import { Adam } from "./adam.ts";
+import {
+  resolveTrainConfig,
+  type TrainConfig,
+  type TrainConfigInput,
+  variantSwitches,
+} from "./config.ts";
+import { type EvalResult, evaluateModel, sampleTableOf } from "./evaluate.ts";
+import { ExponentialLR } from "./schedule.ts";
+import { CHECKPOINT_LAST, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import { loadInitWeights } from "./init.ts";
+import { loadRunData } from "./data.ts";
+
+/** Reported after every optimiser step. */
+export interface StepInfo {
+  /** Epoch (1-based). */
+  epoch: number;
+  /** Step within the epoch (1-based). */
+  step: number;
+  /** Steps per epoch. */
+  steps: number;
+  /** Global step count since the start of training. */
+  globalStep: number;
+  /** Loss of this batch. */
+  loss: number;
+  /** Mean loss of the epoch so far. */
+  meanLoss: number;
+  /** Images per second of the epoch so far. */
+  imagesPerSec: number;
+}
+
+/** Reported after every epoch (after evaluation and checkpointing). */
+export interface EpochInfo {
+  /** Epoch (1-based). */
+  epoch: number;
+  /** Total epochs of the run. */
+  epochs: number;
+  /** The metrics record written to the log for this epoch. */
+  record: MetricsRecord;
+  /** Test-set evaluation of this epoch. */
+  test: EvalResult;
+  /** Training-mode u of every training sample seen this epoch (RUL with σ head), else null. */
+  trainU: Float32Array | null;
+}
+
+/** Hooks a notebook (or the CLI) can attach; awaited when they return a promise. */
+export interface TrainHooks {
+  /** After every optimiser step. */
+  onStep?: (info: StepInfo) => void | Promise<void>;
+  /** After every epoch. */
+  onEpoch?: (info: EpochInfo) => void | Promise<void>;
+}
+
+/** Options of {@link Trainer.create}. */
+export interface TrainerOptions {
+  /** The configuration (partial: defaults fill the rest). */
+  config?: TrainConfigInput;
+  /** Run folder for logs, checkpoints and tables; null = keep everything in memory. */
+  out?: string | null;
+  /** Continue the run in `out` from its last checkpoint (its `config.json` is used). */
+  resume?: boolean;
+  /** Pre-loaded datasets (skip loading `config.data`). */
+  data?: { train: ImageDataset; test: ImageDataset };
+  /** Hooks. */
+  hooks?: TrainHooks;
+  /** Progress output (default `auto`). */
+  progress?: ProgressMode;
+  /** Log lines (default `console.log`; null = quiet). */
+  log?: ((line: string) => void) | null;
+  /** Batch-preparation worker threads (default 1). */
+  workers?: number;
+  /** Write checkpoints (default true when `out` is set). */
+  checkpoints?: boolean;
+}
+
+/** Final results of a run. */
+export interface TrainResult {
+  /** Run folder (null for in-memory runs). */
+  runDir: string | null;
+  /** Epochs trained in total (including before a resume). */
+  epochs: number;
+  /** Highest test accuracy over all epochs (the official script's number: selection on test). */
+  bestTestAcc: number;
+  /** Epoch of {@link bestTestAcc} (1-based). */
+  bestEpoch: number;
+  /** Test accuracy after the last epoch (the paper's noise tables' number). */
+  lastTestAcc: number;
+  /** Every metrics record of the run. */
+  records: MetricsRecord[];
+}
+
+/** Training-set audit (eval mode over the training set). */
+export interface TrainAudit {
+  /** Eval pass over the training set. */
+  eval: EvalResult;
+  /** AUROC of u for flipped vs clean labels (null without clean labels, noise or σ head). */
+  noisyAuroc: number | null;
+  /** Mean u of flipped / clean samples (null when not available). */
+  meanU: { flipped: number; clean: number } | null;
+  /** Paths of the per-sample table, when written. */
+  table: { csv: string; json: string } | null;
+}
+
+const DEFAULT_LOG = (line: string) => console.log(line);
+
+/** A training run: build with {@link Trainer.create}, then {@link Trainer.run}. */
+export class Trainer {
+  /** Epochs completed so far (0 before training; restored on resume). */
+  epochsDone = 0;
+  /** Best test accuracy so far and its epoch (0 = none yet). */
+  best = { acc: -1, epoch: 0 };
+  /** Global optimiser steps so far. */
+  globalStep = 0;
+  private readonly logger: MetricsLogger | null;
+  private readonly records: MetricsRecord[] = [];
+  private lastTest: EvalResult | null = null;
+  private readonly loaders: { train?: BatchLoader; test?: BatchLoader; trainEval?: BatchLoader } =
+    {};
+
+  private constructor(
+    /** The resolved configuration. */
+    readonly config: TrainConfig,
+    /** The model being trained. */
+    readonly model: FerModel,
+    /** Adam with the two official parameter groups. */
+    readonly optimizer: Adam,
+    /** ExponentialLR stepped per epoch. */
+    readonly scheduler: ExponentialLR,
+    /** Training and test data. */
+    readonly data: { train: ImageDataset; test: ImageDataset },
+    /** Run folder or null. */
+    readonly runDir: string | null,
+    private readonly options: TrainerOptions,
+  ) {
+    this.logger = runDir
+      ? new MetricsLogger(runDir, { keep: options.resume ? "existing" : "none" })
+      : null;
+  }
+
+  /** Build model, optimiser, schedule and data from the options (and resume if asked). */
+  static async create(options: TrainerOptions = {}): Promise<Trainer> {
+    const log = options.log === undefined ? DEFAULT_LOG : (options.log ?? (() => {}));
+    const runDir = options.out ?? null;
+    let input: TrainConfigInput = options.config ?? {};
+    if (options.resume) {
+      if (!runDir) throw new Error("resume needs the run folder (--out)");
+      const cfgPath = path.join(runDir, "config.json");
+      if (!fs.existsSync(cfgPath)) {
+        throw new Error(`cannot resume: ${cfgPath} does not exist (no run in ${runDir})`);
+      }
+      const saved = JSON.parse(fs.readFileSync(cfgPath, "utf8"));
+      // A resumed run may only extend the number of epochs.
+      input = { ...saved, epochs: options.config?.epochs ?? saved.epochs };
+    }
+    const config = resolveTrainConfig(input, options.resume ? `${runDir}/config.json` : "config");
+    const data = options.data ?? await loadRunData(config, log);
+    if (data.train.classNames.length !== data.test.classNames.length) {
+      throw new Error(
+        `train set has ${data.train.classNames.length} classes, test set ` +
+          `${data.test.classNames.length}`,
+      );
+    }
+    const sw = variantSwitches(config.variant);
+    const model = createModel({
+      ...sw,
+      inputSize: config.model.inputSize,
+      numClasses: data.train.classNames.length,
+      featureDim: config.model.featureDim,
+      dropout: config.model.dropout,
+      widths: config.model.widths,
+      seed: config.seed,
+    });
+    try {
+      if (config.init && !options.resume) await loadInitWeights(model, config.init, log);
+      const groups = model.trainableGroups();
+      const named = model.namedParameters();
+      const cls = new Set(groups.classifier);
+      const backbone = new Map<string, tf.Variable>();
+      const classifier = new Map<string, tf.Variable>();
+      for (const [n, v] of named) (cls.has(v) ? classifier : backbone).set(n, v);
+      const optimizer = new Adam([
+        { name: "backbone", params: backbone, lr: config.optim.lrBackbone },
+        { name: "classifier", params: classifier, lr: config.optim.lrClassifier },
+      ], {
+        beta1: config.optim.beta1,
+        beta2: config.optim.beta2,
+        eps: config.optim.eps,
+        weightDecay: config.optim.weightDecay,
+      });
+      const scheduler = new ExponentialLR(optimizer, config.optim.gamma);
+      const t = new Trainer(config, model, optimizer, scheduler, data, runDir, options);
+      if (runDir) {
+        fs.mkdirSync(runDir, { recursive: true });
+        writeFileAtomic(path.join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
+      }
+      if (options.resume) await t.restore(log);
+      return t;
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  private get log(): (line: string) => void {
+    return this.options.log === undefined ? DEFAULT_LOG : (this.options.log ?? (() => {}));
+  }
+
+  private async restore(log: (line: string) => void): Promise<void> {
+    const file = path.join(this.runDir!, CHECKPOINT_LAST);
+    if (!fs.existsSync(file)) {
+      throw new Error(`cannot resume: no checkpoint ${file}`);
+    }
+    const ck = await loadCheckpoint(file, this.model, this.optimizer);
+    this.epochsDone = ck.epoch;
+    this.best = ck.best;
+    this.globalStep = ck.globalStep;
+    this.scheduler.setLastEpoch(ck.epoch);
+    this.logger?.truncateAfter("epoch", ck.epoch);
+    this.records.push(...(this.logger?.records ?? []));
+    log(
+      `resumed ${file} after epoch ${ck.epoch} (best test acc ${ck.best.acc} @ ${ck.best.epoch})`,
+    );
+  }
+
+  /** Train one epoch, evaluate, log, checkpoint; returns the epoch's info. */
+  async runEpoch(): Promise<EpochInfo> {
+    const c = this.config;
+    const epochIdx = this.epochsDone; // 0-based index of the epoch being trained
+    const epoch = epochIdx + 1;
+    const train = this.data.train;
+    const lrs = this.scheduler.lrs();
+    const loader = this.trainLoader();
+    const steps = loader.numBatches;
+    const rng = pairingRng(mixSeed(c.seed, epochIdx, 0x7a11));
+    const vars = this.model.trainableVariables();
+    const progress = new Progress({
+      label: `epoch ${epoch}/${c.epochs}`,
+      total: steps * c.batchSize > train.n ? train.n : steps * c.batchSize,
+      mode: this.options.progress ?? "auto",
+    });
+    const hasU = c.variant !== "baseline" && c.variant !== "rul-no-sigma";
+    const trainU = hasU ? new Float32Array(train.n).fill(NaN) : null;
+    const t0 = performance.now();
+    let lossSum = 0;
+    let seen = 0;
+    let correct = 0;
+    let step = 0;
+    try {
+      for await (const batch of loader.epoch(epochIdx)) {
+        const labels = new Int32Array(batch.index.length);
+        for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
+        let uT: tf.Tensor1D | null = null;
+        let logitsT: tf.Tensor2D | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const out = this.model.forwardTrain(batch.x, { labels, rng });
+          const loss = this.model.loss(out, batch.y);
+          uT = out.u ? tf.keep(out.u) : null;
+          logitsT = tf.keep(out.logits);
+          return loss;
+        }, vars);
+        this.optimizer.step(grads);
+        const [lossArr, uArr, lgArr] = await Promise.all([
+          value.data(),
+          uT ? (uT as tf.Tensor1D).data() : Promise.resolve(null),
+          (logitsT as unknown as tf.Tensor2D).data(),
+        ]);
+        const k = this.model.config.numClasses;
+        for (let i = 0; i < labels.length; i++) {
+          let best = 0;
+          for (let j = 1; j < k; j++) if (lgArr[i * k + j] > lgArr[i * k + best]) best = j;
+          if (best === labels[i]) correct++;
+          if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
+        }
+        tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
+        tf.dispose(Object.values(grads));
+        const loss = lossArr[0];
+        lossSum += loss * labels.length;
+        seen += labels.length;
+        step++;
+        this.globalStep++;
+        const ips = seen / ((performance.now() - t0) / 1000);
+        progress.update(seen, { loss: lossSum / seen });
+        if (!Number.isFinite(loss)) {
+          throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
+        }
+        await this.options.hooks?.onStep?.({
+          epoch,
+          step,
+          steps,
+          globalStep: this.globalStep,
+          loss,
+          meanLoss: lossSum / seen,
+          imagesPerSec: ips,
+        });
+      }
+    } finally {
+      // Nothing to release: the loader lives as long as the trainer.
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    progress.finish({ loss: lossSum / seen });
+    this.scheduler.step();
+    const test = await evaluateModel(this.model, this.data.test, {
+      batchSize: c.evalBatchSize,
+      loader: this.evalLoader("test"),
+    });
+    this.lastTest = test;
+    this.epochsDone = epoch;
+    if (test.accuracy > this.best.acc) this.best = { acc: test.accuracy, epoch };
+    const record: MetricsRecord = {
+      epoch,
+      lr_backbone: lrs.backbone,
+      lr_classifier: lrs.classifier,
+      train_loss: lossSum / seen,
+      train_acc: correct / seen,
+      test_loss: test.loss,
+      test_acc: test.accuracy,
+      best_test_acc: this.best.acc,
+      best_epoch: this.best.epoch,
+      train_seconds: trainSeconds,
+      train_images_per_s: seen / trainSeconds,
+    };
+    if (trainU && train.cleanLabels) {
+      const seenIdx: number[] = [];
+      for (let i = 0; i < train.n; i++) if (!Number.isNaN(trainU[i])) seenIdx.push(i);
+      const u = seenIdx.map((i) => trainU[i]);
+      const y = seenIdx.map((i) => train.labels[i]);
+      const yc = seenIdx.map((i) => train.cleanLabels![i]);
+      const flipped = y.some((v, i) => v !== yc[i]) && y.some((v, i) => v === yc[i]);
+      record.train_u_mean = u.reduce((a, b) => a + b, 0) / Math.max(1, u.length);
+      record.train_u_auroc_noisy = flipped ? noisyLabelDetection(u, y, yc).auroc : null;
+    }
+    this.records.push(record);
+    this.logger?.log(record);
+    if (this.runDir && this.options.checkpoints !== false) {
+      await saveCheckpoint(this.runDir, this.model, this.optimizer, {
+        config: this.config,
+        epoch,
+        best: this.best,
+        globalStep: this.globalStep,
+        isBest: this.best.epoch === epoch,
+      });
+    }
+    this.log(
+      `epoch ${epoch}/${c.epochs}: train loss ${fmt(record.train_loss)} acc ${
+        fmt(record.train_acc)
+      }` +
+        ` | test loss ${fmt(test.loss)} acc ${fmt(test.accuracy)} | best ${fmt(this.best.acc)} @ ` +
+        `${this.best.epoch} | ${fmt(record.train_images_per_s, 1)} img/s`,
+    );
+    const info: EpochInfo = { epoch, epochs: c.epochs, record, test, trainU };
+    await this.options.hooks?.onEpoch?.(info);
+    return info;
+  }
+
+  /**
+   * Train until `config.epochs` epochs are done (or `untilEpoch`, to stop early, e.g. to test
+   * resuming), then return the results.
+   */
+  async run(untilEpoch?: number): Promise<TrainResult> {
+    const stop = Math.min(untilEpoch ?? this.config.epochs, this.config.epochs);
+    while (this.epochsDone < stop) await this.runEpoch();
+    return this.result();
+  }
+
+  /** Results so far. */
+  result(): TrainResult {
+    const last = this.records[this.records.length - 1];
+    return {
+      runDir: this.runDir,
+      epochs: this.epochsDone,
+      bestTestAcc: this.best.acc,
+      bestEpoch: this.best.epoch,
+      lastTestAcc: last ? Number(last.test_acc) : NaN,
+      records: [...this.records],
+    };
+  }
+
+  /** Test-set evaluation of the last epoch (null before the first epoch of this process). */
+  lastTestEval(): EvalResult | null {
+    return this.lastTest;
+  }
+
+  /**
+   * Eval-mode pass over the training set: per-sample table (`samples_train.*` in the run folder)
+   * and the AUROC of u for flipped labels when the clean labels are known.
+   */
+  async auditTrainingSet(options: { writeTable?: boolean } = {}): Promise<TrainAudit> {
+    const train = this.data.train;
+    const ev = await evaluateModel(this.model, train, {
+      batchSize: this.config.evalBatchSize,
+      loader: this.evalLoader("train"),
+      progress: this.options.progress ?? "auto",
+      label: "audit train set",
+    });
+    let noisyAuroc: number | null = null;
+    let meanU: TrainAudit["meanU"] = null;
+    if (ev.u && train.cleanLabels) {
+      const nf = train.labels.reduce((a, v, i) => a + (v !== train.cleanLabels![i] ? 1 : 0), 0);
+      if (nf > 0 && nf < train.n) {
+        const d = noisyLabelDetection(ev.u, train.labels, train.cleanLabels);
+        noisyAuroc = d.auroc;
+        meanU = { flipped: d.meanUFlipped, clean: d.meanUClean };
+      }
+    }
+    let table: TrainAudit["table"] = null;
+    if (this.runDir && options.writeTable !== false) {
+      table = writeSampleTable(this.runDir, sampleTableOf(train, ev), "samples_train");
+    }
+    return { eval: ev, noisyAuroc, meanU, table };
+  }
+
+  /** Write the test set's per-sample table (`samples_test.*`) from a fresh eval pass. */
+  async writeTestTable(): Promise<{ csv: string; json: string } | null> {
+    if (!this.runDir) return null;
+    const ev = await evaluateModel(this.model, this.data.test, {
+      batchSize: this.config.evalBatchSize,
+      loader: this.evalLoader("test"),
+    });
+    return writeSampleTable(this.runDir, sampleTableOf(this.data.test, ev), "samples_test");
+  }
+
+  /** The training-set loader (augmenting, shuffling), created once. */
+  private trainLoader(): BatchLoader {
+    if (!this.loaders.train) {
+      const c = this.config;
+      this.loaders.train = new BatchLoader(this.data.train, {
+        batchSize: c.batchSize,
+        size: c.model.inputSize,
+        augment: c.data.augment,
+        shuffle: true,
+        seed: c.seed,
+        // PyTorch's loader keeps the last partial batch; a batch of 1 cannot train batch norm.
+        dropLast: this.data.train.n % c.batchSize === 1,
+        workers: this.options.workers ?? 1,
+      });
+    }
+    return this.loaders.train;
+  }
+
+  /** A test-transform loader over the train or test split, created once. */
+  private evalLoader(split: "train" | "test"): BatchLoader {
+    const key = split === "train" ? "trainEval" : "test";
+    if (!this.loaders[key]) {
+      this.loaders[key] = new BatchLoader(this.data[split], {
+        batchSize: this.config.evalBatchSize,
+        size: this.config.model.inputSize,
+        augment: false,
+        shuffle: false,
+        workers: this.options.workers ?? 1,
+      });
+    }
+    return this.loaders[key]!;
+  }
+
+  /** Release the model, the optimiser state and the loaders' workers. */
+  dispose(): void {
+    for (const l of Object.values(this.loaders)) l?.close();
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
+
+function fmt(v: unknown, digits = 4): string {
+  return typeof v === "number" ? v.toFixed(digits) : String(v);
+}
+
+/** Convenience: create a {@link Trainer}, run it to the end, dispose it, return the results. */
+export async function train(options: TrainerOptions = {}): Promise<TrainResult> {
+  const t = await Trainer.create(options);
+  try {
+    return await t.run();
+  } finally {
+    t.dispose();
+  }
+}

@@ -1,0 +1,97 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { batchNormTrain } from "../../lib/engine/mod.ts";
+import { assertClose, onBackend, randomArray, setup } from "./_helpers.ts";
+
+await setup();
+
+/** y, mean, variance and dL/d(x, γ, β) of L = Σ batchNormTrain(x)·dy. */
+function bnGrads(xv: Float32Array, shape: number[], affine: boolean, eps: number) {
+  return tf.tidy(() => {
+    const c = shape[shape.length - 1];
+    const x: tf.Tensor = tf.tensor(xv, shape);
+    const g = tf.tensor1d(randomArray(c, 5).map((v) => 1 + 0.5 * v));
+    const b = tf.tensor1d(randomArray(c, 6));
+    const { y, mean, variance } = batchNormTrain(
+      x as tf.Tensor4D,
+      affine ? g : null,
+      affine ? b : null,
+      eps,
+    );
+    const dy = tf.tensor(randomArray(y.size, 8), y.shape);
+    const f = (a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+      tf.sum(
+        tf.mul(batchNormTrain(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, eps).y, dy),
+      );
+    const grads = affine
+      ? tf.grads(f)([x, g, b])
+      : tf.grads((a: tf.Tensor) =>
+        tf.sum(tf.mul(batchNormTrain(a as tf.Tensor4D, null, null, eps).y, dy))
+      )([x]);
+    return [y, mean, variance, ...grads].map((t) => t.dataSync());
+  });
+}
+
+const CASES = [
+  { shape: [3, 5, 5, 4], affine: true, eps: 1e-5 },
+  { shape: [2, 7, 6, 3], affine: false, eps: 2e-5 },
+  { shape: [6, 4], affine: true, eps: 2e-5 },
+  { shape: [8, 5], affine: false, eps: 2e-5 },
+];
+for (const c of CASES) {
+  Deno.test(`batchNormTrain [${c.shape}] affine=${c.affine}: fast wasm = stock cpu`, () => {
+    const n = c.shape.reduce((a, b) => a * b);
+    // Offset and scale so that mean and variance are far from 0 and 1.
+    const xv = randomArray(n, 3).map((v) => 2 + 3 * v);
+    const ref = onBackend("cpu", false, () => bnGrads(xv, c.shape, c.affine, c.eps));
+    const got = onBackend("wasm", true, () => bnGrads(xv, c.shape, c.affine, c.eps));
+    const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
+    ref.forEach((r, i) => assertClose(names[i], got[i], r));
+  });
+}
+
+Deno.test("batchNormTrain against hand-computed values (one channel, 4 samples)", () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    for (const fast of [true, false]) {
+      onBackend(backend, fast, () => {
+        // x = [1, 2, 3, 6]: mean 3, deviations [-2, -1, 0, 3], biased variance 14/4 = 3.5.
+        // With eps = 0: x̂ = dev/√3.5; γ = 2, β = 1 → y = 2x̂ + 1.
+        const s = Math.sqrt(3.5);
+        const x = tf.tensor2d([1, 2, 3, 6], [4, 1]);
+        const g = tf.tensor1d([2]), b = tf.tensor1d([1]);
+        const r = batchNormTrain(x, g, b, 0);
+        const tag = `${backend} fast=${fast}`;
+        assertClose(`${tag} y`, r.y.dataSync(), [-2, -1, 0, 3].map((d) => 2 * d / s + 1), 1e-6);
+        assertClose(`${tag} mean`, r.mean.dataSync(), [3], 1e-6);
+        assertClose(`${tag} var`, r.variance.dataSync(), [3.5], 1e-6);
+        // L = y[0] (dy = [1,0,0,0]): dβ = 1, dγ = x̂[0] = -2/√3.5,
+        // dx = γ/√3.5·(dy − mean(dy) − x̂·mean(dy·x̂)) with mean(dy) = 1/4,
+        // mean(dy·x̂) = -2/(4√3.5): dx_i = (2/√3.5)·(δ_i0 − 1/4 − dev_i·(−2)/(4·3.5)).
+        const dy = tf.tensor2d([1, 0, 0, 0], [4, 1]);
+        const [dx, dg, db] = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(
+            tf.mul(batchNormTrain(a as tf.Tensor2D, gg as tf.Tensor1D, bb as tf.Tensor1D, 0).y, dy),
+          )
+        )([x, g, b]);
+        const dev = [-2, -1, 0, 3];
+        const dxHand = dev.map((d, i) => (2 / s) * ((i === 0 ? 1 : 0) - 0.25 + d * 2 / 14));
+        assertClose(`${tag} dx`, dx.dataSync(), dxHand, 1e-5);
+        assertClose(`${tag} dgamma`, dg.dataSync(), [-2 / s], 1e-6);
+        assertClose(`${tag} dbeta`, db.dataSync(), [1], 1e-6);
+        tf.dispose([x, g, b, r.y, r.mean, r.variance, dy, dx, dg, db]);
+      });
+    }
+  }
+});
+
+Deno.test("batchNormTrain rejects mismatched gamma with a clear error", () => {
+  const x = tf.zeros([2, 3]) as tf.Tensor2D;
+  const g = tf.ones([4]) as tf.Tensor1D;
+  let msg = "";
+  try {
+    batchNormTrain(x, g, g, 1e-5);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  tf.dispose([x, g]);
+  if (!msg.includes("gamma has shape 4")) throw new Error(`unexpected error: ${msg}`);
+});

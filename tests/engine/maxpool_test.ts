@@ -1,0 +1,68 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { maxPool2d } from "../../lib/engine/mod.ts";
+import { assertClose, onBackend, randomArray, setup } from "./_helpers.ts";
+
+await setup();
+
+/** y and dL/dx of L = Σ maxPool2d(x)·dy. */
+function poolGrads(xv: Float32Array, shape: [number, number, number, number], seed: number) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xv, shape);
+    const y = maxPool2d(x);
+    const dy = tf.tensor(randomArray(y.size, seed), y.shape);
+    const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(maxPool2d(a as tf.Tensor4D), dy)))(x);
+    return [y.dataSync(), dx.dataSync(), y.shape];
+  });
+}
+
+for (const shape of [[2, 8, 8, 5], [2, 9, 9, 3], [1, 7, 6, 4], [3, 4, 4, 2]] as const) {
+  Deno.test(`maxPool2d 3x3/2 pad 1 on [${shape}]: fast wasm = stock cpu`, () => {
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const xv = randomArray(n, 11 + shape[1]);
+    const ref = onBackend("cpu", false, () => poolGrads(xv, [...shape], 7));
+    const got = onBackend("wasm", true, () => poolGrads(xv, [...shape], 7));
+    if (String(got[2]) !== String(ref[2])) throw new Error(`shape ${got[2]} vs ${ref[2]}`);
+    assertClose("forward", got[0] as Float32Array, ref[0] as Float32Array);
+    assertClose("grad", got[1] as Float32Array, ref[1] as Float32Array);
+  });
+}
+
+Deno.test("maxPool2d against a hand-computed 4x4 example, ties go to the first maximum", () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    onBackend(backend, true, () => {
+      // 4x4 input; windows (3x3, stride 2, pad 1) centred on rows/cols 0 and 2:
+      // out[0][0] = max x[0..1][0..1], out[0][1] = max x[0..1][1..3],
+      // out[1][0] = max x[1..3][0..1], out[1][1] = max x[1..3][1..3].
+      const x = tf.tensor4d(
+        [
+          [1, 5, 2, 0],
+          [3, 4, 9, 1],
+          [7, 7, 0, 2],
+          [6, 1, 8, 8],
+        ].flat(),
+        [1, 4, 4, 1],
+      );
+      const y = maxPool2d(x);
+      assertClose(`${backend} y`, y.dataSync(), [5, 9, 7, 9], 0);
+      // dL/dx for L = Σ y·[1, 10, 100, 1000]: 5 at (0,1) gets 1; 9 at (1,2) wins two windows
+      // (10 + 1000); the tie 7/7 in window (1,0) goes to the first one, (2,0).
+      const w = tf.tensor4d([1, 10, 100, 1000], [1, 2, 2, 1]);
+      const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(maxPool2d(a as tf.Tensor4D), w)))(x);
+      const expected = [0, 1, 0, 0, 0, 0, 1010, 0, 100, 0, 0, 0, 0, 0, 0, 0];
+      assertClose(`${backend} dx`, dx.dataSync(), expected, 0);
+      tf.dispose([x, y, w, dx]);
+    });
+  }
+});
+
+Deno.test("maxPool2d rejects bad input with a clear error", () => {
+  const x = tf.zeros([4, 4]);
+  let msg = "";
+  try {
+    maxPool2d(x as unknown as tf.Tensor4D);
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  x.dispose();
+  if (!msg.includes("rank 4")) throw new Error(`unexpected error: ${msg}`);
+});

@@ -1,0 +1,156 @@
+// safetensors: bit-identical round trip, files written by Python, clear errors, atomic writes,
+// model checkpoints (config + epoch metadata, optimiser state in a sibling file).
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../lib/backend.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadModelCheckpoint,
+  optimizerStatePath,
+  readSafetensors,
+  saveModelCheckpoint,
+  writeSafetensors,
+} from "../../lib/io/mod.ts";
+import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
+
+await initBackend();
+const DIR = new URL("../fixtures/model/", import.meta.url).pathname;
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+function bytesOf(t: tf.Tensor): Uint8Array {
+  const d = t.dataSync() as Float32Array | Int32Array | Uint8Array;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, what: string) {
+  assert(a.length === b.length, `${what}: ${a.length} vs ${b.length} bytes`);
+  for (let i = 0; i < a.length; i++) assert(a[i] === b[i], `${what}: byte ${i} differs`);
+}
+
+function throwsWith(f: () => unknown, ...needles: string[]) {
+  try {
+    f();
+  } catch (e) {
+    for (const n of needles) {
+      assert((e as Error).message.includes(n), `"${(e as Error).message}" lacks "${n}"`);
+    }
+    return;
+  }
+  throw new Error("expected an error");
+}
+
+Deno.test("safetensors round trip is bit-identical (file and bytes)", async () => {
+  const specials = new Float32Array([
+    0,
+    -0,
+    1e-45,
+    -3.4028234663852886e38,
+    Infinity,
+    -Infinity,
+    1 / 3,
+  ]);
+  const tensors = new Map<string, tf.Tensor>([
+    ["a.weight", tf.randomNormal([3, 5, 2], 0, 1, "float32", 1)],
+    ["special", tf.tensor1d(specials)],
+    ["ints", tf.tensor2d([[2147483647, -2147483648], [0, -1]], [2, 2], "int32")],
+    ["flags", tf.tensor1d([1, 0, 1], "bool")],
+    ["scalar", tf.scalar(7, "int32")],
+    ["empty", tf.zeros([0, 4])],
+  ]);
+  const meta = { epoch: "3", note: "ü ✓" };
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/x.safetensors`;
+  await writeSafetensors(file, tensors, meta);
+  await writeSafetensors(file, tensors, meta); // overwrite in place
+  const left = [...Deno.readDirSync(dir)].map((e) => e.name);
+  assert(left.length === 1 && left[0] === "x.safetensors", `temp files left: ${left}`);
+  const back = await readSafetensors(file);
+  assert(JSON.stringify(back.metadata) === JSON.stringify(meta), "metadata");
+  assert([...back.tensors.keys()].join() === [...tensors.keys()].join(), "names/order");
+  for (const [k, t] of tensors) {
+    const u = back.tensors.get(k)!;
+    assert(u.dtype === t.dtype && u.shape.join() === t.shape.join(), `${k} dtype/shape`);
+    sameBytes(bytesOf(u), bytesOf(t), k);
+  }
+  const bytes = await Deno.readFile(file);
+  const hlen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
+  assert((8 + hlen) % 8 === 0, "data section 8-byte aligned");
+  sameBytes(encodeSafetensors(back.tensors, back.metadata), bytes, "re-encoded file");
+  tf.dispose([...tensors.values(), ...back.tensors.values()]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("reads safetensors written by Python (fixture) and rejects corrupt files", async () => {
+  const { tensors, metadata } = await readSafetensors(DIR + "rul_small_expected.safetensors");
+  assert(metadata.generator === "tools/make_fixtures.py", "python metadata");
+  assert(tensors.get("x")!.shape.join() === "4,64,64,3", "x shape");
+  assert(tensors.get("perm")!.dtype === "int32", "perm dtype");
+  tf.dispose([...tensors.values()]);
+  const good = encodeSafetensors(new Map([["t", tf.ones([4, 4])]]));
+  throwsWith(
+    () => decodeSafetensors(good.subarray(0, good.length - 3), "cut.safetensors"),
+    "cut.safetensors",
+    "truncated",
+  );
+  throwsWith(() => decodeSafetensors(good.subarray(0, 5), "tiny.safetensors"), "tiny.safetensors");
+  const bad = good.slice();
+  new DataView(bad.buffer).setBigUint64(0, 1n << 40n, true);
+  throwsWith(() => decodeSafetensors(bad, "huge.safetensors"), "huge.safetensors", "header length");
+  const junk = good.slice();
+  junk[9] = 0x7b; // breaks the JSON
+  junk[8] = 0x5b;
+  throwsWith(() => decodeSafetensors(junk, "junk.safetensors"), "junk.safetensors", "JSON");
+});
+
+Deno.test("model checkpoint: config + epoch metadata, optimiser sibling, exact resume", async () => {
+  const cfg = {
+    kind: "rul" as const,
+    inputSize: 64,
+    featureDim: 16,
+    widths: [8, 16, 32, 64] as [number, number, number, number],
+    seed: 3,
+  };
+  const model = createModel(cfg);
+  const x = tf.randomNormal([4, 64, 64, 3], 0, 1, "float32", 2) as tf.Tensor4D;
+  disposeModelOutput(model.forwardTrain(x)); // moves BN running statistics off their init
+  const optimizerState = new Map<string, tf.Tensor>([
+    ["adam.exp_avg.fc.weight", tf.randomNormal([16, 7], 0, 1, "float32", 5)],
+    ["adam.step.fc.weight", tf.scalar(12, "int32")],
+  ]);
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/epoch3.safetensors`;
+  await saveModelCheckpoint(file, model, {
+    epoch: 3,
+    optimizerState,
+    optimizerMetadata: { lr: "0.0002" },
+  });
+  assert(optimizerStatePath(file) === `${dir}/epoch3.optim.safetensors`, "sibling name");
+  const ck = await loadModelCheckpoint(file); // builds a new model from the stored config
+  assert(ck.epoch === 3 && ck.config.featureDim === 16 && ck.config.seed === 3, "metadata");
+  assert(ck.optimizerMetadata!.lr === "0.0002", "optimizer metadata");
+  const a = model.stateDict();
+  const b = ck.model.stateDict();
+  assert(a.size === b.size && a.size === 142, `state sizes ${a.size} ${b.size}`);
+  for (const [k, t] of a) sameBytes(bytesOf(b.get(k)!), bytesOf(t), k);
+  for (const [k, t] of optimizerState) {
+    sameBytes(bytesOf(ck.optimizerState!.get(k)!), bytesOf(t), k);
+  }
+  const e1 = model.forwardEval(x);
+  const e2 = ck.model.forwardEval(x);
+  sameBytes(bytesOf(e1.logits), bytesOf(e2.logits), "eval logits after reload");
+  disposeModelOutput(e1);
+  disposeModelOutput(e2);
+  tf.dispose([
+    ...a.values(),
+    ...b.values(),
+    ...optimizerState.values(),
+    ...ck.optimizerState!.values(),
+    x,
+  ]);
+  model.dispose();
+  ck.model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});

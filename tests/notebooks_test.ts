@@ -1,0 +1,190 @@
+/**
+ * Executes every notebook in notebooks/ headlessly with real Jupyter and the Deno kernel (via
+ * tools/run_notebooks.py) in the quick setting, and checks their outputs: no cell error, Plotly
+ * figures present, the training notebook's figures rendered by headless Chromium, and the same
+ * training notebook run unchanged on a RAF-DB-layout folder. Skipped, with the reason, when
+ * Jupyter is not installed (CI installs it).
+ */
+import { assert, assertEquals, assertStringIncludes } from "./notebooks/assert.ts";
+import {
+  countPlotlyOutputs,
+  isPlotlyOutput,
+  joinText,
+  jupyterMissing,
+  type Notebook,
+  readNotebook,
+  renderPlots,
+  ROOT,
+  runCmd,
+  runNotebooks,
+  streamText,
+} from "./notebooks/harness.ts";
+import { writeRafDbFixture } from "./notebooks/rafdb_fixture.ts";
+
+const missing = jupyterMissing();
+if (missing) console.warn(`notebooks_test: SKIPPED, Jupyter unavailable: ${missing}`);
+const ignore = missing !== null;
+
+const NB_DIR = `${ROOT}notebooks`;
+const notebooks = [...Deno.readDirSync(NB_DIR)].map((e) => e.name)
+  .filter((n) => n.endsWith(".ipynb") && !n.startsWith(".")).sort();
+const TRAIN = notebooks.find((n) => n.includes("train"));
+/** Longest code cell allowed in a notebook: longer logic belongs in lib/. */
+const MAX_CELL_LINES = 15;
+
+let work: string | undefined;
+/** One scratch folder for the whole file (executed copies, run folders, caches). */
+function workDir(): string {
+  work ??= Deno.makeTempDirSync({ prefix: "rul-notebooks-test-" });
+  return work;
+}
+
+/** Environment of the quick setting, with run folders in the scratch folder. */
+function quickEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { RUL_SCALE: "quick", RUL_OUT: `${workDir()}/runs`, ...extra };
+}
+
+function failureText(r: { code: number; stderr: string; stdout: string }): string {
+  return `runner exit ${r.code}\n${r.stderr.slice(-6000)}\n${r.stdout.slice(-2000)}`;
+}
+
+Deno.test({
+  name: "runner keeps every output the Deno kernel sends after idle",
+  ignore,
+  async fn() {
+    const out = `${workDir()}/smoke`;
+    const r = await runNotebooks([`${ROOT}tests/notebooks/smoke.ipynb`], {
+      out,
+      set: { SMOKE_TAG: "tag-from-runner" },
+    });
+    assertEquals(r.code, 0, failureText(r));
+    const nb = readNotebook(`${out}/smoke.ipynb`);
+    const text = streamText(nb);
+    const lines = text.split("\n").filter((l) => /^line \d+$/.test(l));
+    assertEquals(lines.length, 200, "all 200 console.log lines arrive");
+    assertEquals(lines[199], "line 199");
+    assertStringIncludes(text, "tag=tag-from-runner", "--set reaches the kernel's environment");
+    const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+    const bundle = outputs.find((o) => joinText(o.data?.["text/html"]) === "<b>bundle-ok</b>");
+    assert(bundle, "the display bundle arrives");
+    const live = outputs.filter((o) => o.data && "text/plain" in o.data)
+      .map((o) => joinText(o.data!["text/plain"]));
+    assert(live.includes("v5"), `update_display_data applied in place: ${live.join(" | ")}`);
+    assert(!live.includes("v0"), "the first state of the updated display is replaced");
+    assert(live.some((t) => t.includes("5")), "relative import from the notebook folder works");
+  },
+});
+
+Deno.test({
+  name: "runner fails on a cell error, naming the cell, and keeps the error output",
+  ignore,
+  async fn() {
+    const out = `${workDir()}/failing`;
+    const r = await runNotebooks([`${ROOT}tests/notebooks/failing.ipynb`], { out });
+    assertEquals(r.code, 1, failureText(r));
+    assertStringIncludes(r.stderr, "cell 1 failed");
+    assertStringIncludes(r.stderr, "boom-from-cell");
+    const nb = readNotebook(`${out}/failing.ipynb`);
+    assert(nb.cells[1].outputs?.some((o) => o.output_type === "error"), "error output kept");
+    assertEquals(nb.cells[2].outputs?.length ?? 0, 0, "cells after the error do not run");
+  },
+});
+
+Deno.test("committed notebooks carry no outputs and have short cells", () => {
+  assert(notebooks.length >= 1, "notebooks/ holds notebooks");
+  for (const name of notebooks) {
+    const nb = readNotebook(`${NB_DIR}/${name}`);
+    const spec = nb.metadata.kernelspec as { name?: string } | undefined;
+    assertEquals(spec?.name, "deno", `${name}: kernelspec is the Deno kernel`);
+    nb.cells.forEach((c, i) => {
+      if (c.cell_type !== "code") return;
+      assertEquals(c.outputs?.length ?? 0, 0, `${name} cell ${i}: committed without outputs`);
+      const lines = joinText(c.source).split("\n").filter((l) => l.trim() !== "").length;
+      assert(lines <= MAX_CELL_LINES, `${name} cell ${i}: ${lines} lines (max ${MAX_CELL_LINES})`);
+      assert(!joinText(c.source).includes("import.meta"), `${name} cell ${i}: import.meta`);
+      assert(!joinText(c.source).includes("Deno.stdout"), `${name} cell ${i}: Deno.stdout`);
+    });
+    assert(nb.cells.some((c) => c.cell_type === "markdown"), `${name}: has explanations`);
+  }
+});
+
+for (const name of notebooks) {
+  Deno.test({
+    name: `notebook ${name} runs in the quick setting with its Plotly figures`,
+    ignore,
+    async fn() {
+      const r = await runNotebooks([`${NB_DIR}/${name}`], {
+        out: `${workDir()}/executed`,
+        set: quickEnv(),
+      });
+      assertEquals(r.code, 0, failureText(r));
+      const nb = readNotebook(`${workDir()}/executed/${name}`);
+      const plots = countPlotlyOutputs(nb);
+      assert(plots >= 1, `${name}: ${plots} Plotly outputs`);
+      console.log(`${name}: ${plots} Plotly outputs; ${r.stderr.trim().split("\n").pop()}`);
+    },
+  });
+}
+
+Deno.test({
+  name: "executed training notebook renders its live-curve and final figures in Chromium",
+  ignore: ignore || TRAIN === undefined,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const executed = `${workDir()}/executed/${TRAIN}`;
+    const nb: Notebook = readNotebook(executed); // written by the quick run above
+    const expected = countPlotlyOutputs(nb);
+    const html = `${workDir()}/html`;
+    const conv = await runCmd("/usr/bin/python3", [
+      "-m",
+      "nbconvert",
+      "--to",
+      "html",
+      "--output-dir",
+      html,
+      executed,
+    ]);
+    assertEquals(conv.code, 0, conv.stderr);
+    const page = `${html}/${TRAIN!.replace(/\.ipynb$/, ".html")}`;
+    const plots = await renderPlots(page, `${html}/page.png`);
+    console.log(plots.map((p) => `${p.title || "(untitled)"}: ${(p.inked * 100).toFixed(1)} %`));
+    assertEquals(plots.length, expected, "every Plotly output renders as a chart");
+    for (const p of plots) {
+      assert(p.width > 100 && p.height > 100, `chart ${p.title} has a size`);
+      assert(p.inked > 0.01, `chart "${p.title}" is not blank (${p.inked} inked)`);
+    }
+    const titles = plots.map((p) => p.title.toLowerCase()).join(" | ");
+    assertStringIncludes(titles, "live", "the live training-curve figure is rendered");
+    assert(plots.length >= 2, "the final figures are rendered after the live one");
+  },
+});
+
+Deno.test({
+  name: "training notebook runs unchanged on a RAF-DB-layout folder (RUL_DATA)",
+  ignore: ignore || TRAIN === undefined,
+  async fn() {
+    const raf = `${workDir()}/RAF-DB`;
+    const counts = await writeRafDbFixture(raf);
+    const out = `${workDir()}/executed-rafdb`;
+    const r = await runNotebooks([`${NB_DIR}/${TRAIN}`], {
+      out,
+      set: quickEnv({ RUL_DATA: raf, RUL_OUT: `${workDir()}/runs-rafdb` }),
+    });
+    assertEquals(r.code, 0, failureText(r));
+    const nb = readNotebook(`${out}/${TRAIN}`);
+    const text = streamText(nb);
+    assertStringIncludes(text, raf, "the notebook reports the RAF-DB folder it loaded");
+    assertStringIncludes(text, `${counts.train} train`, "RAF-DB train count reported");
+    assert(nb.cells.flatMap((c) => c.outputs ?? []).some(isPlotlyOutput), "plots present");
+  },
+});
+
+Deno.test({
+  name: "notebook test scratch folder is removed",
+  ignore,
+  fn() {
+    if (work) Deno.removeSync(work, { recursive: true });
+    work = undefined;
+  },
+});

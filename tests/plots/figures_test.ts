@@ -1,0 +1,190 @@
+import {
+  ablationBars,
+  confusionCounts,
+  confusionHeatmap,
+  embeddingScatter,
+  type Figure,
+  imageToDataUri,
+  meanStd,
+  OKABE_ITO,
+  RAF_DB_CLASS_NAMES,
+  trainingCurves,
+  uncertaintyGallery,
+  uncertaintyHistogram,
+} from "../../lib/plots/mod.ts";
+import { Buffer } from "node:buffer";
+import pngjs from "pngjs";
+import { sampleFigures, starEmbedding, testImage } from "./samples.ts";
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+const TRACE_TYPES = new Set(["scatter", "bar", "heatmap", "histogram"]);
+
+/** Structural validity: what Plotly needs, JSON-serialisable, paper defaults present. */
+function checkSpec(name: string, fig: Figure): void {
+  assert(Array.isArray(fig.data) && fig.data.length > 0, `${name}: no traces`);
+  const round = JSON.parse(JSON.stringify(fig));
+  assert(JSON.stringify(round) === JSON.stringify(fig), `${name}: not JSON-serialisable`);
+  for (const [i, t] of fig.data.entries()) {
+    assert(TRACE_TYPES.has(String(t.type)), `${name}: trace ${i} type ${t.type}`);
+    if (Array.isArray(t.x) && Array.isArray(t.y) && t.type !== "heatmap") {
+      assert(t.x.length === t.y.length, `${name}: trace ${i} x/y lengths`);
+    }
+    const s = JSON.stringify(t);
+    assert(!/NaN|Infinity|null/.test(s), `${name}: trace ${i} has non-finite values`);
+  }
+  assert(
+    fig.layout.paper_bgcolor === "#FFFFFF" && fig.layout.plot_bgcolor === "#FFFFFF",
+    `${name}: bg`,
+  );
+  assert((fig.layout.font as { size: number }).size >= 12, `${name}: font size`);
+}
+
+Deno.test("every figure builder returns a valid spec for sample inputs", () => {
+  const figs = sampleFigures();
+  assert(Object.keys(figs).length >= 9, "all builders covered");
+  for (const [name, fig] of Object.entries(figs)) checkSpec(name, fig);
+});
+
+Deno.test("scatter: one trace per class with RAF-DB names and Okabe-Ito colours", () => {
+  const { embedding, labels } = starEmbedding();
+  const fig = embeddingScatter(embedding, labels);
+  assert(fig.data.length === 7, `${fig.data.length} traces`);
+  fig.data.forEach((t, c) => {
+    assert(t.name === RAF_DB_CLASS_NAMES[c], `trace ${c} name ${t.name}`);
+    assert((t.marker as { color: string }).color === OKABE_ITO[c], `trace ${c} colour`);
+    const xs = t.x as number[], ys = t.y as number[];
+    assert(xs.length === 10, `class ${c} has ${xs.length} points`);
+    // Point r of class c is at radius r + 1 along angle 2πc/7.
+    assert(Math.abs(xs[2] - 3 * Math.cos((2 * Math.PI * c) / 7)) < 1e-12, "x value");
+    assert(Math.abs(ys[2] - 3 * Math.sin((2 * Math.PI * c) / 7)) < 1e-12, "y value");
+  });
+  const u = Array.from(labels, (_, i) => i); // 0..69
+  const bySize = embeddingScatter(embedding, labels, { uncertainty: u, markerSize: 4 });
+  const sizes = (bySize.data[0].marker as { size: number[] }).size;
+  assert(sizes[0] === 4 && Math.abs(sizes[9] - 4 * (1 + 3 * 63 / 69)) < 1e-12, `sizes ${sizes}`);
+  const byOpacity = embeddingScatter(embedding, labels, {
+    uncertainty: u,
+    uncertaintyAs: "opacity",
+  });
+  const op = (byOpacity.data[6].marker as { opacity: number[] }).opacity;
+  assert(Math.abs(op[9] - 0.15) < 1e-12, `most uncertain point opacity ${op[9]}`);
+});
+
+Deno.test("confusion matrix: counts and row-normalised values", () => {
+  const m = confusionCounts([0, 0, 0, 1, 1, 2], [0, 1, 0, 1, 1, 0], 3);
+  assert(JSON.stringify(m) === "[[2,1,0],[0,2,0],[1,0,0]]", `counts ${JSON.stringify(m)}`);
+  const fig = confusionHeatmap(m, { mode: "both", classNames: ["a", "b", "c"] });
+  assert(fig.data.length === 2, "two panels");
+  const z = fig.data[1].z as number[][];
+  assert(Math.abs(z[0][0] - 2 / 3) < 1e-15 && z[2][0] === 1 && z[1][1] === 1, `normalised ${z}`);
+  assert((fig.data[1].text as string[][])[0][1] === "33.3", "percent text");
+  assert(JSON.stringify(fig.data[0].x) === '["a","b","c"]', "class names");
+  let err = "";
+  try {
+    confusionCounts([0, 7], [0, 1], 7);
+  } catch (e) {
+    err = String(e);
+  }
+  assert(/label at index 1 is 7/.test(err), `bad label error: ${err}`);
+});
+
+Deno.test("training curves: runs overlaid on shared colours, one legend entry per run", () => {
+  const fig = trainingCurves([
+    { name: "a", loss: [3, 2, 1], testAccuracy: [0.1, 0.2, 0.3] },
+    { name: "b", epochs: [5, 10], testAccuracy: [0.4, 0.5], testAccuracyEpochs: [5, 10] },
+  ]);
+  assert(fig.data.length === 3, `${fig.data.length} traces`);
+  assert(JSON.stringify(fig.data[0].x) === "[1,2,3]", "default epochs");
+  assert(fig.data[1].xaxis === "x2" && fig.data[1].showlegend === false, "accuracy panel");
+  assert(fig.data[2].showlegend === true && fig.data[2].xaxis === "x2", "run b only accuracy");
+  let err = "";
+  try {
+    trainingCurves([{ name: "bad", epochs: [1, 2], loss: [1] }]);
+  } catch (e) {
+    err = String(e);
+  }
+  assert(/run "bad": 2 epochs but 1 values/.test(err), err);
+});
+
+Deno.test("histogram: shared bins for clean and flipped", () => {
+  const fig = uncertaintyHistogram([0, 1, 1], [2, 4], { bins: 4 });
+  const b0 = fig.data[0].xbins as { start: number; size: number };
+  assert(JSON.stringify(fig.data[0].xbins) === JSON.stringify(fig.data[1].xbins), "same bins");
+  assert(b0.start === 0 && b0.size === 1, `bins ${JSON.stringify(b0)}`);
+  assert(String(fig.data[1].name).includes("n=2"), "counts in legend");
+});
+
+Deno.test("ablation: mean ± sample s.d. per configuration", () => {
+  assert(Math.abs(meanStd([1, 2, 3, 4]).std - Math.sqrt(5 / 3)) < 1e-15, "sample std");
+  const fig = ablationBars([{ name: "x", values: [0.8, 0.9] }, { name: "y", values: [0.5] }], {
+    zoom: true,
+  });
+  const bar = fig.data[0];
+  assert(Math.abs((bar.y as number[])[0] - 0.85) < 1e-15, "mean");
+  const sd = (bar.error_y as { array: number[] }).array;
+  assert(Math.abs(sd[0] - Math.sqrt(0.005)) < 1e-15 && sd[1] === 0, `sd ${sd}`);
+  assert((fig.data[1].y as number[]).length === 3, "seed dots");
+  const range = (fig.layout.yaxis as { range: number[] }).range;
+  assert(range[0] < 0.5 && range[1] > 0.9 && range[0] > 0.3, `zoomed range ${range}`);
+});
+
+Deno.test("gallery: sorted by uncertainty, PNG data URIs decode to the input pixels", () => {
+  const samples = [0.2, 0.9, 0.5].map((u, i) => ({
+    image: testImage(i),
+    label: i,
+    prediction: 1,
+    uncertainty: u,
+  }));
+  const fig = uncertaintyGallery(samples, { limit: 2 });
+  const imgs = fig.layout.images as { source: string }[];
+  const notes = fig.layout.annotations as { text: string; font: { color: string } }[];
+  assert(imgs.length === 2, "limit");
+  assert(notes[0].text.startsWith("Fear → Fear") && notes[0].text.includes("0.900"), notes[0].text);
+  assert(
+    notes[1].text.startsWith("Disgust → Fear") && notes[1].font.color === "#D55E00",
+    notes[1].text,
+  );
+  const uri = imageToDataUri(testImage(1));
+  assert(uri === imgs[0].source, "first tile is sample 1");
+  const png = (pngjs as unknown as {
+    PNG: { sync: { read(b: Buffer): { data: Uint8Array; width: number } } };
+  })
+    .PNG.sync.read(Buffer.from(uri.split(",")[1], "base64"));
+  const src = testImage(1);
+  assert(png.width === 12, "width");
+  for (let p = 0; p < 120; p++) {
+    for (let c = 0; c < 3; c++) {
+      assert(png.data[p * 4 + c] === src.data[p * 3 + c], `pixel ${p} channel ${c}`);
+    }
+  }
+  // Float images in [0, 1] are scaled to 0–255.
+  const f = imageToDataUri({
+    data: new Float32Array([0, 0.5, 1, 1]),
+    width: 2,
+    height: 2,
+    channels: 1,
+  });
+  const g = (pngjs as unknown as { PNG: { sync: { read(b: Buffer): { data: Uint8Array } } } })
+    .PNG.sync.read(Buffer.from(f.split(",")[1], "base64"));
+  assert(g.data[0] === 0 && g.data[4] === 128 && g.data[8] === 255, `float pixels ${g.data}`);
+});
+
+Deno.test("builders reject bad input with clear errors", () => {
+  const bad = (f: () => unknown, re: RegExp) => {
+    try {
+      f();
+    } catch (e) {
+      assert(re.test(String(e)), `wrong error: ${e}`);
+      return;
+    }
+    throw new Error(`no error for ${re}`);
+  };
+  bad(() => embeddingScatter([0, 0, 1], [0, 1]), /3 values, expected 2 × 2 labels/);
+  bad(() => embeddingScatter([0, 0, 1, NaN], [0, 1]), /index 3 is NaN/);
+  bad(() => embeddingScatter([0, 0, 1, 1], [0, 1.5]), /label at index 1 is 1.5/);
+  bad(() => ablationBars([{ name: "e", values: [] }]), /"e" has no values/);
+  bad(() => uncertaintyHistogram([], []), /no values/);
+});

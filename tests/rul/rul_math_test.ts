@@ -1,0 +1,120 @@
+// RUL math against hand-computed values: uncertainty, mix weights, mixed features,
+// cross-entropy, add-up loss (0.5/0.5 and by w) and its gradient, pairings.
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../lib/backend.ts";
+import {
+  addUpLoss,
+  crossEntropy,
+  differentLabelPairing,
+  halfMixWeights,
+  hardestDifferentLabelPairing,
+  mixFeatures,
+  mixWeights,
+  pairingRng,
+  permuteRows,
+  perSampleCrossEntropy,
+  randomPermutation,
+  uncertainty,
+  validatePairing,
+} from "../../lib/rul/mod.ts";
+
+await initBackend();
+
+function assert(cond: unknown, msg: string): asserts cond {
+  if (!cond) throw new Error(msg);
+}
+
+function close(t: tf.Tensor | number[], want: number[], what: string, tol = 1e-6) {
+  const got = Array.isArray(t) ? t : Array.from(t.dataSync());
+  assert(got.length === want.length, `${what}: ${got.length} values, want ${want.length}`);
+  got.forEach((v, i) => {
+    assert(
+      Math.abs(v - want[i]) <= tol * Math.max(1, Math.abs(want[i])),
+      `${what}[${i}] = ${v}, want ${want[i]}`,
+    );
+  });
+}
+
+Deno.test("uncertainty u = mean exp(log σ²)", () => {
+  const lv = tf.tensor2d([[0, Math.log(2)], [Math.log(3), Math.log(3)]]);
+  close(uncertainty(lv), [1.5, 3], "u");
+  lv.dispose();
+});
+
+Deno.test("mix weights and mixed features", () => {
+  const u = tf.tensor1d([1, 3, 2]);
+  const perm = [1, 2, 0];
+  const w = mixWeights(u, perm);
+  close(w.w, [1 / 4, 3 / 5, 2 / 3], "w");
+  close(w.wPartner, [3 / 4, 2 / 5, 1 / 3], "wPartner");
+  const mu = tf.tensor2d([[1, 0], [0, 1], [2, 2]]);
+  close(permuteRows(mu, perm), [0, 1, 2, 2, 1, 0], "permuteRows");
+  close(mixFeatures(mu, w, perm), [0.25, 0.75, 0.8, 1.4, 5 / 3, 4 / 3], "mixed");
+  const half = halfMixWeights(3);
+  close(mixFeatures(mu, half, perm), [0.5, 0.5, 1, 1.5, 1.5, 1], "mixed 0.5");
+  tf.dispose([u, w.w, w.wPartner, mu, half.w, half.wPartner]);
+});
+
+/** log-softmax of one row, computed independently in float64. */
+function logSoftmax(row: number[]): number[] {
+  const m = Math.max(...row);
+  const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+  return row.map((v) => v - lse);
+}
+
+Deno.test("cross-entropy and add-up loss (0.5/0.5 and weighted by w)", () => {
+  const rows = [[1, 2, 3], [0.5, -1, 2], [0, 0, 0]];
+  const labels = [0, 2, 1];
+  const perm = [2, 0, 1];
+  const logits = tf.tensor2d(rows);
+  const ls = rows.map(logSoftmax);
+  const ceA = labels.map((y, i) => -ls[i][y]);
+  const ceB = labels.map((_, i) => -ls[i][labels[perm[i]]]);
+  close(perSampleCrossEntropy(logits, labels), ceA, "per-sample CE");
+  close(crossEntropy(logits, Int32Array.from(labels)), [ceA.reduce((a, b) => a + b) / 3], "CE");
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  close(addUpLoss(logits, labels, perm), [0.5 * mean(ceA) + 0.5 * mean(ceB)], "add-up");
+  const wv = [0.2, 0.5, 0.9];
+  const w = tf.tensor1d(wv);
+  const want = mean(wv.map((x, i) => x * ceA[i] + (1 - x) * ceB[i]));
+  close(addUpLoss(logits, tf.tensor1d(labels, "int32"), perm, "w", w), [want], "add-up by w");
+  // gradient of the 0.5/0.5 loss w.r.t. the logits: (softmax − (e_y + e_y[p]) / 2) / N
+  const g = tf.grad((l: tf.Tensor) => addUpLoss(l as tf.Tensor2D, labels, perm))(logits);
+  const wantG: number[] = [];
+  rows.forEach((_, i) => {
+    ls[i].forEach((v, k) => {
+      const target = 0.5 * (k === labels[i] ? 1 : 0) + 0.5 * (k === labels[perm[i]] ? 1 : 0);
+      wantG.push((Math.exp(v) - target) / 3);
+    });
+  });
+  close(g, wantG, "d loss / d logits");
+  // gradient of the w-weighted loss w.r.t. w: (CE_a − CE_b) / N
+  const gw = tf.grad((x: tf.Tensor) => addUpLoss(logits, labels, perm, "w", x as tf.Tensor1D))(w);
+  close(gw, ceA.map((a, i) => (a - ceB[i]) / 3), "d loss / d w");
+  tf.dispose([logits, w, g, gw]);
+});
+
+Deno.test("pairings: random permutation, different-label, hardest different-label", () => {
+  const p = randomPermutation(64, pairingRng(0));
+  assert([...p].sort((a, b) => a - b).every((v, i) => v === i), "is a permutation");
+  assert(randomPermutation(64, pairingRng(0)).join() === p.join(), "seeded");
+  assert(randomPermutation(64, pairingRng(1)).join() !== p.join(), "seed matters");
+  validatePairing(p, 64);
+  let bad = "";
+  try {
+    validatePairing([0, 5], 2);
+  } catch (e) {
+    bad = (e as Error).message;
+  }
+  assert(bad.includes("pairing[1] = 5"), bad);
+
+  const labels = [0, 0, 1, 2, 1, 0];
+  const d = differentLabelPairing(labels, pairingRng(3));
+  d.forEach((j, i) => assert(labels[j] !== labels[i], `different-label ${i}->${j}`));
+  assert(differentLabelPairing([4, 4, 4], pairingRng(3)).join() === "0,1,2", "single class: self");
+
+  const f = tf.tensor2d([[0], [1], [5], [6]]);
+  const h = hardestDifferentLabelPairing(f, [0, 0, 1, 1]);
+  assert(h.join() === "2,2,1,1", `hardest ${h}`);
+  f.dispose();
+});

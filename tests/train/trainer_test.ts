@@ -1,0 +1,171 @@
+import * as tf from "@tensorflow/tfjs-core";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { initBackend } from "../../lib/backend.ts";
+import { synthFerSplits } from "../../lib/data/synthfer.ts";
+import { withSymmetricNoise } from "../../lib/data/noise.ts";
+import {
+  CHECKPOINT_LAST,
+  readCheckpoint,
+  resolveTrainConfig,
+  type TrainConfigInput,
+  Trainer,
+  VARIANTS,
+} from "../../lib/train/mod.ts";
+
+const TINY: TrainConfigInput = {
+  epochs: 3,
+  batchSize: 16,
+  evalBatchSize: 32,
+  seed: 3,
+  model: { inputSize: 32, widths: [4, 4, 8, 8], featureDim: 8 },
+};
+
+function tinyData() {
+  const { train, test } = synthFerSplits({ train: 40, test: 16, size: 32, seed: 1 });
+  return { train: withSymmetricNoise(train, 0.3, 5), test };
+}
+
+function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "rul-train-"));
+}
+
+/** Records without wall-clock fields. */
+function deterministic(records: Record<string, unknown>[]) {
+  return records.map((r) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !/seconds|per_s/.test(k)))
+  );
+}
+
+Deno.test("resume: 2 epochs + resume 1 == 3 uninterrupted (metrics and weights bit-identical)", async () => {
+  await initBackend();
+  const data = tinyData();
+  const dirA = tmpDir();
+  const dirB = tmpDir();
+  const quiet = { log: null, progress: "silent" as const, data };
+  const a = await Trainer.create({ ...quiet, config: TINY, out: dirA });
+  const ra = await a.run();
+  a.dispose();
+
+  const b1 = await Trainer.create({ ...quiet, config: TINY, out: dirB });
+  await b1.run(2);
+  b1.dispose();
+  const b2 = await Trainer.create({ ...quiet, out: dirB, resume: true });
+  assert.equal(b2.epochsDone, 2);
+  const rb = await b2.run();
+  b2.dispose();
+
+  assert.equal(ra.records.length, 3);
+  assert.deepEqual(deterministic(rb.records), deterministic(ra.records));
+  assert.equal(rb.bestTestAcc, ra.bestTestAcc);
+  assert.equal(rb.lastTestAcc, ra.lastTestAcc);
+  const jsonl = (d: string) =>
+    deterministic(
+      fs.readFileSync(path.join(d, "metrics.jsonl"), "utf8").trim().split("\n").map((l) =>
+        JSON.parse(l)
+      ),
+    );
+  assert.deepEqual(jsonl(dirB), jsonl(dirA));
+  const ca = readCheckpoint(path.join(dirA, CHECKPOINT_LAST));
+  const cb = readCheckpoint(path.join(dirB, CHECKPOINT_LAST));
+  assert.deepEqual([...cb.tensors.keys()], [...ca.tensors.keys()]);
+  for (const [k, t] of ca.tensors) {
+    assert.deepEqual(cb.tensors.get(k)!.dataSync(), t.dataSync(), `tensor ${k} differs`);
+  }
+  assert.ok([...ca.tensors.keys()].some((k) => k.startsWith("adam.exp_avg.")));
+  tf.dispose([...ca.tensors.values(), ...cb.tensors.values()]);
+  fs.rmSync(dirA, { recursive: true });
+  fs.rmSync(dirB, { recursive: true });
+});
+
+Deno.test("no tensor leak across epochs; hooks fire; audit reports AUROC and writes tables", async () => {
+  await initBackend();
+  const data = tinyData();
+  const dir = tmpDir();
+  const counts: number[] = [];
+  let steps = 0;
+  const t = await Trainer.create({
+    config: TINY,
+    out: dir,
+    data,
+    log: null,
+    progress: "silent",
+    workers: 0,
+    hooks: {
+      onStep: (s) => {
+        steps++;
+        assert.ok(Number.isFinite(s.loss) && s.steps === 3);
+      },
+      onEpoch: () => {
+        counts.push(tf.memory().numTensors);
+      },
+    },
+  });
+  const r = await t.run();
+  assert.equal(steps, 9);
+  assert.equal(counts.length, 3);
+  assert.ok(counts.every((c) => c === counts[0]), `numTensors per epoch: ${counts}`);
+  assert.equal(r.bestTestAcc, Math.max(...r.records.map((x) => Number(x.test_acc))));
+  assert.equal(r.lastTestAcc, r.records[2].test_acc);
+  assert.equal(r.records[1].lr_backbone, 2e-4 * 0.9);
+  const audit = await t.auditTrainingSet();
+  assert.ok(audit.noisyAuroc !== null && audit.noisyAuroc >= 0 && audit.noisyAuroc <= 1);
+  const csv = fs.readFileSync(audit.table!.csv, "utf8").trim().split("\n");
+  assert.equal(csv.length, 41);
+  assert.match(csv[0], /clean_label,flipped,.*,u,f0,/);
+  t.dispose();
+  fs.rmSync(dir, { recursive: true });
+});
+
+Deno.test("baseline and ablation variants train one epoch", async () => {
+  await initBackend();
+  const data = tinyData();
+  for (const variant of ["baseline", "rul-no-sigma", "rul-pair-hardest", "rul-addup-w"] as const) {
+    const before = tf.memory().numTensors;
+    const t = await Trainer.create({
+      config: { ...TINY, epochs: 1, variant },
+      data,
+      log: null,
+      progress: "silent",
+      workers: 0,
+    });
+    const r = await t.run();
+    assert.ok(Number.isFinite(Number(r.records[0].train_loss)), variant);
+    t.dispose();
+    assert.equal(tf.memory().numTensors, before, `${variant} leaked tensors`);
+  }
+});
+
+Deno.test("config validation names the key and lists valid values", () => {
+  const err = (input: unknown) => {
+    try {
+      resolveTrainConfig(input as TrainConfigInput, "cfg.json");
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "no error";
+  };
+  assert.match(err({ variant: "rull" }), /cfg\.json: variant = "rull" is invalid.*rul \| baseline/);
+  assert.ok(err({ variant: "x" }).includes(VARIANTS.join(" | ")));
+  assert.match(err({ epochz: 3 }), /unknown option "epochz"; valid options: variant, epochs/);
+  assert.match(err({ optim: { lr: 1 } }), /unknown option "optim.lr"/);
+  assert.match(err({ batchSize: 1.5 }), /batchSize = 1.5 is invalid: expected an integer >= 2/);
+  assert.match(err({ model: { widths: [1, 2] } }), /model.widths.*four positive integers/);
+  assert.match(err({ data: { source: "rafdb" } }), /needs data.root/);
+  assert.match(err({ optim: { gamma: 0 } }), /gamma/);
+  const c = resolveTrainConfig({ optim: { lrClassifier: 1e-3 } });
+  assert.equal(c.optim.lrClassifier, 1e-3);
+  assert.equal(c.optim.lrBackbone, 2e-4);
+  assert.equal(c.epochs, 60);
+});
+
+Deno.test("resume errors are clear", async () => {
+  const dir = tmpDir();
+  await assert.rejects(
+    Trainer.create({ out: dir, resume: true, log: null }),
+    /cannot resume: .*config\.json does not exist/,
+  );
+  fs.rmSync(dir, { recursive: true });
+});

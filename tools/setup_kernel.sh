@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Registers the Deno Jupyter kernel ("deno") for the current user, using the pinned Deno that
+# `npm ci` installs in tools/deno (paths are relative to this repository, wherever it lives).
+# Safe to run again (--force overwrites the previous kernelspec).
+#   bash tools/setup_kernel.sh            # then: jupyter notebook notebooks/
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+deno="$root/tools/deno/node_modules/.bin/deno"
+if [ ! -x "$deno" ]; then
+  echo "setup_kernel: no Deno at $deno; run 'npm ci' in $root first" >&2
+  exit 1
+fi
+"$deno" jupyter --install --force
+# Show where the kernelspec landed and which executable it starts (with Debian's Python, which
+# has jupyter_client; the kernel itself does not need Python).
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+"$py" - <<'PY' || echo "setup_kernel: (could not list kernelspecs: jupyter_client missing?)"
+import json
+from jupyter_client.kernelspec import KernelSpecManager
+spec = KernelSpecManager().get_kernel_spec("deno")
+print(f"setup_kernel: kernel 'deno' at {spec.resource_dir}: {json.dumps(spec.argv)}")
+PY
