@@ -16,7 +16,7 @@ import {
   Trainer,
   VARIANT_HELP,
 } from "../lib/train/mod.ts";
-import { writeFileAtomic } from "../lib/eval/atomic.ts";
+import { writeFileAtomicSync as writeFileAtomic } from "../lib/io/atomic_write.ts";
 import {
   type CliFlag,
   COMMON_FLAGS,

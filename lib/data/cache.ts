@@ -10,7 +10,7 @@
 import { dirname } from "node:path";
 import { allocPixels, type ImageDataset, type SampleExtra, validateDataset } from "./dataset.ts";
 import { DataError } from "./errors.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 
 const FORMAT = "rul-dataset-cache";
 const VERSION = 1;

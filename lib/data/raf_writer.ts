@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { encodeJpeg } from "./codec.ts";
 import { imageAt, type ImageDataset } from "./dataset.ts";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomic } from "../io/atomic_write.ts";
 import { formatLabelList } from "./label_file.ts";
 import { RAF_IMAGE_DIR, RAF_LABEL_FILE, rafImagePath } from "./rafdb.ts";
 

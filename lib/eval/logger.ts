@@ -7,7 +7,7 @@
 import { stringify } from "csv-stringify/sync";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 
 /** One metrics record: flat key → number/string/boolean (null for "not available"). */
 export type MetricsRecord = Record<string, number | string | boolean | null>;

@@ -11,4 +11,3 @@ export * from "./audit.ts";
 export * from "./table.ts";
 export * from "./logger.ts";
 export * from "./progress.ts";
-export * from "./atomic.ts";

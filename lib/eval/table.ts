@@ -6,7 +6,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import * as path from "node:path";
-import { writeFileAtomic } from "./atomic.ts";
+import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 
 /** Per-sample results of one evaluation pass; arrays are indexed by sample. */
 export interface SampleTable {

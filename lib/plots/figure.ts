@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { RAF_DB_CLASSES } from "../data/classes.ts";
 
 /** A Plotly trace (kept loose: any Plotly trace attributes). */
 export type Trace = Record<string, unknown>;
@@ -18,16 +19,8 @@ export interface Figure {
   config?: Record<string, unknown>;
 }
 
-/** RAF-DB basic-expression classes in label order 0–6. */
-export const RAF_DB_CLASS_NAMES: readonly string[] = Object.freeze([
-  "Surprise",
-  "Fear",
-  "Disgust",
-  "Happiness",
-  "Sadness",
-  "Anger",
-  "Neutral",
-]);
+/** RAF-DB basic-expression classes in label order 0–6 (the list of `lib/data/classes.ts`). */
+export const RAF_DB_CLASS_NAMES: readonly string[] = RAF_DB_CLASSES;
 
 /**
  * Okabe-Ito palette (Okabe & Ito 2008), colour-blind safe; 7 colours for the 7 classes

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FerModel } from "../model/types.ts";
-import { writeFileAtomic } from "../eval/atomic.ts";
+import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import type { Adam } from "./adam.ts";
 import type { TrainConfig } from "./config.ts";
 import { decodeSafetensors, encodeSafetensors, type HostTensor } from "./safetensors.ts";

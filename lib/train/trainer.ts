@@ -21,7 +21,7 @@ import { mixSeed } from "../data/prng.ts";
 import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
 import { pairingRng } from "../rul/random.ts";
-import { writeFileAtomic } from "../eval/atomic.ts";
+import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
 import { MetricsLogger, type MetricsRecord } from "../eval/logger.ts";
 import { Progress, type ProgressMode } from "../eval/progress.ts";

@@ -7,7 +7,6 @@ import {
   MetricsLogger,
   Progress,
   sampleTableCsv,
-  writeFileAtomic,
   writeSampleTable,
 } from "../../lib/eval/mod.ts";
 import type { SampleTable } from "../../lib/eval/mod.ts";
@@ -67,15 +66,6 @@ Deno.test("MetricsLogger appends, grows the header, reloads and truncates", () =
   );
   fs.writeFileSync(path.join(dir, "metrics.jsonl"), '{"epoch":1}\nnot json\n');
   assert.throws(() => new MetricsLogger(dir, { keep: "existing" }), /metrics.jsonl:2: not JSON/);
-  fs.rmSync(dir, { recursive: true });
-});
-
-Deno.test("writeFileAtomic leaves no temp file and names the path on failure", () => {
-  const dir = tmpDir();
-  writeFileAtomic(path.join(dir, "a", "b.txt"), "hi");
-  assert.deepEqual(fs.readdirSync(path.join(dir, "a")), ["b.txt"]);
-  fs.mkdirSync(path.join(dir, "c.txt"));
-  assert.throws(() => writeFileAtomic(path.join(dir, "c.txt"), "x"), /cannot write .*c\.txt/);
   fs.rmSync(dir, { recursive: true });
 });
 
