@@ -14,3 +14,4 @@ export * from "./train/mod.ts";
 export * from "./eval/mod.ts";
 export * from "./tsne/mod.ts";
 export * from "./plots/mod.ts";
+export * from "./notebook/mod.ts";

@@ -122,8 +122,33 @@ for (const name of notebooks) {
       const plots = countPlotlyOutputs(nb);
       assert(plots >= 1, `${name}: ${plots} Plotly outputs`);
       console.log(`${name}: ${plots} Plotly outputs; ${r.stderr.trim().split("\n").pop()}`);
+      const text = streamText(nb);
+      for (const expected of EXPECTED_TEXT[name.slice(0, 2)] ?? []) {
+        assertStringIncludes(text, expected, `${name} reports "${expected}"`);
+      }
+      if (name.startsWith("04")) checkExportedFigures(`${workDir()}/runs/figures/04`);
     },
   });
+}
+
+/** Text each numbered notebook must print (its key results), by number prefix. */
+const EXPECTED_TEXT: Record<string, string[]> = {
+  "02": ["best-epoch test accuracy:", "last-epoch test accuracy:", "checkpoints/best.safetensors"],
+  "03": ["12/12 ", "| 30 % | rul-no-sigma | 2 |"],
+  "04": ["AUROC of u for flipped labels", "tsne_rul_vs_baseline.pdf"],
+};
+
+/** The figures notebook 04 exports: PNG, SVG and PDF of each, with the right magic bytes. */
+function checkExportedFigures(dir: string): void {
+  const magic: Record<string, string> = { png: "PNG", svg: "<svg", pdf: "%PDF" };
+  for (const name of ["tsne_rul_vs_baseline", "tsne_rul_uncertainty", "most_uncertain"]) {
+    for (const [ext, head] of Object.entries(magic)) {
+      const bytes = Deno.readFileSync(`${dir}/${name}.${ext}`);
+      const start = new TextDecoder("latin1").decode(bytes.subarray(0, 400));
+      const png = ext !== "png" || (bytes[0] === 0x89 && start.startsWith("PNG", 1));
+      assert(bytes.length > 1000 && start.includes(head) && png, `${name}.${ext} is a ${ext} file`);
+    }
+  }
 }
 
 Deno.test({

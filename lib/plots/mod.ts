@@ -64,6 +64,7 @@ export {
   show,
 } from "./jupyter.ts";
 export { type EpochReport, LiveTrainingCurves } from "./live_curves.ts";
+export { sideBySide, type SideBySideOptions } from "./side_by_side.ts";
 export {
   chromiumArgs,
   exportFigure,

@@ -1,0 +1,127 @@
+/**
+ * Notebook settings: the scale switch (`quick` | `paper`), the dataset folder and the output
+ * folder, read from `RUL_SCALE`, `RUL_DATA` and `RUL_OUT` (so the same notebook runs unchanged in
+ * Jupyter, in a terminal and in CI), and the training configuration each scale implies.
+ *
+ * @module
+ */
+import type { TrainConfigInput, Variant } from "../train/config.ts";
+
+/** The two scales: a small SynthFER run for CI and laptops, or the paper's setting. */
+export type Scale = "quick" | "paper";
+
+/** What every notebook's settings cell resolves. */
+export interface NotebookSettings {
+  /** The scale. */
+  scale: Scale;
+  /** RAF-DB root folder (`EmoLabel/` + `Image/aligned/`), or null for the embedded SynthFER. */
+  dataRoot: string | null;
+  /** Folder for caches, run folders, checkpoints and exported figures. */
+  out: string;
+}
+
+/**
+ * Read the settings from environment variables (`RUL_SCALE`, `RUL_DATA`, `RUL_OUT`); an empty
+ * variable counts as unset.
+ *
+ * @param env variable lookup (default `Deno.env.get`).
+ * @param defaultOut output folder when `RUL_OUT` is unset (notebooks: `../runs/notebooks-work`).
+ * @throws Error naming `RUL_SCALE` and its valid values when it is neither quick nor paper.
+ */
+export function notebookSettings(
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  defaultOut = "../runs/notebooks-work",
+): NotebookSettings {
+  const get = (n: string) => {
+    const v = env(n);
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const scale = get("RUL_SCALE") ?? "quick";
+  if (scale !== "quick" && scale !== "paper") {
+    throw new Error(`RUL_SCALE must be "quick" or "paper", got "${scale}"`);
+  }
+  return { scale, dataRoot: get("RUL_DATA") ?? null, out: get("RUL_OUT") ?? defaultOut };
+}
+
+/**
+ * The training configuration of a scale: `paper` is the official recipe (every default of
+ * {@link TrainConfigInput} left as is: 224 px, ResNet-18 widths, batch 64, 60 epochs);
+ * `quick` shrinks the input (48 px), the network widths, the data and the epochs so that a run
+ * takes seconds on two CPU cores. With `dataRoot` the data source is RAF-DB at that folder,
+ * otherwise the embedded SynthFER.
+ */
+export function scaleConfig(scale: Scale, dataRoot: string | null = null): TrainConfigInput {
+  const data: TrainConfigInput["data"] = dataRoot
+    ? { source: "rafdb", root: dataRoot }
+    : { source: "synthfer" };
+  if (scale === "paper") return { data };
+  return {
+    epochs: 4,
+    batchSize: 32,
+    evalBatchSize: 100,
+    model: { inputSize: 48, widths: [8, 16, 32, 64] },
+    data: { ...data, ...(dataRoot ? {} : { trainSize: 600, testSize: 200 }) },
+  };
+}
+
+/** An ablation grid: variants × noise rates × seeds, at a number of epochs. */
+export interface AblationPlan {
+  /** Variants compared (the first is the reference, usually the baseline). */
+  variants: Variant[];
+  /** Fractions of flipped training labels. */
+  noises: number[];
+  /** Training seeds (the data and its noise do not depend on them). */
+  seeds: number[];
+  /** Overrides applied to {@link scaleConfig} for every run of the grid. */
+  config: TrainConfigInput;
+}
+
+/**
+ * The ablation grid of a scale. `paper`: all six variants at 0/10/20/30 % noise with three
+ * seeds, official recipe. `quick`: all six variants at 30 % noise, two seeds, two epochs on
+ * a smaller SynthFER set (12 short runs, about a minute on two cores).
+ */
+export function ablationPlan(scale: Scale, dataRoot: string | null = null): AblationPlan {
+  const variants: Variant[] = [
+    "baseline",
+    "rul",
+    "rul-pair-different",
+    "rul-pair-hardest",
+    "rul-addup-w",
+    "rul-no-sigma",
+  ];
+  const base = scaleConfig(scale, dataRoot);
+  if (scale === "paper") {
+    return { variants, noises: [0, 0.1, 0.2, 0.3], seeds: [0, 1, 2], config: base };
+  }
+  const data = dataRoot ? base.data : { ...base.data, trainSize: 300, testSize: 150 };
+  return { variants, noises: [0.3], seeds: [0, 1], config: { ...base, epochs: 2, data } };
+}
+
+/**
+ * Merge configuration inputs left to right: nested sections (`model`, `data`, `optim`) are merged
+ * key by key, other values (arrays included) are replaced. The inputs are not modified.
+ */
+export function mergeConfig(...inputs: readonly TrainConfigInput[]): TrainConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const input of inputs) {
+    for (const [k, v] of Object.entries(input)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] = isSection(v) ? copy({ ...(isSection(prev) ? prev : {}), ...v }) : copy(v);
+    }
+  }
+  return out as TrainConfigInput;
+}
+
+function copy<T>(v: T): T {
+  if (Array.isArray(v)) return [...v] as T;
+  if (isSection(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)])) as T;
+  }
+  return v;
+}
+
+function isSection(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
