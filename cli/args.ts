@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { type BackendChoice, describeBackend, initBackend } from "../lib/backend.ts";
 import {
   defaultText,
   type OptionSpec,
@@ -138,6 +139,7 @@ export function helpText(
   description: string,
   specs: readonly OptionSpec[],
   cliFlags: readonly CliFlag[],
+  optionsHeading = "training configuration (flags override --config file values):",
 ): string {
   const rows: [string, string][] = [];
   for (const f of cliFlags) {
@@ -158,8 +160,7 @@ export function helpText(
     "options:",
     ...rows.map(fmt),
     "",
-    "training configuration (flags override --config file values):",
-    ...optRows.map(fmt),
+    ...(optRows.length ? [optionsHeading, ...optRows.map(fmt)] : []),
   ].join("\n");
 }
 
@@ -229,4 +230,27 @@ export async function runCli(main: () => Promise<void>): Promise<void> {
     console.error(`error: ${(e as Error).message}`);
     Deno.exit(2);
   }
+}
+
+/** Start the TF.js backend from the shared `--backend` / `--threads` flags; returns its summary. */
+export async function initBackendFromFlags(flags: Map<string, string | boolean>): Promise<string> {
+  await initBackend({
+    backend: enumFlag(flags, "backend", [
+      "auto",
+      "tfjs-node-gpu",
+      "tfjs-node",
+      "webgpu",
+      "wasm",
+      "cpu",
+    ] as BackendChoice[]),
+    threads: intFlag(flags, "threads", undefined),
+  });
+  return describeBackend();
+}
+
+/** The shared `--progress` flag. */
+export function progressFlag(
+  flags: Map<string, string | boolean>,
+): "auto" | "terminal" | "lines" | "silent" | undefined {
+  return enumFlag(flags, "progress", ["auto", "terminal", "lines", "silent"] as const);
 }

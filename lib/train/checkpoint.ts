@@ -1,7 +1,11 @@
 /**
- * Training checkpoints: one safetensors file with the model's state dict (PyTorch names and
- * layouts, so PyTorch can load it), the optimiser state (`adam.*`) and, in the metadata, the
- * config, epoch, best test accuracy and global step. Written atomically.
+ * Training checkpoints, built on lib/io's model checkpoints: the model file holds only the model's
+ * state dict (PyTorch names and layouts, so PyTorch's strict `load_state_dict` accepts it) with the
+ * model config, training config, epoch, best test accuracy and global step in its metadata; the
+ * optimiser state (`adam.*`) goes to the sibling `<name>.optim.safetensors`
+ * ({@link optimizerStatePath}). Both writes are atomic (temp file + rename), the optimiser file
+ * first; both carry the epoch, and reading checks they agree, so a crash between the two writes
+ * is detected instead of resuming from mismatched state.
  *
  * @module
  */
@@ -9,17 +13,17 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FerModel } from "../model/types.ts";
-import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
+import { decodeSafetensors } from "../io/safetensors.ts";
+import { MODEL_CHECKPOINT_FORMAT, optimizerStatePath, saveModelCheckpoint } from "../io/weights.ts";
 import type { Adam } from "./adam.ts";
 import type { TrainConfig } from "./config.ts";
-import { decodeSafetensors, encodeSafetensors, type HostTensor } from "./safetensors.ts";
 
-/** Path of the last-epoch checkpoint inside a run folder. */
+/** Path of the last-epoch checkpoint inside a run folder (optimiser state beside it). */
 export const CHECKPOINT_LAST = path.join("checkpoints", "last.safetensors");
 /** Path of the best-test-accuracy checkpoint (model only) inside a run folder. */
 export const CHECKPOINT_BEST = path.join("checkpoints", "best.safetensors");
-/** `format` metadata value of our checkpoints. */
-export const CHECKPOINT_FORMAT = "rul-notebooks-checkpoint-v1";
+/** `format` metadata value of our checkpoints (lib/io's model checkpoint format). */
+export const CHECKPOINT_FORMAT = MODEL_CHECKPOINT_FORMAT;
 
 /** Training state stored beside the tensors. */
 export interface CheckpointInfo {
@@ -35,51 +39,18 @@ export interface CheckpointInfo {
   isBest?: boolean;
 }
 
-async function hostTensors(tensors: Map<string, tf.Tensor>): Promise<Map<string, HostTensor>> {
-  const out = new Map<string, HostTensor>();
-  for (const [name, t] of tensors) {
-    if (t.dtype !== "float32" && t.dtype !== "int32") {
-      throw new Error(`checkpoint: tensor "${name}" has unsupported dtype ${t.dtype}`);
-    }
-    const data = await t.data();
-    out.set(name, {
-      dtype: t.dtype === "float32" ? "F32" : "I32",
-      shape: [...t.shape],
-      data: data as Float32Array | Int32Array,
-    });
-  }
-  return out;
-}
-
-/** Encode model (+ optimiser) and info as safetensors bytes. */
-export async function encodeCheckpoint(
-  model: FerModel,
-  optimizer: Adam | null,
-  info: CheckpointInfo,
-): Promise<Uint8Array> {
-  const sd = model.stateDict();
-  const opt = optimizer ? optimizer.getState() : new Map<string, tf.Tensor>();
-  try {
-    const all = new Map([...sd, ...opt]);
-    const host = await hostTensors(all);
-    return encodeSafetensors(host, {
-      format: CHECKPOINT_FORMAT,
-      config: JSON.stringify(info.config),
-      model_config: JSON.stringify(model.config),
-      epoch: String(info.epoch),
-      best_acc: String(info.best.acc),
-      best_epoch: String(info.best.epoch),
-      global_step: String(info.globalStep),
-      optimizer: optimizer ? "adam" : "none",
-    });
-  } finally {
-    tf.dispose([...sd.values(), ...opt.values()]);
-  }
+function trainingMetadata(info: CheckpointInfo): Record<string, string> {
+  return {
+    config: JSON.stringify(info.config),
+    best_acc: String(info.best.acc),
+    best_epoch: String(info.best.epoch),
+    global_step: String(info.globalStep),
+  };
 }
 
 /**
- * Write `<runDir>/checkpoints/last.safetensors` (model + optimiser) and, when `info.isBest`,
- * `best.safetensors` (model only), atomically.
+ * Write `<runDir>/checkpoints/last.safetensors` (model) + `last.optim.safetensors` (Adam state)
+ * and, when `info.isBest`, `best.safetensors` (model only), atomically.
  */
 export async function saveCheckpoint(
   runDir: string,
@@ -87,18 +58,34 @@ export async function saveCheckpoint(
   optimizer: Adam,
   info: CheckpointInfo,
 ): Promise<void> {
-  writeFileAtomic(
-    path.join(runDir, CHECKPOINT_LAST),
-    await encodeCheckpoint(model, optimizer, info),
-  );
+  fs.mkdirSync(path.join(runDir, path.dirname(CHECKPOINT_LAST)), { recursive: true });
+  const meta = trainingMetadata(info);
+  const opt = optimizer.getState();
+  try {
+    await saveModelCheckpoint(path.join(runDir, CHECKPOINT_LAST), model, {
+      epoch: info.epoch,
+      metadata: meta,
+      optimizerState: opt,
+      optimizerMetadata: {
+        optimizer: "adam",
+        epoch: String(info.epoch),
+        global_step: String(info.globalStep),
+      },
+    });
+  } finally {
+    tf.dispose([...opt.values()]);
+  }
   if (info.isBest) {
-    writeFileAtomic(path.join(runDir, CHECKPOINT_BEST), await encodeCheckpoint(model, null, info));
+    await saveModelCheckpoint(path.join(runDir, CHECKPOINT_BEST), model, {
+      epoch: info.epoch,
+      metadata: meta,
+    });
   }
 }
 
 /** What {@link readCheckpoint} returns (tensors are the caller's to dispose). */
 export interface LoadedCheckpoint {
-  /** Every tensor in the file. */
+  /** Every tensor: the model's state dict plus, when present, the `adam.*` optimiser state. */
   tensors: Map<string, tf.Tensor>;
   /** Training config stored in the file. */
   config: TrainConfig;
@@ -108,38 +95,81 @@ export interface LoadedCheckpoint {
   best: { acc: number; epoch: number };
   /** Global optimiser step. */
   globalStep: number;
+  /** Whether the sibling optimiser file was found (and its tensors merged into `tensors`). */
+  hasOptimizerState: boolean;
+  /** Metadata of the model file. */
+  metadata: Record<string, string>;
 }
 
-/** Read one of our checkpoint files. @throws Error naming the file when it is not one. */
-export function readCheckpoint(file: string): LoadedCheckpoint {
-  let bytes: Uint8Array;
+function readBytes(file: string, what: string): Uint8Array {
   try {
-    bytes = fs.readFileSync(file);
+    // Deno's reader: a plain Uint8Array (a Node Buffer may be a view into a shared pool, which
+    // lib/io's decoder does not expect).
+    return Deno.readFileSync(file);
   } catch (e) {
-    throw new Error(`cannot read checkpoint ${file}: ${(e as Error).message}`);
+    throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
+}
+
+/**
+ * Read one of our training checkpoints (model file + sibling optimiser file when present).
+ * @throws Error naming the file when it is not a training checkpoint, or when the optimiser file
+ * belongs to another epoch (a crash between the two writes)
+ */
+export function readCheckpoint(file: string): LoadedCheckpoint {
+  const { tensors, metadata } = decodeSafetensors(readBytes(file, "checkpoint"), file);
+  const fail = (why: string) => {
+    tf.dispose([...tensors.values()]);
+    return new Error(`${file}: ${why}`);
+  };
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(
-      `${file}: not a rul-notebooks checkpoint (metadata format = ${metadata.format ?? "none"})`,
+    throw fail(
+      `not a rul-notebooks checkpoint (metadata format = ${metadata.format ?? "none"})`,
     );
   }
-  const out = new Map<string, tf.Tensor>();
-  for (const [name, t] of tensors) {
-    out.set(name, tf.tensor(t.data, t.shape, t.dtype === "F32" ? "float32" : "int32"));
+  if (!metadata.config) {
+    throw fail("model-only checkpoint without a training config (cannot resume from it)");
+  }
+  let config: TrainConfig;
+  try {
+    config = JSON.parse(metadata.config);
+  } catch (e) {
+    throw fail(`bad config metadata: ${(e as Error).message}`);
+  }
+  const epoch = Number(metadata.epoch);
+  const ofile = optimizerStatePath(file);
+  let hasOptimizerState = false;
+  if (fs.existsSync(ofile)) {
+    let o: ReturnType<typeof decodeSafetensors>;
+    try {
+      o = decodeSafetensors(readBytes(ofile, "optimiser state"), ofile);
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
+    if (Number(o.metadata.epoch) !== epoch) {
+      tf.dispose([...o.tensors.values()]);
+      throw fail(
+        `optimiser state ${ofile} is from epoch ${o.metadata.epoch ?? "?"}, the model from epoch ` +
+          `${epoch} (interrupted write?); delete both or restore a consistent pair`,
+      );
+    }
+    for (const [k, t] of o.tensors) tensors.set(k, t);
+    hasOptimizerState = true;
   }
   return {
-    tensors: out,
-    config: JSON.parse(metadata.config),
-    epoch: Number(metadata.epoch),
+    tensors,
+    config,
+    epoch,
     best: { acc: Number(metadata.best_acc), epoch: Number(metadata.best_epoch) },
     globalStep: Number(metadata.global_step ?? 0),
+    hasOptimizerState,
+    metadata,
   };
 }
 
 /**
- * Restore `model` (strictly: every tensor must match) and, when given, `optimizer` from a
- * checkpoint file; returns the stored training state.
+ * Restore `model` (strictly: every tensor must match) and, when given, `optimizer` (its state
+ * must be in the sibling optimiser file) from a checkpoint; returns the stored training state.
  */
 export function loadCheckpoint(
   file: string,
@@ -148,6 +178,11 @@ export function loadCheckpoint(
 ): LoadedCheckpoint {
   const ck = readCheckpoint(file);
   try {
+    if (optimizer && !ck.hasOptimizerState) {
+      throw new Error(
+        `cannot resume from ${file}: optimiser state ${optimizerStatePath(file)} is missing`,
+      );
+    }
     const modelPart = new Map([...ck.tensors].filter(([k]) => !k.startsWith("adam.")));
     model.loadStateDict(modelPart, { strict: true, source: "model", log: null, file });
     if (optimizer) optimizer.setState(ck.tensors);

@@ -177,3 +177,24 @@ export function sampleTableOf(ds: ImageDataset, r: EvalResult): SampleTable {
     featureDim: r.featureDim || undefined,
   };
 }
+
+/**
+ * Per-sample cross-entropy of an eval pass against `labels` (default: the pass's scored labels
+ * must be given), computed in double precision from the logits; a common noisy-label score (the
+ * "small-loss" criterion) for models without u.
+ */
+export function perSampleLoss(r: EvalResult, labels: ArrayLike<number>): Float64Array {
+  const k = r.numClasses;
+  if (labels.length !== r.n) {
+    throw new Error(`perSampleLoss: ${labels.length} labels for ${r.n} samples`);
+  }
+  const out = new Float64Array(r.n);
+  for (let i = 0; i < r.n; i++) {
+    let mx = -Infinity;
+    for (let j = 0; j < k; j++) mx = Math.max(mx, r.logits[i * k + j]);
+    let s = 0;
+    for (let j = 0; j < k; j++) s += Math.exp(r.logits[i * k + j] - mx);
+    out[i] = mx + Math.log(s) - r.logits[i * k + labels[i]];
+  }
+  return out;
+}

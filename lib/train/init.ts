@@ -1,42 +1,53 @@
 /**
  * Initialising a model from a PyTorch `.pth` (e.g. `resnet18_msceleb.pth`, whose `state_dict`
- * holds torchvision names, or torchvision's bare ImageNet state dict) or from one of our
- * safetensors checkpoints.
+ * holds torchvision names, torchvision's bare ImageNet state dict, an official RUL checkpoint, a
+ * DataParallel `module.`-prefixed dict; zip or legacy format, read by lib/io's restricted reader)
+ * or from a safetensors file (one of our checkpoints, or any state dict in PyTorch names).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { FerModel, StateDictReport } from "../model/mod.ts";
-import { readCheckpoint } from "./checkpoint.ts";
+import { readSafetensors } from "../io/safetensors.ts";
+import { readTorchStateDict } from "../io/weights.ts";
 
-/** Reads a `.pth` into PyTorch-named tensors (lib/io's reader, resolved lazily). */
-async function readPth(file: string): Promise<Map<string, tf.Tensor>> {
-  // deno-lint-ignore no-explicit-any
-  const io: any = await import("../io/mod.ts");
-  const fn = io.loadPth ?? io.readPth ?? io.loadStateDict ?? io.readStateDict;
-  if (typeof fn !== "function") {
-    throw new Error(`cannot read ${file}: lib/io does not provide a .pth reader yet`);
+/**
+ * Read the PyTorch-named state dict of a `.pth`/`.pt`/`.tar` (lib/io; `state_dict` and similar
+ * wrappers are found automatically, `key` picks one explicitly) or `.safetensors` file, without
+ * optimiser state (`adam.*`). The caller disposes the tensors.
+ * @throws Error naming the file for unreadable, corrupt or refused (malicious) files
+ */
+export async function readInitStateDict(
+  file: string,
+  key?: string,
+): Promise<Map<string, tf.Tensor>> {
+  let sd: Map<string, tf.Tensor>;
+  if (file.endsWith(".safetensors")) sd = (await readSafetensors(file)).tensors;
+  else sd = await readTorchStateDict(file, key);
+  for (const [k, t] of sd) {
+    if (k.startsWith("adam.")) {
+      t.dispose();
+      sd.delete(k);
+    }
   }
-  const sd = await fn(file);
-  return sd instanceof Map ? sd : new Map(Object.entries(sd));
+  return sd;
 }
 
 /**
- * Load weights into `model`: `.safetensors` (our checkpoint: the whole model) or `.pth`
- * (PyTorch; backbone-only files such as MS-Celeb or ImageNet ResNet-18 load into the backbone,
- * everything else is reported). Prints the report through `log`.
+ * Load weights into `model` from a `.pth` or `.safetensors` file: a whole-model state dict loads
+ * everything; backbone-only files (MS-Celeb or ImageNet ResNet-18) load into the backbone and
+ * the rest (e.g. the 1000-way `fc`) is reported. Prints the report (missing, unexpected,
+ * shape-mismatched keys) through `log`; `strict` makes any mismatch an error.
  */
 export async function loadInitWeights(
   model: FerModel,
   file: string,
   log: (line: string) => void,
+  options: { strict?: boolean; key?: string } = {},
 ): Promise<StateDictReport> {
-  let sd: Map<string, tf.Tensor>;
-  if (file.endsWith(".safetensors")) sd = readCheckpoint(file).tensors;
-  else sd = await readPth(file);
+  const sd = await readInitStateDict(file, options.key);
   try {
-    const modelPart = new Map([...sd].filter(([k]) => !k.startsWith("adam.")));
-    return model.loadStateDict(modelPart, { log, file });
+    return model.loadStateDict(sd, { log, file, strict: options.strict });
   } finally {
     tf.dispose([...sd.values()]);
   }

@@ -26,3 +26,4 @@ export * from "./checkpoint.ts";
 export * from "./init.ts";
 export * from "./trainer.ts";
 export * from "./data.ts";
+export * from "./model_file.ts";

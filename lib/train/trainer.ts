@@ -221,7 +221,7 @@ export class Trainer {
         fs.mkdirSync(runDir, { recursive: true });
         writeFileAtomic(path.join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
       }
-      if (options.resume) await t.restore(log);
+      if (options.resume) t.restore(log);
       return t;
     } catch (e) {
       model.dispose();
@@ -233,12 +233,12 @@ export class Trainer {
     return this.options.log === undefined ? DEFAULT_LOG : (this.options.log ?? (() => {}));
   }
 
-  private async restore(log: (line: string) => void): Promise<void> {
+  private restore(log: (line: string) => void): void {
     const file = path.join(this.runDir!, CHECKPOINT_LAST);
     if (!fs.existsSync(file)) {
       throw new Error(`cannot resume: no checkpoint ${file}`);
     }
-    const ck = await loadCheckpoint(file, this.model, this.optimizer);
+    const ck = loadCheckpoint(file, this.model, this.optimizer);
     this.epochsDone = ck.epoch;
     this.best = ck.best;
     this.globalStep = ck.globalStep;

@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { withSymmetricNoise } from "../../lib/data/noise.ts";
+import { loadModelCheckpoint, optimizerStatePath, readSafetensors } from "../../lib/io/mod.ts";
 import {
   CHECKPOINT_LAST,
   readCheckpoint,
@@ -74,8 +75,22 @@ Deno.test("resume: 2 epochs + resume 1 == 3 uninterrupted (metrics and weights b
   for (const [k, t] of ca.tensors) {
     assert.deepEqual(cb.tensors.get(k)!.dataSync(), t.dataSync(), `tensor ${k} differs`);
   }
+  assert.ok(ca.hasOptimizerState);
   assert.ok([...ca.tensors.keys()].some((k) => k.startsWith("adam.exp_avg.")));
   tf.dispose([...ca.tensors.values(), ...cb.tensors.values()]);
+  // The model file itself holds only the state dict (PyTorch strict load), Adam goes beside it.
+  const last = path.join(dirA, CHECKPOINT_LAST);
+  const { tensors: modelOnly, metadata } = await readSafetensors(last);
+  assert.ok(![...modelOnly.keys()].some((k) => k.startsWith("adam.")), "adam.* in model file");
+  assert.equal(metadata.epoch, "3");
+  tf.dispose([...modelOnly.values()]);
+  const { tensors: optim } = await readSafetensors(optimizerStatePath(last));
+  assert.ok([...optim.keys()].every((k) => k.startsWith("adam.")) && optim.size > 0);
+  tf.dispose([...optim.values()]);
+  const loaded = await loadModelCheckpoint(last); // strict load into a model built from metadata
+  assert.equal(loaded.epoch, 3);
+  loaded.model.dispose();
+  tf.dispose([...(loaded.optimizerState?.values() ?? [])]);
   fs.rmSync(dirA, { recursive: true });
   fs.rmSync(dirB, { recursive: true });
 });
@@ -166,6 +181,30 @@ Deno.test("resume errors are clear", async () => {
   await assert.rejects(
     Trainer.create({ out: dir, resume: true, log: null }),
     /cannot resume: .*config\.json does not exist/,
+  );
+  fs.rmSync(dir, { recursive: true });
+});
+
+Deno.test("resume refuses an optimiser file from another epoch (interrupted write)", async () => {
+  await initBackend();
+  const data = tinyData();
+  const dir = tmpDir();
+  const quiet = { log: null, progress: "silent" as const, data, workers: 0 };
+  const a = await Trainer.create({ ...quiet, config: { ...TINY, epochs: 2 }, out: dir });
+  await a.run(1);
+  const last = path.join(dir, CHECKPOINT_LAST);
+  const stale = fs.readFileSync(optimizerStatePath(last));
+  await a.run(2);
+  a.dispose();
+  fs.writeFileSync(optimizerStatePath(last), stale);
+  await assert.rejects(
+    Trainer.create({ ...quiet, out: dir, resume: true }),
+    /optimiser state .*last\.optim\.safetensors is from epoch 1, the model from epoch 2/,
+  );
+  fs.rmSync(optimizerStatePath(last));
+  await assert.rejects(
+    Trainer.create({ ...quiet, out: dir, resume: true }),
+    /optimiser state .*last\.optim\.safetensors is missing/,
   );
   fs.rmSync(dir, { recursive: true });
 });

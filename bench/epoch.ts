@@ -1,0 +1,134 @@
+/**
+ * One training epoch end to end through the {@link Trainer}: SynthFER data (rendered at 100 px,
+ * resized to the input size), official augmentation in the batch worker, RUL or baseline forward
+ * + backward + Adam step, the per-epoch test evaluation and the checkpoint write. Reports the
+ * training images/s (data + step), the wall time of each phase and the peak RSS. Prints a table;
+ * the LAST line is one JSON object.
+ *
+ * Usage: deno run -A bench/epoch.ts [--size 112] [--batch 32] [--images 256] [--test 64]
+ *        [--variant rul|baseline] [--widths 64,128,256,512] [--workers 1]
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { describeBackend, initBackend } from "../lib/backend.ts";
+import { synthFerSplits } from "../lib/data/synthfer.ts";
+import { withSymmetricNoise } from "../lib/data/noise.ts";
+import { Trainer } from "../lib/train/mod.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    size: { type: "string", default: "112" },
+    batch: { type: "string", default: "32" },
+    images: { type: "string", default: "256" },
+    test: { type: "string", default: "64" },
+    variant: { type: "string", default: "rul" },
+    widths: { type: "string", default: "64,128,256,512" },
+    workers: { type: "string", default: "1" },
+  },
+});
+const SIZE = Number(values.size);
+const BATCH = Number(values.batch);
+const IMAGES = Number(values.images);
+const TEST = Number(values.test);
+const WORKERS = Number(values.workers);
+const VARIANT = values.variant as "rul" | "baseline";
+const WIDTHS = values.widths!.split(",").map(Number) as [number, number, number, number];
+if (![SIZE, BATCH, IMAGES, TEST].every((v) => Number.isInteger(v) && v > 0)) {
+  throw new Error("--size, --batch, --images and --test must be positive integers");
+}
+
+/** Peak resident set size of this process in MB (Linux VmHWM), or null elsewhere. */
+function peakRssMb(): number | null {
+  try {
+    const m = fs.readFileSync("/proc/self/status", "utf8").match(/VmHWM:\s+(\d+) kB/);
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+await initBackend();
+const backend = describeBackend();
+const tData = performance.now();
+const splits = synthFerSplits({ train: IMAGES, test: TEST, size: Math.min(100, SIZE), seed: 0 });
+const data = { train: withSymmetricNoise(splits.train, 0.3, 1), test: splits.test };
+const dataSeconds = (performance.now() - tData) / 1000;
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "rul-bench-epoch-"));
+let trainSeconds = NaN;
+let imagesPerSec = NaN;
+const t = await Trainer.create({
+  config: {
+    variant: VARIANT,
+    epochs: 1,
+    batchSize: BATCH,
+    evalBatchSize: BATCH,
+    model: { inputSize: SIZE, widths: WIDTHS },
+  },
+  data,
+  out,
+  log: null,
+  progress: "auto",
+  workers: WORKERS,
+  hooks: {
+    onEpoch: (e) => {
+      trainSeconds = Number(e.record.train_seconds);
+      imagesPerSec = Number(e.record.train_images_per_s);
+    },
+  },
+});
+const tensorsBefore = tf.memory().numTensors;
+// Adam creates its two moments per trainable parameter at the first step.
+const adamTensors = 2 * t.model.trainableVariables().length;
+const t0 = performance.now();
+await t.run();
+const epochSeconds = (performance.now() - t0) / 1000;
+const tensorsAfter = tf.memory().numTensors;
+t.dispose();
+fs.rmSync(out, { recursive: true });
+const rss = peakRssMb();
+
+const rows: [string, string][] = [
+  ["backend", backend],
+  ["variant / size / batch", `${VARIANT} / ${SIZE} px / ${BATCH}`],
+  ["widths", WIDTHS.join(",")],
+  ["training images", String(IMAGES)],
+  ["SynthFER generation", `${dataSeconds.toFixed(2)} s`],
+  ["training pass (data + step)", `${trainSeconds.toFixed(2)} s`],
+  ["training images/s", imagesPerSec.toFixed(2)],
+  ["epoch incl. test eval + checkpoint", `${epochSeconds.toFixed(2)} s`],
+  ["peak RSS", `${rss?.toFixed(0) ?? "?"} MB`],
+  [
+    "numTensors before / after",
+    `${tensorsBefore} / ${tensorsAfter} (Adam moments: +${adamTensors}; ${
+      tensorsAfter === tensorsBefore + adamTensors ? "no leak" : "LEAK"
+    })`,
+  ],
+];
+const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+for (const [k, v] of rows) console.log(`${k.padEnd(w)}${v}`);
+console.log(JSON.stringify({
+  bench: "epoch",
+  backend,
+  threads: (await initBackend()).threads,
+  variant: VARIANT,
+  size: SIZE,
+  batch: BATCH,
+  widths: WIDTHS,
+  images: IMAGES,
+  testImages: TEST,
+  workers: WORKERS,
+  trainSeconds,
+  imagesPerSec,
+  epochSeconds,
+  dataSeconds,
+  peakRssMb: rss,
+  tensorsBefore,
+  tensorsAfter,
+  adamTensors,
+}));

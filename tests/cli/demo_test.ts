@@ -1,0 +1,80 @@
+// `deno task demo --quick` end to end (a subprocess): the table, run folders, figures and
+// summaries exist and are consistent (not who wins: --quick numbers are meaningless); then
+// `deno task eval` on the demo's RUL checkpoint evaluates on the run's own data.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function run(script: string, args: string[]) {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path.join(ROOT, script), ...args],
+    cwd: ROOT,
+    env: { RUL_THREADS: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+Deno.test("demo --quick prints the table and writes run folders, figures and summaries", async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "rul-demo-"));
+  const r = await run("cli/demo.ts", ["--quick", "--out", out, "--progress", "lines"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const lines = r.stdout.split("\n");
+  const header = lines.findIndex((l) => l.startsWith("| variant"));
+  assert.ok(header >= 0, r.stdout);
+  assert.match(lines[header], /best-epoch test acc.*last-epoch test acc.*AUROC of u.*time/);
+  assert.match(lines[header + 2], /^\| baseline +\| \d+\.\d\d \(ep \d\) +\| \d+\.\d\d +\| n\/a/);
+  assert.match(lines[header + 3], /^\| rul +\| \d+\.\d\d \(ep \d\) +\| \d+\.\d\d +\| \d\.\d{3} /);
+  assert.match(r.stdout, /epoch 2\/2/, "progress / epoch lines are shown");
+  for (const v of ["baseline", "rul"]) {
+    for (const f of ["config.json", "metrics.csv", "metrics.jsonl", "summary.json"]) {
+      assert.ok(fs.existsSync(path.join(out, v, f)), `${v}/${f}`);
+    }
+    assert.ok(fs.existsSync(path.join(out, v, "checkpoints", "last.safetensors")));
+    assert.ok(fs.existsSync(path.join(out, v, "checkpoints", "last.optim.safetensors")));
+    assert.ok(fs.existsSync(path.join(out, v, "samples_train.csv")));
+    const metrics = fs.readFileSync(path.join(out, v, "metrics.jsonl"), "utf8").trim().split("\n");
+    assert.equal(metrics.length, 2);
+  }
+  const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));
+  assert.deepEqual(summary.rows.map((x: { variant: string }) => x.variant), ["baseline", "rul"]);
+  const rul = summary.rows[1];
+  assert.ok(rul.aurocU > 0 && rul.aurocU < 1 && rul.lastTestAcc >= 0 && rul.seconds > 0);
+  assert.equal(summary.rows[0].aurocU, null);
+  // the table's numbers are the run's numbers
+  const rulRun = JSON.parse(fs.readFileSync(path.join(out, "rul", "summary.json"), "utf8"));
+  assert.equal(rulRun.last_epoch_test_acc, rul.lastTestAcc);
+  const html = fs.readFileSync(path.join(out, "figures.html"), "utf8");
+  assert.match(html, /training loss and test accuracy/);
+  assert.match(html, /uncertainty u of training samples/);
+  assert.ok(fs.existsSync(path.join(out, "summary.md")));
+
+  // eval on the demo's checkpoint: defaults to the run's data; train split gives the AUROC
+  const evOut = path.join(out, "eval");
+  const ev = await run("cli/eval.ts", [
+    "--checkpoint",
+    path.join(out, "rul", "checkpoints", "last.safetensors"),
+    "--split",
+    "both",
+    "--out",
+    evOut,
+    "--progress",
+    "silent",
+  ]);
+  assert.equal(ev.code, 0, ev.stderr + ev.stdout);
+  assert.match(ev.stdout, /config metadata/);
+  const testM = JSON.parse(fs.readFileSync(path.join(evOut, "eval_test_metrics.json"), "utf8"));
+  const last = JSON.parse(
+    fs.readFileSync(path.join(out, "rul", "metrics.jsonl"), "utf8").trim()
+      .split("\n")[1],
+  );
+  assert.equal(testM.accuracy, last.test_acc, "eval reproduces the run's last test accuracy");
+  const trainM = JSON.parse(fs.readFileSync(path.join(evOut, "eval_train_metrics.json"), "utf8"));
+  assert.equal(trainM.noisyLabels.aurocU, rul.aurocU, "same AUROC of u as the demo's audit");
+  fs.rmSync(out, { recursive: true });
+});
