@@ -132,8 +132,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetens
   const tensors = new Map<string, tf.Tensor>();
   for (const [name, e] of entries) {
     const [a, b] = e.data_offsets;
-    // copy: the slice may be unaligned for typed-array views
-    const buf = bytes.slice(dataStart + a, dataStart + b).buffer;
+    // Copy into a fresh buffer: the slice may be unaligned for typed-array views, and a Node
+    // Buffer's slice() is a view into a shared pool (its .buffer is the whole pool).
+    const buf = new Uint8Array(bytes.subarray(dataStart + a, dataStart + b)).buffer;
     tensors.set(name, toTensor(buf, e.dtype, e.shape, `${file}: tensor ${name}`));
   }
   return { tensors, metadata };

@@ -1,6 +1,7 @@
 // safetensors: bit-identical round trip, files written by Python, clear errors, atomic writes,
 // model checkpoints (config + epoch metadata, optimiser state in a sibling file).
 import * as tf from "@tensorflow/tfjs-core";
+import { Buffer } from "node:buffer";
 import { initBackend } from "../../lib/backend.ts";
 import {
   decodeSafetensors,
@@ -79,6 +80,13 @@ Deno.test("safetensors round trip is bit-identical (file and bytes)", async () =
   const hlen = Number(new DataView(bytes.buffer).getBigUint64(0, true));
   assert((8 + hlen) % 8 === 0, "data section 8-byte aligned");
   sameBytes(encodeSafetensors(back.tensors, back.metadata), bytes, "re-encoded file");
+  // The same bytes as a view into a larger buffer (what node:fs's readFileSync returns: a Buffer
+  // sharing a pool) decode to the same tensors.
+  const pool = new Uint8Array(bytes.length + 24).fill(0xaa);
+  pool.set(bytes, 13);
+  const viewed = decodeSafetensors(Buffer.from(pool.buffer, 13, bytes.length), "view");
+  for (const [k, t] of tensors) sameBytes(bytesOf(viewed.tensors.get(k)!), bytesOf(t), `view ${k}`);
+  tf.dispose([...viewed.tensors.values()]);
   tf.dispose([...tensors.values(), ...back.tensors.values()]);
   await Deno.remove(dir, { recursive: true });
 });
