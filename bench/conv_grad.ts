@@ -2,7 +2,7 @@
  * GFLOP/s of forward, grad-input and grad-filter for every ResNet-18 convolution shape, stock
  * TF.js kernels vs the engine's fast gradients, per backend.
  *
- * Usage: deno run -A bench/conv_grad.ts [--size 112] [--batch 16] [--reps 3] [--threads N]
+ * Usage: deno run -A bench/conv_grad.ts [--size 112] [--batch 16] [--reps 5] [--threads N]
  *   [--cpu]  (also time the cpu backend, at batch 1; it is ~100× slower)
  *   [--stock-wasm-gi] (time the stock wasm grad-input; ~1 GFLOP/s, slow)
  *
@@ -25,7 +25,7 @@ const { values } = parseArgs({
   options: {
     size: { type: "string", default: "112" },
     batch: { type: "string", default: "16" },
-    reps: { type: "string", default: "3" },
+    reps: { type: "string", default: "5" },
     threads: { type: "string" },
     cpu: { type: "boolean", default: false },
     "stock-wasm-gi": { type: "boolean", default: false },
@@ -74,16 +74,31 @@ function layers(size: number): Layer[] {
   ];
 }
 
-/** Best-of-`reps` wall time in ms of `f` (one warm-up run first); the result is disposed. */
-function timeIt(f: () => tf.Tensor, reps: number): number {
-  tf.dispose(f());
-  let best = Infinity;
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = f();
-    out.dataSync();
-    best = Math.min(best, performance.now() - t0);
-    out.dispose();
+/**
+ * Best wall time in ms of each function, measured round-robin (one warm-up call each, then
+ * rounds of one call per function) so that a burst of load from other processes hits every
+ * variant alike. At least `reps` rounds; small layers get more (until ~0.4 s per layer or 40
+ * rounds), since one preemption spoils a 1 ms sample. Results are disposed.
+ */
+function timeAll(
+  fs: Record<string, (() => tf.Tensor) | null>,
+  reps: number,
+): Record<string, number | null> {
+  const names = Object.keys(fs).filter((k) => fs[k] !== null);
+  const best: Record<string, number | null> = {};
+  for (const k of Object.keys(fs)) best[k] = null;
+  const t0 = performance.now();
+  for (const k of names) tf.dispose((fs[k] as () => tf.Tensor)());
+  for (let round = 0; round < 40; round++) {
+    for (const k of names) {
+      const t = performance.now();
+      const out = (fs[k] as () => tf.Tensor)();
+      out.dataSync();
+      const ms = performance.now() - t;
+      out.dispose();
+      best[k] = Math.min(best[k] ?? Infinity, ms);
+    }
+    if (round + 1 >= reps && performance.now() - t0 > 400) break;
   }
   return best;
 }
@@ -113,24 +128,23 @@ function measure(backend: string, l: Layer, n: number): Row {
   const w = tf.randomNormal([l.k, l.k, l.ci, l.co]) as tf.Tensor4D;
   const dy = tf.randomNormal([n, ho, ho, l.co]) as tf.Tensor4D;
   const xShape = x.shape;
-  const fwd = timeIt(() => tf.conv2d(x, w, l.s, pad), reps);
-  // As in training: the weights are a new tensor at every step, so the backend re-packs them.
-  const fresh = Array.from({ length: reps + 1 }, () => tf.add(w, 0) as tf.Tensor4D);
-  let fi = 0;
-  const fwdFresh = timeIt(() => tf.conv2d(x, fresh[fi++], l.s, pad), reps);
-  tf.dispose(fresh);
   const stem = l.k === 7; // the stem's input is the image: no grad-input in training
+  const t = timeAll({
+    fwd: () => tf.conv2d(x, w, l.s, pad),
+    // As in training: the weights are a new tensor at every step, so the backend re-packs them.
+    fwdFresh: () => tf.tidy(() => tf.conv2d(x, tf.add(w, 0) as tf.Tensor4D, l.s, pad)),
+    giFast: stem ? null : () => conv2dGradInput(dy, w, xShape, l.s, l.p),
+    gfFast: () => conv2dGradFilter(x, dy, w.shape, l.s, l.p),
+  }, reps);
+  const fwd = t.fwd, fwdFresh = t.fwdFresh, giFast = t.giFast, gfFast = t.gfFast;
   let giStock: number | null = null;
   if (!stem && (backend !== "wasm" || values["stock-wasm-gi"])) {
-    giStock = timeIt(() => stockConv2dGradInput(dy, w, xShape, l.s, l.p), 1);
+    giStock = timeAll({ g: () => stockConv2dGradInput(dy, w, xShape, l.s, l.p) }, 1).g;
   }
-  const giFast = stem ? null : timeIt(() => conv2dGradInput(dy, w, xShape, l.s, l.p), reps);
   // The wasm backend has no Conv2DBackpropFilter kernel at all.
-  const gfStock = backend === "wasm" ? null : timeIt(
-    () => stockConv2dGradFilter(x, dy, w.shape, l.s, l.p),
-    1,
-  );
-  const gfFast = timeIt(() => conv2dGradFilter(x, dy, w.shape, l.s, l.p), reps);
+  const gfStock = backend === "wasm"
+    ? null
+    : timeAll({ g: () => stockConv2dGradFilter(x, dy, w.shape, l.s, l.p) }, 1).g;
   tf.dispose([x, w, dy]);
   return {
     backend,
@@ -152,7 +166,7 @@ const info = await initBackend({
 });
 console.log(`backend: ${describeBackend()}`);
 console.log(
-  `ResNet-18 conv shapes at ${size} px, batch ${batch}; GFLOP/s, best of ${reps}; ` +
+  `ResNet-18 conv shapes at ${size} px, batch ${batch}; GFLOP/s, best of >= ${reps} interleaved rounds; ` +
     "machine shared with other jobs: figures are noisy.",
 );
 const rows: Row[] = [];

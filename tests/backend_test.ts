@@ -74,3 +74,22 @@ Deno.test("bad or unavailable backend requests give clear errors", async () => {
     throw new Error(JSON.stringify(node));
   }
 });
+
+Deno.test("Web Workers and node workers still work after initBackend({wasm, threads: 2})", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./engine/_worker_probe.ts", import.meta.url).pathname],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  const r = JSON.parse(lines[lines.length - 1]);
+  if (!r.ok) throw new Error(`${r.error}; stderr ${new TextDecoder().decode(out.stderr)}`);
+  if (r.info.name !== "wasm" || r.info.threads !== 2) {
+    throw new Error(`expected threaded wasm, got ${JSON.stringify(r.info)}`);
+  }
+  if (r.webAnswer !== 42) throw new Error(`web worker answered ${r.webAnswer}, expected 42`);
+  if (r.nodeAnswer !== 42) throw new Error(`node worker answered ${r.nodeAnswer}, expected 42`);
+  // 2 images × 14·14 outputs × 4 channels, each a sum of 3·3·8 ones.
+  if (r.convSum !== 2 * 14 * 14 * 4 * 72) throw new Error(`conv sum ${r.convSum}`);
+  if (!out.success) throw new Error(`probe exited with ${out.code}`);
+});

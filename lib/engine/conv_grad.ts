@@ -10,6 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { fastPad, fastSlice } from "./fast_slice.ts";
 
 /** Output size of one spatial dimension (PyTorch: floor((n + 2p - k) / s) + 1). */
 export function convOutSize(n: number, k: number, stride: number, pad: number): number {
@@ -94,7 +95,7 @@ function cropForPadding(
   const r0 = Math.max(0, -top), r1 = h - Math.max(0, -bottom);
   const c0 = Math.max(0, -left), c1 = w - Math.max(0, -right);
   const cropped = r0 > 0 || r1 < h || c0 > 0 || c1 < w
-    ? tf.slice(t, [0, r0, c0, 0], [-1, r1 - r0, c1 - c0, -1])
+    ? fastSlice(t, [0, r0, c0, 0], [t.shape[0], r1 - r0, c1 - c0, t.shape[3]])
     : t;
   return {
     t: cropped,
@@ -145,26 +146,48 @@ export function conv2dGradInput(
       }
     }
     if (stride === 1) return parts[0] as tf.Tensor4D;
-    // Phases on channels, (φh, φw, c) order; all-zero phases via one channel pad at the end.
-    const live = parts.filter((q): q is tf.Tensor4D => q !== null);
-    let trailingZeros = 0;
-    while (parts[parts.length - 1 - trailingZeros] === null) trailingZeros++;
-    let cat: tf.Tensor4D;
-    if (live.length + trailingZeros === parts.length) {
-      cat = live.length === 1 ? live[0] : tf.concat(live, 3);
-      if (trailingZeros > 0) cat = tf.pad(cat, [[0, 0], [0, 0], [0, 0], [0, trailingZeros * ci]]);
+    // Interleave the phases into [N·Mh, s(φh), Mw, s(φw)·Ci] = [N, s·Mh, s·Mw, Ci] with two levels
+    // of concat (φw on channels, then φh on axis 1): wasm's Concat is a block copy on the heap,
+    // where a rank-4 transpose of the whole gradient is a naive single-threaded loop (and
+    // depthToSpace slower still). Phases that receive no gradient (1×1 stride 2) become zero
+    // padding when trailing, zeros otherwise.
+    const joinZeroPadded = (qs: (tf.Tensor4D | null)[], axis: 1 | 3, zero: () => tf.Tensor4D) => {
+      let trailing = 0;
+      while (trailing < qs.length && qs[qs.length - 1 - trailing] === null) trailing++;
+      const head = qs.slice(0, qs.length - trailing).map((q) => q ?? zero());
+      let out = head.length === 1 ? head[0] : tf.concat(head, axis);
+      if (trailing > 0) {
+        const p: [number, number][] = [[0, 0], [0, 0], [0, 0], [0, 0]];
+        p[axis] = [0, trailing * (axis === 3 ? ci : 1)];
+        out = fastPad(out, p);
+      }
+      return out;
+    };
+    const interleaveRows = (): tf.Tensor4D => {
+      const rows: (tf.Tensor4D | null)[] = [];
+      for (let a = 0; a < stride; a++) {
+        const qs = parts.slice(a * stride, (a + 1) * stride);
+        if (qs.every((q) => q === null)) {
+          rows.push(null);
+          continue;
+        }
+        const row = joinZeroPadded(qs, 3, () => tf.zeros([n, mh, mw, ci]));
+        rows.push(tf.reshape(row, [n * mh, 1, mw, stride * ci]));
+      }
+      return joinZeroPadded(rows, 1, () => tf.zeros([n * mh, 1, mw, stride * ci]));
+    };
+    let joined: tf.Tensor4D;
+    if (parts.slice(1).every((q) => q === null)) {
+      // Only phase (0, 0) receives gradient (1×1 stride 2): one pad puts it in place.
+      const q = tf.reshape(parts[0] as tf.Tensor4D, [n * mh, 1, mw, ci]) as tf.Tensor4D;
+      joined = fastPad(q, [[0, 0], [0, stride - 1], [0, 0], [0, (stride - 1) * ci]]);
     } else {
-      cat = tf.concat(parts.map((q) => q ?? tf.zeros([n, mh, mw, ci])), 3);
+      joined = interleaveRows();
     }
-    // Interleave: [N·Mh, Mw, s, s·Ci] → [N·Mh, s, Mw, s·Ci] = [N, s·Mh, s·Mw, Ci]. A rank-4
-    // transpose is ~7× faster than depthToSpace on wasm.
-    const inter = tf.reshape(
-      tf.transpose(tf.reshape(cat, [n * mh, mw, stride, stride * ci]), [0, 2, 1, 3]),
-      [n, stride * mh, stride * mw, ci],
-    ) as tf.Tensor4D;
+    const inter = tf.reshape(joined, [n, stride * mh, stride * mw, ci]) as tf.Tensor4D;
     return inter.shape[1] === h && inter.shape[2] === w
       ? inter
-      : tf.slice(inter, [0, 0, 0, 0], [n, h, w, ci]);
+      : fastSlice(inter, [0, 0, 0, 0], [n, h, w, ci]);
   });
 }
 
@@ -173,6 +196,23 @@ export function conv2dGradInput(
  * [k,k,Ci,Co]: a convolution in which the channels play the batch, x as [Ci,H,W,N] convolved
  * with dy as [Ho,Wo,N,Co] at dilation = stride, giving [Ci,k,k,Co]; 1×1 filters use a plain
  * matrix product of the (sub-sampled) input and dy instead.
+ *
+ * Why this formulation (the rule is fixed per shape: k = 1 and pad = 0 → matMul, else the
+ * channels-as-batch convolution). Hand-written because the wasm backend has no grad-filter kernel;
+ * XNNPACK (behind wasm's Conv2D and MatMul) always re-packs its "weights" operand, and here both
+ * operands are activations, so one of them is re-packed at every call. The convolution packs dy
+ * once and reads x through an indirection buffer (no im2col copy). With a cached dy its GEMM runs
+ * at ~1.3× the forward rate for the stem and ~0.75× for layers 1-2 (a 576-deep product over
+ * 12544 positions instead of the reverse); the rest of the shortfall is the re-packing of dy (plus
+ * TF.js's HWIO→OHWI transpose before it) and the two layout transposes, all single-threaded
+ * memory passes.
+ * Measured and rejected on 2 cores (112 px, batch 16; see docs/engine.md): splitting the
+ * reduction into cache-sized row chunks (0.50-0.71× vs 0.60-0.72× unsplit), folding spatial
+ * positions into the channel depth (no change), polyphase sub-convolutions instead of dilation
+ * (0.52-0.56× vs 0.71-0.74×), im2col + one matMul (the GEMM alone is 0.74-0.94×, but the 9×
+ * im2col copy costs more than the whole budget), JavaScript heap transposes (not faster), and,
+ * for 1×1 stride 2, an identity-filter convolution or stridedSlice to sub-sample and dyᵀ·x
+ * orientations (all slower than the path below).
  */
 export function conv2dGradFilter(
   x: tf.Tensor4D,
@@ -205,17 +245,19 @@ export function conv2dGradFilter(
 /** x[:, ::s, ::s, :] cropped to [N,ho,wo,C], via reshape + contiguous slice (no strided slice). */
 function subsample(x: tf.Tensor4D, s: number, ho: number, wo: number): tf.Tensor4D {
   if (s === 1) {
-    return x.shape[1] === ho && x.shape[2] === wo ? x : tf.slice(x, 0, [-1, ho, wo, -1]);
+    return x.shape[1] === ho && x.shape[2] === wo
+      ? x
+      : fastSlice(x, [0, 0, 0, 0], [x.shape[0], ho, wo, x.shape[3]]);
   }
   const [n, h, w, c] = x.shape;
   const hp = ho * s, wp = wo * s;
   // Pad or crop to exactly ho·s × wo·s so the reshape to [N,ho,s,wo,s,C] is exact.
   let t: tf.Tensor4D = x;
   if (h < hp || w < wp) {
-    t = tf.pad(t, [[0, 0], [0, Math.max(0, hp - h)], [0, Math.max(0, wp - w)], [0, 0]]);
+    t = fastPad(t, [[0, 0], [0, Math.max(0, hp - h)], [0, Math.max(0, wp - w)], [0, 0]]);
   }
-  if (t.shape[1] > hp || t.shape[2] > wp) t = tf.slice(t, 0, [-1, hp, wp, -1]);
+  if (t.shape[1] > hp || t.shape[2] > wp) t = fastSlice(t, [0, 0, 0, 0], [n, hp, wp, c]);
   const r = tf.reshape(t, [n * ho, s, wo, s * c]);
-  const rows = tf.slice(r, [0, 0, 0, 0], [-1, 1, -1, c]);
+  const rows = fastSlice(r, [0, 0, 0, 0], [n * ho, 1, wo, c]);
   return tf.reshape(rows, [n, ho, wo, c]);
 }

@@ -10,4 +10,5 @@ export * from "./maxpool.ts";
 export * from "./batchnorm.ts";
 export * from "./fast_state.ts";
 export * from "./stock_grads.ts";
+export * from "./fast_slice.ts";
 export { installWasmThreadShim, releaseWasmWorkers } from "./wasm_threads.ts";
