@@ -182,8 +182,9 @@ rul.show(rul.uncertaintyHistogram(u.filter((_, i) => !flipped(i)), u.filter((_, 
         md("""
 ## Checkpoint
 
-`checkpoints/last.safetensors` holds the model (PyTorch parameter names and layouts), the Adam
-state and the epoch, so `deno task train --out <run> --resume` continues the run;
+`checkpoints/last.safetensors` holds the model (PyTorch parameter names and layouts; it loads into
+PyTorch with `load_state_dict(strict=True)`) and the epoch, its sibling `last.optim.safetensors`
+the Adam state, so `deno task train --out <run> --resume` continues the run;
 `checkpoints/best.safetensors` is the model of the best epoch. The per-sample tables
 (`samples_test.*`, `samples_train.*`) list prediction, softmax, u and feature of every image.
 """),
