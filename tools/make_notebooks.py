@@ -41,9 +41,13 @@ def code(text: str) -> tuple[str, str]:
 SETTINGS_MD = md("""
 ## Settings
 
-`RUL_SCALE` switches between the quick SynthFER run (`quick`: a small network and dataset, a few
-epochs, seconds to minutes on a laptop CPU) and the paper setting (`paper`: 224 px, ResNet-18,
-batch 64, 60 epochs). `RUL_DATA` is the RAF-DB folder (the one holding `EmoLabel/` and
+`RUL_SCALE` switches between the quick SynthFER run and the paper setting. `paper`: 224 px,
+ResNet-18, batch 64, 60 epochs, backbone from `init` (the paper starts from ResNet-18 pretrained on
+MS-Celeb-1M: set `init` to `resnet18_msceleb.pth`). `quick` follows the same protocol, smaller:
+48 px, ResNet-18 at half width, a few epochs on a few thousand SynthFER images, starting from a
+committed backbone pretrained on a separate, clean SynthFER split (our stand-in for MS-Celeb-1M;
+about a minute per run on a laptop CPU). Quick numbers are one seed on a small test set: a few
+points either way are noise. `RUL_DATA` is the RAF-DB folder (the one holding `EmoLabel/` and
 `Image/aligned/`); unset, the embedded SynthFER data is used. `RUL_OUT` is where run folders,
 checkpoints and figures go. Set them in the environment, or replace the `notebookSettings()`
 call by literal values.
@@ -87,14 +91,18 @@ a checkpoint. Run the cells top to bottom.
 
 Every hyper-parameter of the official code, with its default value. Change one and re-run the
 notebook. The quick scale (next cell) shrinks the network, input size, data and epochs on top of
-these; the paper scale uses them as they are.
+these and sets `init` to the SynthFER-pretrained backbone; the paper scale uses them as they are.
+Like the paper, training starts from a pretrained backbone (MS-Celeb-1M face recognition there),
+not from random weights: with only a few thousand noisy images, a network trained from scratch
+learns little.
 """),
         code("""
 import * as rul from "../lib/mod.ts";
 // Official RUL defaults. variant: rul | baseline | rul-pair-different | rul-pair-hardest | rul-addup-w | rul-no-sigma
 const HP: rul.TrainConfigInput = {
   variant: "rul", epochs: 60, batchSize: 64, evalBatchSize: 128, seed: 0,
-  init: null, // PyTorch .pth of the backbone, e.g. the official resnet18_msceleb.pth
+  // paper scale: set to the official resnet18_msceleb.pth (quick scale: its own pretrained file)
+  init: null,
   model: { inputSize: 224, featureDim: 64, dropout: 0.4, widths: [64, 128, 256, 512] },
   optim: { lrBackbone: 2e-4, lrClassifier: 2e-3, weightDecay: 1e-4, beta1: 0.9, beta2: 0.999, eps: 1e-8, gamma: 0.9 },
   // noise: fraction of training labels flipped (official default 0; the paper's noisy runs: 0.1-0.3)
@@ -110,6 +118,7 @@ const RUN_DIR = `${OUT}/runs/02-train-rul`;
 const cfg = rul.resolveTrainConfig(CONFIG); // validates every value, fills the rest
 console.log({ SCALE, DATA_ROOT, RUN_DIR });
 console.log(`${cfg.variant}: ${cfg.epochs} epochs, batch ${cfg.batchSize}, ${cfg.model.inputSize} px, widths ${cfg.model.widths}`);
+console.log(`init: ${cfg.init ?? "none (random weights)"}`);
 """),
         BACKEND_MD,
         BACKEND,
@@ -169,6 +178,8 @@ rul.show(rul.confusionHeatmap(ev.confusion, {
 An eval-mode pass over the training set gives every image its uncertainty u. If RUL works, the
 images whose label was flipped get a higher u than the clean ones: the AUROC of u for telling
 them apart is above 0.5 (1 = perfect). (Not available for the baseline or without noise.)
+In the quick setting expect it near 0.5: a few epochs from a pretrained start barely move u, as
+in the demo (docs/training.md).
 """),
         code("""
 const audit = await trainer.auditTrainingSet();
@@ -223,7 +234,8 @@ the seeds of the best-epoch and last-epoch test accuracy.
         code("""
 import * as rul from "../lib/mod.ts";
 const { scale: SCALE, dataRoot: DATA_ROOT, out: OUT } = rul.notebookSettings();
-// paper: 6 variants × 0/10/20/30 % noise × 3 seeds, official recipe; quick: 30 % noise, 2 seeds, 2 epochs
+// paper: 6 variants × 0/10/20/30 % noise × 3 seeds, official recipe (set PLAN.config.init to
+// resnet18_msceleb.pth); quick: baseline/rul/rul-no-sigma, 30 % noise, 2 seeds, 3 epochs, pretrained
 const PLAN = rul.ablationPlan(SCALE, DATA_ROOT);
 // Edit the grid here, e.g. PLAN.noises = [0, 0.3]; PLAN.seeds = [0, 1, 2];
 const JOBS = rul.ablationJobs(PLAN);
@@ -281,7 +293,9 @@ rul.show(rul.ablationBars(rul.ablationEntries(rows, "last"), {
 }))
 """),
         md("""
-With the quick setting the runs are far too short for the differences to mean much; run with
+The quick grid is small: three variants, two seeds, 1,000 noisy training images, 500 test images
+(one test image = 0.2 points), 3 epochs from the pretrained backbone. Differences of a point or two
+are within the seed-to-seed spread; add seeds and variants to the cell above, or run with
 `RUL_SCALE=paper` (and RAF-DB) for the paper's comparison. Next:
 `04_feature_visualisation.ipynb`.
 """),
@@ -298,7 +312,9 @@ per expression than the baseline's. This notebook trains both models on the same
 embeds their test features in 2-D with **t-SNE** (a map that keeps images with similar features
 close together), and plots them side by side, coloured by the true class. It then overlays
 RUL's uncertainty on the map, shows the training images RUL finds most uncertain, and exports
-the figures to PNG, SVG and PDF.
+the figures to PNG, SVG and PDF. Both models start from the same pretrained backbone (quick
+scale: pretrained on a separate clean SynthFER split, like the paper's MS-Celeb-1M start), so the
+clusters partly come from pretraining; quick numbers are one seed on 500 test images.
 """),
         SETTINGS_MD,
         code("""

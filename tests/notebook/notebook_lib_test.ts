@@ -5,11 +5,16 @@ import {
   ablationPlan,
   mergeConfig,
   notebookSettings,
+  QUICK_INIT,
   runAblation,
   scaleConfig,
   summarizeAblation,
 } from "../../lib/notebook/mod.ts";
 import { resolveTrainConfig } from "../../lib/train/config.ts";
+import { loadInitWeights } from "../../lib/train/init.ts";
+import { createModel } from "../../lib/model/create.ts";
+import { initBackend } from "../../lib/backend.ts";
+import { isAbsolute } from "node:path";
 import { embeddingScatter, sideBySide } from "../../lib/plots/mod.ts";
 
 function assert(cond: unknown, msg: string): asserts cond {
@@ -42,11 +47,33 @@ Deno.test("scaleConfig: paper keeps the official defaults, quick is small; both 
   const paper = resolveTrainConfig(scaleConfig("paper"));
   assert(paper.epochs === 60 && paper.batchSize === 64, "paper epochs/batch");
   assert(paper.model.inputSize === 224 && paper.model.widths[3] === 512, "paper model");
+  assert(paper.init === null, "paper: the user sets init (resnet18_msceleb.pth)");
   const quick = resolveTrainConfig(scaleConfig("quick"));
-  assert(quick.model.inputSize === 48 && quick.data.trainSize === 600, "quick sizes");
+  assert(quick.model.inputSize === 48 && quick.data.trainSize === 2000, "quick sizes");
+  assert(quick.model.widths.join() === "32,64,128,256", `quick widths ${quick.model.widths}`);
+  assert(quick.init === QUICK_INIT, `quick init ${quick.init}`);
   const raf = resolveTrainConfig(scaleConfig("quick", "/data/RAF-DB"));
   assert(raf.data.source === "rafdb" && raf.data.root === "/data/RAF-DB", "RAF-DB source");
   assert(raf.data.trainSize === 4000, "SynthFER sizes untouched with RAF-DB");
+  assert(raf.init === QUICK_INIT, "RAF-DB quick keeps the pretrained init");
+});
+
+Deno.test("QUICK_INIT is an absolute path to the committed backbone that fits the quick model", async () => {
+  assert(isAbsolute(QUICK_INIT), `absolute: ${QUICK_INIT}`);
+  assert(Deno.statSync(QUICK_INIT).isFile, `${QUICK_INIT} exists`);
+  await initBackend();
+  const cfg = resolveTrainConfig(scaleConfig("quick"));
+  for (const kind of ["baseline", "rul"] as const) {
+    const model = createModel({ ...cfg.model, kind, numClasses: 7 });
+    try {
+      const r = await loadInitWeights(model, QUICK_INIT, () => {}, {});
+      assert(r.source === "backbone", `${kind}: read as ${r.source}`);
+      assert(r.missing.length === 0 && r.mismatched.length === 0, `${kind}: ${JSON.stringify(r)}`);
+      assert(r.loaded.length > 0, `${kind}: nothing loaded`);
+    } finally {
+      model.dispose();
+    }
+  }
 });
 
 Deno.test("mergeConfig merges sections key by key and copies arrays", () => {
@@ -81,7 +108,10 @@ Deno.test("ablationJobs expands noise × variant × seed with unique names and c
   );
   const q = ablationJobs(ablationPlan("quick"));
   const p = ablationJobs(ablationPlan("paper"));
-  assert(q.length === 12 && p.length === 6 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
+  assert(q.length === 3 * 2 && p.length === 6 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
+  const qp = ablationPlan("quick");
+  assert(qp.variants.join() === "baseline,rul,rul-no-sigma" && qp.noises.join() === "0.3", "grid");
+  assert(qp.config.init === QUICK_INIT, "quick ablations start from the pretrained backbone");
   q.forEach((j) => resolveTrainConfig(j.config, j.name));
 });
 
