@@ -130,14 +130,7 @@ export interface DemoRow {
 export async function checkInitFits(config: TrainConfig, file: string): Promise<number> {
   let loaded = -1;
   for (const kind of ["baseline", "rul"] as const) {
-    const model = createModel({
-      kind,
-      inputSize: config.model.inputSize,
-      featureDim: config.model.featureDim,
-      dropout: config.model.dropout,
-      widths: config.model.widths,
-      numClasses: 7,
-    });
+    const model = createModel({ ...config.model, kind, numClasses: 7 });
     try {
       const r = await loadInitWeights(model, file, () => {}, {});
       const bad = [

@@ -6,8 +6,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describeBackend, initBackend } from "../lib/backend.ts";
-import type { BackendChoice } from "../lib/backend.ts";
 import {
   resolveTrainConfig,
   setOption,
@@ -20,10 +18,11 @@ import { writeFileAtomicSync as writeFileAtomic } from "../lib/io/atomic_write.t
 import {
   type CliFlag,
   COMMON_FLAGS,
-  enumFlag,
   helpText,
+  initBackendFromFlags,
   intFlag,
   parseArgs,
+  progressFlag,
   runCli,
 } from "./args.ts";
 
@@ -101,28 +100,8 @@ async function main(): Promise<void> {
       );
     }
   }
-  const progress = enumFlag(
-    args.flags,
-    "progress",
-    [
-      "auto",
-      "terminal",
-      "lines",
-      "silent",
-    ] as const,
-  );
-  await initBackend({
-    backend: enumFlag(args.flags, "backend", [
-      "auto",
-      "tfjs-node-gpu",
-      "tfjs-node",
-      "webgpu",
-      "wasm",
-      "cpu",
-    ] as BackendChoice[]),
-    threads: intFlag(args.flags, "threads", undefined),
-  });
-  console.log(`backend: ${describeBackend()}`);
+  const progress = progressFlag(args.flags);
+  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
   const trainer = await Trainer.create({
     config: resume ? (args.options.has("epochs") ? { epochs: config.epochs } : undefined) : input,
     out,

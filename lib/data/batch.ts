@@ -57,18 +57,6 @@ export interface BatchLoaderOptions {
   noiseVariance?: number;
 }
 
-/**
- * The Web Worker constructor, captured when this module is first evaluated: emscripten's threaded
- * wasm glue (TF.js wasm with threads) overwrites `globalThis.Worker` with a `node:worker_threads`
- * class that ignores the script URL, so the global cannot be trusted after `initBackend()`.
- */
-const WebWorker: typeof Worker | undefined = typeof Worker === "undefined" ? undefined : Worker;
-
-/** Whether `WebWorker` is the genuine Web Worker (not a class installed over it). */
-function webWorkerUsable(): boolean {
-  return WebWorker !== undefined && WebWorker.name === "Worker";
-}
-
 interface Pending {
   resolve: (x: Float32Array) => void;
   reject: (e: Error) => void;
@@ -111,13 +99,13 @@ export class BatchLoader {
       erasing: o.erasing,
       noiseVariance: o.noiseVariance,
     };
-    // Without a genuine Web Worker (see WebWorker), batches are prepared on the calling thread.
-    const nw = webWorkerUsable() ? (o.workers ?? 1) : 0;
+    // Without Web Workers (a runtime that lacks them), batches are prepared on the calling thread.
+    const nw = typeof Worker === "undefined" ? 0 : (o.workers ?? 1);
     if (nw > 0) {
       const pixels = sharedPixels(ds.pixels);
       const src = { height: ds.height, width: ds.width, channels: ds.channels };
       for (let k = 0; k < nw; k++) {
-        const w = new WebWorker!(new URL("./batch_worker.ts", import.meta.url).href, {
+        const w = new Worker(new URL("./batch_worker.ts", import.meta.url).href, {
           type: "module",
         });
         w.onmessage = (ev: MessageEvent) => {

@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, extname, join } from "node:path";
+import { extname, join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { writeFileAtomicSync } from "../io/atomic_write.ts";
 import type { Figure } from "./figure.ts";
 import { plotlyJsPath } from "./html.ts";
 
@@ -89,18 +90,6 @@ async function offline(page: Page): Promise<void> {
     if (/^(data|blob|about|file):/.test(url)) req.continue();
     else req.abort();
   });
-}
-
-/** Writes bytes or text to `path` atomically (temp file in the same folder, then rename). */
-export function writeAtomic(path: string, content: Uint8Array | string): void {
-  const tmp = join(dirname(path), `.${Date.now()}-${Math.random().toString(36).slice(2)}.tmp`);
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${path}: ${e instanceof Error ? e.message : e}`);
-  }
 }
 
 function decodeDataUrl(url: string): Uint8Array {
@@ -296,7 +285,7 @@ export async function exportFigure(
   }
   const r = await FigureRenderer.launch();
   try {
-    writeAtomic(path, await r.render(fig, { ...options, format }));
+    writeFileAtomicSync(path, await r.render(fig, { ...options, format }));
   } finally {
     await r.close();
   }

@@ -191,11 +191,8 @@ export class Trainer {
     const sw = variantSwitches(config.variant);
     const model = createModel({
       ...sw,
-      inputSize: config.model.inputSize,
+      ...config.model,
       numClasses: data.train.classNames.length,
-      featureDim: config.model.featureDim,
-      dropout: config.model.dropout,
-      widths: config.model.widths,
       seed: config.seed,
     });
     try {

@@ -47,14 +47,7 @@ Deno.test("the committed pretrained backbone loads completely into both demo mod
   const { tensors } = await readSafetensors(DEMO_INIT);
   try {
     for (const kind of ["baseline", "rul"] as const) {
-      const model = createModel({
-        kind,
-        inputSize: config.model.inputSize,
-        featureDim: config.model.featureDim,
-        dropout: config.model.dropout,
-        widths: config.model.widths,
-        numClasses: 7,
-      });
+      const model = createModel({ ...config.model, kind, numClasses: 7 });
       try {
         const r = await loadInitWeights(model, DEMO_INIT, () => {});
         assert.equal(r.source, "backbone");

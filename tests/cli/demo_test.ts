@@ -12,19 +12,7 @@ import { initBackend } from "../../lib/backend.ts";
 import { writeSafetensors } from "../../lib/io/safetensors.ts";
 import { createModel } from "../../lib/model/create.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function run(script: string, args: string[]) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path.join(ROOT, script), ...args],
-    cwd: ROOT,
-    env: { RUL_THREADS: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+import { ROOT, runScript as run } from "./_run.ts";
 
 Deno.test("demo --quick prints the table and writes run folders, figures and summaries", async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "rul-demo-"));

@@ -10,20 +10,12 @@ import { initBackend } from "../../lib/backend.ts";
 import { readSafetensors } from "../../lib/io/mod.ts";
 import { relErr } from "../model/compare.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { ROOT, runScript } from "./_run.ts";
+
 const FIX = path.join(ROOT, "tests/fixtures/model/");
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path.join(ROOT, "cli/eval.ts"), ...args],
-    cwd: ROOT,
-    env: { RUL_THREADS: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+/** Runs `cli/eval.ts` with `args`. */
+const cli = (args: string[]) => runScript("cli/eval.ts", args);
 
 Deno.test("eval on the fixture .pth (zip and legacy) reproduces PyTorch's eval logits and u", async () => {
   await initBackend();

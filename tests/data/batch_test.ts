@@ -76,7 +76,7 @@ Deno.test("BatchLoader: a worker gives exactly the inline results (seeded by epo
     prefetch: 3,
   });
   try {
-    // Real workers even after initBackend() (whose wasm glue replaces globalThis.Worker).
+    // Real workers even after initBackend() (the wasm thread pool start-up must restore Worker).
     assertEquals(worker.workerCount, 2);
     const a = await collect(inline, 4), b = await collect(worker, 4);
     assertEquals(b.idx, a.idx);

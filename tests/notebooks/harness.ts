@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import pngjs from "pngjs";
+import { chromiumArgs, findChromium } from "../../lib/plots/export.ts";
 
 /** The part of pngjs's API used here (the package ships no type declarations). */
 interface PngSync {
@@ -17,8 +18,6 @@ const PNG = (pngjs as unknown as { PNG: PngSync }).PNG;
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
 /** Debian's Python, which has nbformat / jupyter_client / nbconvert. */
 export const PYTHON = "/usr/bin/python3";
-/** Headless browser used for the rendering check. */
-export const CHROMIUM = "/usr/bin/chromium";
 /** Plotly's notebook mime type. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -195,18 +194,9 @@ export async function renderPlots(htmlPath: string, pagePng: string): Promise<Re
   const { default: puppeteer } = await import("puppeteer-core");
   const userDataDir = Deno.makeTempDirSync({ prefix: "nb-chromium-" });
   const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
+    executablePath: findChromium(),
     headless: true,
-    userDataDir,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: chromiumArgs(userDataDir),
   });
   try {
     const page = await browser.newPage();
