@@ -17,8 +17,10 @@ import {
   conv2dGradFilter,
   conv2dGradInput,
   convOutSize,
+  setWasmGemm,
   stockConv2dGradFilter,
   stockConv2dGradInput,
+  wasmGemmActive,
 } from "../lib/engine/mod.ts";
 
 const { values } = parseArgs({
@@ -93,7 +95,9 @@ function timeAll(
     for (const k of names) {
       const t = performance.now();
       const out = (fs[k] as () => tf.Tensor)();
-      out.dataSync();
+      // wasm and cpu kernels run synchronously: the result is complete when the op returns.
+      // Reading it back (dataSync) would charge each variant for copying its output out of the
+      // heap, which training never does (2× more for grad-input than for a stride-2 forward).
       const ms = performance.now() - t;
       out.dispose();
       best[k] = Math.min(best[k] ?? Infinity, ms);
@@ -114,6 +118,19 @@ interface Row {
   giFast: number | null;
   gfStock: number | null;
   gfFast: number | null;
+  /** The engine's XNNPACK-based formulations (before the GEMM kernels), when GEMM is active. */
+  giXnn: number | null;
+  gfXnn: number | null;
+}
+
+/** Run `f` with the GEMM kernels off (the XNNPACK-based formulations). */
+function xnn(f: () => tf.Tensor): tf.Tensor {
+  setWasmGemm(false);
+  try {
+    return f();
+  } finally {
+    setWasmGemm(undefined);
+  }
 }
 
 function measure(backend: string, l: Layer, n: number): Row {
@@ -129,12 +146,15 @@ function measure(backend: string, l: Layer, n: number): Row {
   const dy = tf.randomNormal([n, ho, ho, l.co]) as tf.Tensor4D;
   const xShape = x.shape;
   const stem = l.k === 7; // the stem's input is the image: no grad-input in training
+  const gemm = backend === "wasm" && wasmGemmActive();
   const t = timeAll({
     fwd: () => tf.conv2d(x, w, l.s, pad),
     // As in training: the weights are a new tensor at every step, so the backend re-packs them.
     fwdFresh: () => tf.tidy(() => tf.conv2d(x, tf.add(w, 0) as tf.Tensor4D, l.s, pad)),
     giFast: stem ? null : () => conv2dGradInput(dy, w, xShape, l.s, l.p),
     gfFast: () => conv2dGradFilter(x, dy, w.shape, l.s, l.p),
+    giXnn: stem || !gemm ? null : () => xnn(() => conv2dGradInput(dy, w, xShape, l.s, l.p)),
+    gfXnn: !gemm ? null : () => xnn(() => conv2dGradFilter(x, dy, w.shape, l.s, l.p)),
   }, reps);
   const fwd = t.fwd, fwdFresh = t.fwdFresh, giFast = t.giFast, gfFast = t.gfFast;
   let giStock: number | null = null;
@@ -157,6 +177,8 @@ function measure(backend: string, l: Layer, n: number): Row {
     giFast: gf(giFast),
     gfStock: gf(gfStock),
     gfFast: gf(gfFast),
+    giXnn: gf(t.giXnn),
+    gfXnn: gf(t.gfXnn),
   };
 }
 
@@ -179,8 +201,8 @@ if (values.cpu) {
 const f = (v: number | null, w = 8) =>
   (v === null ? "-" : v < 1 ? v.toPrecision(2) : v.toFixed(1)).padStart(w);
 console.log(
-  "backend  layer              batch  GFLOP  fwd fwd-new gi-stock gi-fast gf-stock gf-fast" +
-    "  gi/fwd gf/fwd  gi/new gf/new",
+  "backend  layer              batch  GFLOP  fwd fwd-new gi-stock gi-xnn gi-fast gf-stock gf-xnn" +
+    " gf-fast  gi/fwd gf/fwd  gi/new gf/new",
 );
 for (const r of rows) {
   const ratio = (v: number | null, ref: number | null) =>
@@ -188,11 +210,11 @@ for (const r of rows) {
   console.log(
     `${r.backend.padEnd(8)} ${r.layer.padEnd(18)} ${String(r.batch).padStart(5)} ${
       r.gflop.toFixed(3).padStart(6)
-    } ${f(r.fwd, 4)} ${f(r.fwdFresh, 7)} ${f(r.giStock)} ${f(r.giFast, 7)} ${f(r.gfStock)} ${
-      f(r.gfFast, 7)
-    } ${ratio(r.giFast, r.fwd)}${ratio(r.gfFast, r.fwd)} ${ratio(r.giFast, r.fwdFresh)}${
-      ratio(r.gfFast, r.fwdFresh)
-    }`,
+    } ${f(r.fwd, 4)} ${f(r.fwdFresh, 7)} ${f(r.giStock)} ${f(r.giXnn, 6)} ${f(r.giFast, 7)} ${
+      f(r.gfStock)
+    } ${f(r.gfXnn, 6)} ${f(r.gfFast, 7)} ${ratio(r.giFast, r.fwd)}${ratio(r.gfFast, r.fwd)} ${
+      ratio(r.giFast, r.fwdFresh)
+    }${ratio(r.gfFast, r.fwdFresh)}`,
   );
 }
 console.log(
@@ -200,6 +222,10 @@ console.log(
     "as in training where the weights change every step (the backend re-packs them).",
 );
 if (!values.cpu) console.log("cpu backend: skipped (~0.01-2 GFLOP/s; run with --cpu, batch 1)");
+console.log(
+  "gi-fast/gf-fast: the engine's gradients as training runs them (on wasm: its own GEMM kernels " +
+    "when active); gi-xnn/gf-xnn: its earlier formulations on XNNPACK convolutions, for comparison.",
+);
 console.log(
   "gi-stock on wasm is skipped unless --stock-wasm-gi (~1 GFLOP/s); gf-stock on wasm: no kernel.",
 );

@@ -16,6 +16,7 @@ import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import os from "node:os";
 import { fastGradientsActive, setFastGradients } from "./engine/fast_state.ts";
 import { installWasmThreadShim, releaseWasmWorkers } from "./engine/wasm_threads.ts";
+import { initWasmGemm, wasmGemmActive } from "./engine/wasm_gemm.ts";
 
 export { fastGradientsActive, setFastGradients };
 
@@ -40,6 +41,12 @@ export interface BackendInfo {
   fastGradients: boolean;
   /** wasm only: whether the SIMD binary is in use. */
   simd?: boolean;
+  /**
+   * wasm only: threads of the engine's own GEMM kernels for the convolution gradients (0 when
+   * they could not start and the XNNPACK-based formulations are used; the reason is in
+   * `skipped`).
+   */
+  gemmThreads?: number;
   /** The package that provides the backend. */
   package: string;
   /** Backends tried before this one and why they were skipped. */
@@ -178,6 +185,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     pkg = "@tensorflow/tfjs-backend-webgpu";
   }
   let simd: boolean | undefined;
+  let gemmThreads: number | undefined;
   let usedThreads = 1;
   if (!pkg && (choice === "auto" || choice === "wasm")) {
     let why = await tryWasm(threads);
@@ -189,6 +197,12 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       pkg = "@tensorflow/tfjs-backend-wasm";
       simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
       usedThreads = wasmBackend.getThreadsCount();
+      try {
+        gemmThreads = (await initWasmGemm(usedThreads)).threads;
+      } catch (e) {
+        gemmThreads = 0;
+        skipped.push(`wasm GEMM kernels: ${e instanceof Error ? e.message : e}`);
+      }
     } else if (choice === "wasm") {
       fail("wasm", why);
     } else {
@@ -205,6 +219,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     threads: usedThreads,
     fastGradients: fastGradientsActive(),
     ...(simd === undefined ? {} : { simd }),
+    ...(gemmThreads === undefined ? {} : { gemmThreads }),
     package: pkg,
     skipped,
   };
@@ -219,7 +234,10 @@ export function describeBackend(): string {
   if (current.name === "wasm") {
     extra.push(`${current.threads} thread${current.threads === 1 ? "" : "s"}`);
   }
-  const grads = `fast gradients ${fastGradientsActive() ? "on" : "off"}`;
+  const gemm = current.name === "wasm" && fastGradientsActive()
+    ? (wasmGemmActive() ? " (wasm GEMM kernels)" : " (XNNPACK formulations)")
+    : "";
+  const grads = `fast gradients ${fastGradientsActive() ? "on" : "off"}${gemm}`;
   return `${current.name}${
     extra.length ? ` (${extra.join(", ")})` : ""
   }, ${grads} [${current.package}]`;

@@ -11,6 +11,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fastPad, fastSlice } from "./fast_slice.ts";
+import { TILE_COLS } from "./gemm_jobs.ts";
+import {
+  type GemmPhasePart,
+  RUL_GEMM_GRAD_FILTER,
+  RUL_GEMM_GRAD_INPUT,
+  wasmGemmActive,
+} from "./wasm_gemm.ts";
 
 /** Output size of one spatial dimension (PyTorch: floor((n + 2p - k) / s) + 1). */
 export function convOutSize(n: number, k: number, stride: number, pad: number): number {
@@ -132,6 +139,9 @@ export function conv2dGradInput(
     for (const a of ph) {
       for (const b of pw) if (a.taps.length && b.taps.length) used.push({ th: a.taps, tw: b.taps });
     }
+    if (wasmGemmActive() && ci % TILE_COLS === 0 && filter.shape[3] % 4 === 0) {
+      return gemmGradInput(dy, filter, xShape, stride, ph, pw);
+    }
     const filters = reorderFilterTaps(filter, used);
     const parts: (tf.Tensor4D | null)[] = [];
     let next = 0;
@@ -192,6 +202,52 @@ export function conv2dGradInput(
 }
 
 /**
+ * grad-input on the engine's wasm GEMM kernels: dy zero-padded once (by the largest padding any
+ * phase needs), the filter's taps transposed per phase on the heap, then one correlation per
+ * polyphase component written in place into dx.
+ */
+function gemmGradInput(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  stride: number,
+  ph: Phase[],
+  pw: Phase[],
+): tf.Tensor4D {
+  const top = Math.max(0, ...ph.map((p) => p.before));
+  const bottom = Math.max(0, ...ph.map((p) => p.after));
+  const left = Math.max(0, ...pw.map((p) => p.before));
+  const right = Math.max(0, ...pw.map((p) => p.after));
+  const dyp = top || bottom || left || right
+    ? fastPad(dy, [[0, 0], [top, bottom], [left, right], [0, 0]])
+    : dy;
+  const parts: GemmPhasePart[] = [];
+  let zeroFirst = false;
+  ph.forEach((a, phiH) =>
+    pw.forEach((b, phiW) => {
+      if (a.taps.length === 0 || b.taps.length === 0) {
+        zeroFirst = true;
+        return;
+      }
+      parts.push({
+        phiH,
+        phiW,
+        tapsH: a.taps,
+        tapsW: b.taps,
+        beforeH: a.before,
+        beforeW: b.before,
+      });
+    })
+  );
+  const k = filter.shape[0];
+  return tf.engine().runKernel(
+    RUL_GEMM_GRAD_INPUT,
+    { dy: dyp, filter } as unknown as tf.NamedTensorMap,
+    { xShape, k, stride, top, left, parts, zeroFirst } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
+}
+
+/**
  * Gradient of `conv2d(x, filter, stride, pad)` with respect to the filter of shape
  * [k,k,Ci,Co]: a convolution in which the channels play the batch, x as [Ci,H,W,N] convolved
  * with dy as [Ho,Wo,N,Co] at dilation = stride, giving [Ci,k,k,Co]; 1×1 filters use a plain
@@ -225,6 +281,14 @@ export function conv2dGradFilter(
     const [k, , ci, co] = filterShape;
     const [n, h, w] = x.shape;
     const [, ho, wo] = dy.shape;
+    if (wasmGemmActive() && co % TILE_COLS === 0 && x.dtype === "float32") {
+      const xp = pad > 0 ? fastPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
+      return tf.engine().runKernel(
+        RUL_GEMM_GRAD_FILTER,
+        { x: xp, dy } as unknown as tf.NamedTensorMap,
+        { k, stride } as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor4D;
+    }
     if (k === 1 && pad === 0) {
       const xs = subsample(x, stride, ho, wo);
       const a = tf.reshape(tf.transpose(xs, [3, 0, 1, 2]), [ci, n * ho * wo]) as tf.Tensor2D;

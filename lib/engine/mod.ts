@@ -12,3 +12,4 @@ export * from "./fast_state.ts";
 export * from "./stock_grads.ts";
 export * from "./fast_slice.ts";
 export { installWasmThreadShim, releaseWasmWorkers } from "./wasm_threads.ts";
+export { setWasmGemm, wasmGemmActive, wasmGemmThreads } from "./wasm_gemm.ts";

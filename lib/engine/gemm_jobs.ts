@@ -1,0 +1,328 @@
+/**
+ * The two jobs the engine's GEMM tiles ({@link ./gemm_wat.ts}) run, written as loops over tiles
+ * that split between threads without sharing any output: the main thread and each worker call
+ * {@link runJob} with the same parameters and their own thread index.
+ *
+ * Every address is a byte offset into the wasm heap; every tensor is float32, NHWC, contiguous.
+ *
+ * @module
+ */
+import { MAX_TILE_ROWS, type TileFn, type TransposeFn, type ZeroFn } from "./gemm_wat.ts";
+
+/** Job kind: gradient of a convolution with respect to its filter. */
+export const JOB_GRAD_FILTER = 1;
+/** Job kind: a stride-1-in-the-reduction correlation (used for grad-input's polyphase parts). */
+export const JOB_CORRELATE = 2;
+/** Job kind: filter taps transposed [Ci,Co] → [Co,Ci] into a new order (grad-input's filters). */
+export const JOB_REORDER = 3;
+/** Job kind: zero a byte range. */
+export const JOB_ZERO = 4;
+/** Length of the Int32Array that carries one job's parameters. */
+export const JOB_WORDS = 24;
+/** Output columns of one tile (two SIMD vectors). */
+export const TILE_COLS = 8;
+
+/** Floats of dy one grad-filter block may hold: it and its rows of x stay in a core's L2. */
+const BLOCK_FLOATS = 1 << 16;
+
+/** Tile functions indexed by their row count (index 0 unused). */
+export type Tiles = (TileFn | undefined)[];
+
+/** The functions exported by an instance of the GEMM module. */
+export interface Kernels {
+  /** Tiles indexed by their row count. */
+  tiles: Tiles;
+  transpose: TransposeFn;
+  zero: ZeroFn;
+}
+
+/** The functions of an instance of the GEMM module. */
+export function kernelsOf(exports: WebAssembly.Exports): Kernels {
+  const tiles: Tiles = [undefined];
+  for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) tiles.push(exports[`tile${mr}`] as TileFn);
+  return {
+    tiles,
+    transpose: exports.transpose as TransposeFn,
+    zero: exports.zero as ZeroFn,
+  };
+}
+
+/** Most taps one reorder job carries (the rest of its words). */
+export const MAX_REORDER_TAPS = JOB_WORDS - 8;
+
+/**
+ * Parameters of a reorder job: the [Ci,Co] blocks of taps `taps[t]` of the filter at `src`
+ * ([k·k,Ci,Co]), transposed and packed as panels of 8 input channels: the float for (tap t,
+ * output channel o, input channel i) goes to dst + ((⌊i/8⌋·total + first + t)·Co + o)·8 + i mod 8,
+ * so that one column tile of grad-input reads one contiguous slab. `first` is the index of
+ * taps[0] among the `total` taps of the buffer. Ci must be a multiple of 8, Co of 4.
+ */
+export interface ReorderJob {
+  src: number;
+  dst: number;
+  ci: number;
+  co: number;
+  first: number;
+  total: number;
+  taps: number[];
+}
+
+/** Parameters of a zero job: `bytes` (a multiple of 4) zero bytes at `ptr`. */
+export interface ZeroJob {
+  ptr: number;
+  bytes: number;
+}
+
+/** Range [lo, hi) of `total` items that thread `t` of `threads` takes. */
+function share(total: number, t: number, threads: number): [number, number] {
+  return [Math.floor((t * total) / threads), Math.floor(((t + 1) * total) / threads)];
+}
+
+/**
+ * Parameters of a grad-filter job: dW[kh,kw,ci,co] = Σ_{n,oh,ow} x[n, s·oh+kh, s·ow+kw, ci] ·
+ * dy[n,oh,ow,co], with x already zero-padded ([N,Hp,Wp,Ci]), dy [N,Ho,Wo,Co], dW [k,k,Ci,Co]
+ * written whole (not accumulated). Co must be a multiple of {@link TILE_COLS}.
+ */
+export interface GradFilterJob {
+  x: number;
+  dy: number;
+  out: number;
+  n: number;
+  hp: number;
+  wp: number;
+  ci: number;
+  ho: number;
+  wo: number;
+  co: number;
+  k: number;
+  stride: number;
+}
+
+/**
+ * Parameters of a correlation job: for every image `img` < nImg, output row `row` < outRows and
+ * column `col` < outCols, the Cout floats at c + img·cImg + row·cRow + col·cCol are set to
+ * Σ_{o<nO} Σ_{q<nQ} A[a + img·aImg + row·aRow + col·aCol + o·aO + 4q] · B[b + o·bO + q·bQ],
+ * where the 8 output channels of column tile `tc` read B from b + tc·bTile (bTile = 32 for a
+ * row-major B; packed panels put each tile's slab in one contiguous run).
+ * Cout must be a multiple of {@link TILE_COLS}.
+ */
+export interface CorrelateJob {
+  a: number;
+  aImg: number;
+  aRow: number;
+  aCol: number;
+  aO: number;
+  b: number;
+  bO: number;
+  bQ: number;
+  bTile: number;
+  nO: number;
+  nQ: number;
+  c: number;
+  cImg: number;
+  cRow: number;
+  cCol: number;
+  nImg: number;
+  outRows: number;
+  outCols: number;
+  cout: number;
+}
+
+const GF_KEYS: (keyof GradFilterJob)[] = [
+  "x",
+  "dy",
+  "out",
+  "n",
+  "hp",
+  "wp",
+  "ci",
+  "ho",
+  "wo",
+  "co",
+  "k",
+  "stride",
+];
+const CORR_KEYS: (keyof CorrelateJob)[] = [
+  "a",
+  "aImg",
+  "aRow",
+  "aCol",
+  "aO",
+  "b",
+  "bO",
+  "bQ",
+  "bTile",
+  "nO",
+  "nQ",
+  "c",
+  "cImg",
+  "cRow",
+  "cCol",
+  "nImg",
+  "outRows",
+  "outCols",
+  "cout",
+];
+
+/** Any job. */
+export type Job = GradFilterJob | CorrelateJob | ReorderJob | ZeroJob;
+
+/** Write a job into `words` (kind first, then its fields in a fixed order). */
+export function encodeJob(words: Int32Array, kind: number, job: Job): void {
+  words[0] = kind;
+  if (kind === JOB_REORDER) {
+    const r = job as ReorderJob;
+    if (r.taps.length > MAX_REORDER_TAPS) {
+      throw new Error(`gemm: a reorder job takes at most ${MAX_REORDER_TAPS} taps`);
+    }
+    words.set([r.src, r.dst, r.ci, r.co, r.first, r.total, r.taps.length, ...r.taps], 1);
+    return;
+  }
+  if (kind === JOB_ZERO) {
+    words.set([(job as ZeroJob).ptr, (job as ZeroJob).bytes], 1);
+    return;
+  }
+  const keys = (kind === JOB_GRAD_FILTER ? GF_KEYS : CORR_KEYS) as string[];
+  const rec = job as unknown as Record<string, number>;
+  keys.forEach((key, i) => (words[i + 1] = rec[key]));
+}
+
+function decode<T>(words: Int32Array, keys: string[]): T {
+  const out: Record<string, number> = {};
+  keys.forEach((key, i) => (out[key] = words[i + 1]));
+  return out as T;
+}
+
+/** Run thread `t`'s share (of `threads`) of the job encoded in `words`. */
+export function runJob(k: Kernels, words: Int32Array, t: number, threads: number): void {
+  if (words[0] === JOB_GRAD_FILTER) {
+    gradFilterPart(k.tiles, decode<GradFilterJob>(words, GF_KEYS as string[]), t, threads);
+  } else if (words[0] === JOB_CORRELATE) {
+    correlatePart(k.tiles, decode<CorrelateJob>(words, CORR_KEYS as string[]), t, threads);
+  } else if (words[0] === JOB_REORDER) {
+    const [src, dst, ci, co, first, total, nTaps] = words.subarray(1, 8);
+    const taps = Array.from(words.subarray(8, 8 + nTaps));
+    reorderPart(k, { src, dst, ci, co, first, total, taps }, t, threads);
+  } else if (words[0] === JOB_ZERO) {
+    // Split on 64-byte boundaries so that threads never share a cache line.
+    const lines = Math.ceil(words[2] / 64);
+    const [l0, l1] = share(lines, t, threads);
+    const end = Math.min(words[2], l1 * 64);
+    if (end > l0 * 64) k.zero(words[1] + l0 * 64, end - l0 * 64);
+  } else {
+    throw new Error(`gemm: unknown job kind ${words[0]}`);
+  }
+}
+
+/** Thread t's share of a reorder job: (tap, panel of 8 input channels) items between threads. */
+export function reorderPart(k: Kernels, j: ReorderJob, t: number, threads: number): void {
+  const panels = j.ci / TILE_COLS;
+  const [i0, i1] = share(j.taps.length * panels, t, threads);
+  for (let item = i0; item < i1; item++) {
+    const tap = Math.floor(item / panels), panel = item - tap * panels;
+    k.transpose(
+      j.src + (j.taps[tap] * j.ci + panel * TILE_COLS) * j.co * 4,
+      j.co * 4,
+      j.dst + ((panel * j.total + j.first + tap) * j.co) * TILE_COLS * 4,
+      TILE_COLS * 4,
+      TILE_COLS,
+      j.co,
+    );
+  }
+}
+
+/**
+ * Thread t's share of a grad-filter job: the output columns (Co) are split between threads. The
+ * reduction over positions runs in blocks of whole images (or of rows of one image) whose dy fits
+ * in L2; within a block every (kh, column tile, row tile) is one tile call over all its
+ * positions, with the rows of the output for kernel row kh being the k·Ci contiguous floats
+ * (kw, ci) of x.
+ */
+export function gradFilterPart(tiles: Tiles, j: GradFilterJob, t: number, threads: number): void {
+  const { x, dy, out, n, hp, wp, ci, ho, wo, co, k, stride: s } = j;
+  const [t0, t1] = share(co / TILE_COLS, t, threads);
+  if (t0 === t1) return;
+  const rowsOut = k * ci;
+  const perImage = ho * wo * co;
+  const images = Math.max(1, Math.min(n, Math.floor(BLOCK_FLOATS / perImage)));
+  const ohBlock = images > 1 ? ho : Math.max(1, Math.min(ho, Math.floor(BLOCK_FLOATS / (wo * co))));
+  const aImg = hp * wp * ci * 4, bImg = perImage * 4;
+  const aRow = s * wp * ci * 4, bRow = wo * co * 4;
+  const aCol = s * ci * 4, bCol = co * 4;
+  let init = 1;
+  for (let n0 = 0; n0 < n; n0 += images) {
+    const nP = Math.min(images, n - n0);
+    for (let oh0 = 0; oh0 < ho; oh0 += ohBlock) {
+      const nO = Math.min(ohBlock, ho - oh0);
+      for (let kh = 0; kh < k; kh++) {
+        const aBase = x + ((n0 * hp + s * oh0 + kh) * wp * ci) * 4;
+        const bBase = dy + ((n0 * ho + oh0) * wo * co) * 4;
+        const cBase = out + kh * rowsOut * co * 4;
+        for (let tc = t0; tc < t1; tc++) {
+          const c0 = tc * TILE_COLS * 4;
+          for (let r = 0; r < rowsOut; r += MAX_TILE_ROWS) {
+            const mr = Math.min(MAX_TILE_ROWS, rowsOut - r);
+            (tiles[mr] as TileFn)(
+              cBase + r * co * 4 + c0,
+              co * 4,
+              aBase + r * 4,
+              4,
+              bBase + c0,
+              nP,
+              aImg,
+              bImg,
+              nO,
+              aRow,
+              bRow,
+              wo,
+              aCol,
+              bCol,
+              init,
+            );
+          }
+        }
+      }
+      init = 0;
+    }
+  }
+}
+
+/**
+ * Thread t's share of a correlation job: the (image, row) pairs are split between threads; the
+ * column tiles of the output (Cout) are the outer loop so that B's slab for one tile stays in
+ * cache while the rows of A stream by.
+ */
+export function correlatePart(tiles: Tiles, j: CorrelateJob, t: number, threads: number): void {
+  const [p0, p1] = share(j.nImg * j.outRows, t, threads);
+  // Columns in equal tiles (7 → 4 + 3, not 6 + 1: a 1-row tile is bound by its loads).
+  const nTiles = Math.ceil(j.outCols / MAX_TILE_ROWS);
+  const width = Math.ceil(j.outCols / nTiles);
+  for (let tc = 0; tc < j.cout / TILE_COLS; tc++) {
+    const c0 = tc * TILE_COLS * 4, b = j.b + tc * j.bTile;
+    for (let p = p0; p < p1; p++) {
+      const img = Math.floor(p / j.outRows), row = p - img * j.outRows;
+      const cRowBase = j.c + img * j.cImg + row * j.cRow + c0;
+      const aRowBase = j.a + img * j.aImg + row * j.aRow;
+      for (let col = 0; col < j.outCols; col += width) {
+        const mr = Math.min(width, j.outCols - col);
+        (tiles[mr] as TileFn)(
+          cRowBase + col * j.cCol,
+          j.cCol,
+          aRowBase + col * j.aCol,
+          j.aCol,
+          b,
+          1,
+          0,
+          0,
+          j.nO,
+          j.aO,
+          j.bO,
+          j.nQ,
+          4,
+          j.bQ,
+          1,
+        );
+      }
+    }
+  }
+}

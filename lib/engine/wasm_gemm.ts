@@ -1,0 +1,331 @@
+/**
+ * The engine's own GEMM kernels on the wasm backend's heap: the tile module of
+ * {@link ./gemm_wat.ts} compiled once (with the `wabt` npm package, from its WebAssembly text),
+ * instantiated on the same `WebAssembly.Memory` as TF.js wasm, and run by the main thread plus
+ * one pool worker per extra backend thread (`node:worker_threads`, woken through an atomic
+ * counter: ~6 µs per job round trip). Two TF.js kernels use it:
+ *
+ * - `RulGemmGradFilter` — inputs `x` (already zero-padded) and `dy`; attrs `k`, `stride`;
+ *   output the filter gradient [k,k,Ci,Co].
+ * - `RulGemmGradInput` — inputs `dy` (zero-padded by `top`/`left` and enough at the far side)
+ *   and `filter`; attrs `xShape`, `k`, `stride`, `top`, `left`, `parts` (the polyphase
+ *   components, see {@link GemmPhasePart}) and `zeroFirst`; output the input gradient. The
+ *   filter's taps are transposed and packed into a heap scratch buffer (freed before returning),
+ *   then each phase is written in place into dx (no concat, no interleave).
+ *
+ * Threads spin for ~20-50 µs before sleeping on the atomic counter: a layer's gradient is 2-3
+ * jobs in a row, and waking a sleeping thread costs 5-50 µs, which halved the speed of the
+ * smallest layers (1×1 stride 2: 0.05 GFLOP, ~0.6 ms) before the spin.
+ *
+ * {@link initWasmGemm} is called by `initBackend` after the wasm backend starts; when it fails
+ * (no relaxed SIMD, no wasm backend) the engine keeps its XNNPACK-based formulations.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
+import { Worker } from "node:worker_threads";
+import { gemmModuleText } from "./gemm_wat.ts";
+import {
+  encodeJob,
+  type Job,
+  JOB_CORRELATE,
+  JOB_GRAD_FILTER,
+  JOB_REORDER,
+  JOB_WORDS,
+  JOB_ZERO,
+  type Kernels,
+  kernelsOf,
+  MAX_REORDER_TAPS,
+  runJob,
+  TILE_COLS,
+} from "./gemm_jobs.ts";
+
+/** Name of the grad-filter kernel registered for the wasm backend. */
+export const RUL_GEMM_GRAD_FILTER = "RulGemmGradFilter";
+/** Name of the grad-input kernel registered for the wasm backend. */
+export const RUL_GEMM_GRAD_INPUT = "RulGemmGradInput";
+
+/** The part of TF.js's wasm backend that the kernels use. */
+interface WasmBackendLike {
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  getMemoryOffset(dataId: unknown): number;
+  disposeData(dataId: unknown, force?: boolean): boolean;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+/** Control words: [0] job sequence number, [1 + i] last job done by thread i, [16 + i] error. */
+const ERROR_BASE = 16;
+/** Polls of a worker's done counter before the main thread sleeps. */
+const SPIN = 20000;
+
+interface GemmState {
+  kernels: Kernels;
+  threads: number;
+  workers: Worker[];
+  control: Int32Array;
+  words: Int32Array;
+  seq: number;
+}
+
+let state: GemmState | null = null;
+let forced: boolean | undefined;
+let registered = false;
+
+/** What {@link initWasmGemm} reports. */
+export interface WasmGemmInfo {
+  /** Threads that run a job (the main thread plus the pool's workers). */
+  threads: number;
+  /** Whether the heap is a shared memory (threaded wasm backend). */
+  shared: boolean;
+}
+
+/**
+ * Compile the tile module, instantiate it on the active wasm backend's heap and start
+ * `threads − 1` workers (`threads` defaults to the backend's thread count; a heap that is not
+ * shared runs single-threaded). Idempotent. Throws (with the reason) when the backend is not wasm
+ * or the runtime lacks wasm SIMD with relaxed multiply-add.
+ */
+export async function initWasmGemm(threads?: number): Promise<WasmGemmInfo> {
+  if (state) return { threads: state.threads, shared: state.threads > 1 };
+  if (tf.getBackend() !== "wasm") {
+    throw new Error(`initWasmGemm: the active backend is '${tf.getBackend()}', not wasm`);
+  }
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!memory) throw new Error("initWasmGemm: cannot find the wasm backend's memory");
+  const shared = typeof SharedArrayBuffer !== "undefined" &&
+    memory.buffer instanceof SharedArrayBuffer;
+  const { default: wabtInit } = await import("wabt");
+  const wabt = await wabtInit();
+  const parsed = wabt.parseWat("rul_gemm.wat", gemmModuleText(shared), {
+    simd: true,
+    threads: true,
+    relaxed_simd: true,
+    bulk_memory: true,
+  });
+  let bytes: Uint8Array;
+  try {
+    bytes = parsed.toBinary({}).buffer;
+  } finally {
+    parsed.destroy();
+  }
+  const module = new WebAssembly.Module(bytes as BufferSource);
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const want = shared ? Math.max(1, threads ?? wasmBackend.getThreadsCount()) : 1;
+  const control = new Int32Array(new SharedArrayBuffer(4 * 32));
+  const words = new Int32Array(new SharedArrayBuffer(4 * JOB_WORDS));
+  const workers: Worker[] = [];
+  try {
+    for (let index = 1; index < want; index++) {
+      const w = new Worker(new URL("./gemm_worker.ts", import.meta.url));
+      workers.push(w);
+      await new Promise<void>((resolve, reject) => {
+        w.once("message", () => resolve());
+        w.once("error", reject);
+        w.postMessage({
+          bytes,
+          memory,
+          control: control.buffer,
+          words: words.buffer,
+          index,
+          threads: want,
+        });
+      });
+      w.unref();
+    }
+  } catch (e) {
+    for (const w of workers) w.terminate();
+    throw new Error(`initWasmGemm: a pool worker failed to start: ${e}`);
+  }
+  state = { kernels: kernelsOf(instance.exports), threads: want, workers, control, words, seq: 0 };
+  ensureKernels();
+  return { threads: want, shared };
+}
+
+/**
+ * Use the GEMM kernels (`true`), the XNNPACK-based formulations (`false`), or the default
+ * (`undefined`: GEMM whenever {@link initWasmGemm} succeeded).
+ */
+export function setWasmGemm(on: boolean | undefined): void {
+  forced = on;
+}
+
+/** Whether the convolution gradients currently run on the GEMM kernels. */
+export function wasmGemmActive(): boolean {
+  return state !== null && forced !== false && tf.getBackend() === "wasm";
+}
+
+/** Threads of the GEMM pool (0 before {@link initWasmGemm}). */
+export function wasmGemmThreads(): number {
+  return state?.threads ?? 0;
+}
+
+/** Run one job on every thread of the pool (the main thread takes share 0) and wait for it. */
+function run(kind: number, job: Job): void {
+  const s = state as GemmState;
+  encodeJob(s.words, kind, job);
+  if (s.threads > 1) {
+    s.seq = (s.seq + 1) | 0;
+    Atomics.store(s.control, 0, s.seq);
+    Atomics.notify(s.control, 0);
+  }
+  runJob(s.kernels, s.words, 0, s.threads);
+  for (let i = 1; i < s.threads; i++) {
+    // Spin first: the worker usually finishes within microseconds of the main thread's share.
+    for (let spin = 0; spin < SPIN && Atomics.load(s.control, 1 + i) !== s.seq; spin++) {
+      /* spin */
+    }
+    for (;;) {
+      const done = Atomics.load(s.control, 1 + i);
+      if (done === s.seq) break;
+      Atomics.wait(s.control, 1 + i, done);
+    }
+    if (Atomics.load(s.control, ERROR_BASE + i) !== 0) {
+      throw new Error(`wasm GEMM: worker ${i} failed on job kind ${kind}`);
+    }
+  }
+}
+
+interface GradFilterAttrs {
+  k: number;
+  stride: number;
+}
+
+interface GradInputAttrs {
+  xShape: [number, number, number, number];
+  k: number;
+  stride: number;
+  top: number;
+  left: number;
+  parts: GemmPhasePart[];
+  zeroFirst: boolean;
+}
+
+/**
+ * One polyphase component of grad-input: output rows s·m + phiH and columns s·m + phiW receive
+ * the stride-1 correlation of dy (zero-padded by beforeH/beforeW, negative: cropped) with the
+ * [ah, aw, Co, Ci] sub-filter that is the kernel's input `f<index>`.
+ */
+export interface GemmPhasePart {
+  phiH: number;
+  phiW: number;
+  /** Filter rows (kh) of the sub-filter, in the order the correlation visits them. */
+  tapsH: number[];
+  /** Filter columns (kw) of the sub-filter, likewise. */
+  tapsW: number[];
+  beforeH: number;
+  beforeW: number;
+}
+
+function ensureKernels(): void {
+  if (registered) return;
+  tf.registerKernel({
+    kernelName: RUL_GEMM_GRAD_FILTER,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const { k, stride } = attrs as unknown as GradFilterAttrs;
+      const b = backend as unknown as WasmBackendLike;
+      const [n, hp, wp, ci] = x.shape;
+      const [, ho, wo, co] = dy.shape;
+      if (co % TILE_COLS !== 0) throw new Error(`${RUL_GEMM_GRAD_FILTER}: Co ${co} % 8 ≠ 0`);
+      if (stride * (ho - 1) + k > hp || stride * (wo - 1) + k > wp) {
+        throw new Error(`${RUL_GEMM_GRAD_FILTER}: x ${x.shape} too small for dy ${dy.shape}`);
+      }
+      const out = b.makeOutput([k, k, ci, co], "float32");
+      run(JOB_GRAD_FILTER, {
+        x: b.getMemoryOffset(x.dataId),
+        dy: b.getMemoryOffset(dy.dataId),
+        out: b.getMemoryOffset(out.dataId),
+        n,
+        hp,
+        wp,
+        ci,
+        ho,
+        wo,
+        co,
+        k,
+        stride,
+      });
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_GEMM_GRAD_INPUT,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const named = inputs as unknown as Record<string, tf.TensorInfo>;
+      const { xShape, k, stride: s, top, left, parts, zeroFirst } =
+        attrs as unknown as GradInputAttrs;
+      const b = backend as unknown as WasmBackendLike;
+      const { dy, filter } = named;
+      const [n, h, w, ci] = xShape;
+      const [, hd, wd, co] = dy.shape;
+      if (ci % TILE_COLS !== 0 || co % 4 !== 0) {
+        throw new Error(
+          `${RUL_GEMM_GRAD_INPUT}: needs Ci % 8 = 0 and Co % 4 = 0, got ${ci}, ${co}`,
+        );
+      }
+      // The sub-filters, each tap transposed to [Co,Ci] and packed in panels of 8 input
+      // channels (see ReorderJob), in a scratch buffer.
+      const taps = parts.flatMap((p) => p.tapsH.flatMap((a) => p.tapsW.map((c) => a * k + c)));
+      const scratch = b.makeOutput([taps.length, co, ci], "float32");
+      const out = b.makeOutput([n, h, w, ci], "float32");
+      try {
+        const src = b.getMemoryOffset(filter.dataId), dst = b.getMemoryOffset(scratch.dataId);
+        for (let t0 = 0; t0 < taps.length; t0 += MAX_REORDER_TAPS) {
+          run(JOB_REORDER, {
+            src,
+            dst,
+            ci,
+            co,
+            first: t0,
+            total: taps.length,
+            taps: taps.slice(t0, t0 + MAX_REORDER_TAPS),
+          });
+        }
+        const dyPtr = b.getMemoryOffset(dy.dataId), outPtr = b.getMemoryOffset(out.dataId);
+        if (zeroFirst) run(JOB_ZERO, { ptr: outPtr, bytes: n * h * w * ci * 4 });
+        let tap = 0;
+        for (const p of parts) {
+          const ah = p.tapsH.length, aw = p.tapsW.length;
+          const sub = dst + tap * co * TILE_COLS * 4; // panel 0 of this part's sub-filter
+          tap += ah * aw;
+          const outRows = Math.ceil((h - p.phiH) / s), outCols = Math.ceil((w - p.phiW) / s);
+          if (outRows <= 0 || outCols <= 0) continue;
+          const r0 = top - p.beforeH, c0 = left - p.beforeW;
+          if (r0 < 0 || c0 < 0 || r0 + outRows + ah - 1 > hd || c0 + outCols + aw - 1 > wd) {
+            throw new Error(`${RUL_GEMM_GRAD_INPUT}: dy ${dy.shape} is not padded enough`);
+          }
+          run(JOB_CORRELATE, {
+            a: dyPtr + (r0 * wd + c0) * co * 4,
+            aImg: hd * wd * co * 4,
+            aRow: wd * co * 4,
+            aCol: co * 4,
+            aO: wd * co * 4,
+            b: sub,
+            bO: aw * co * TILE_COLS * 4,
+            bQ: TILE_COLS * 4,
+            bTile: taps.length * co * TILE_COLS * 4,
+            nO: ah,
+            nQ: aw * co,
+            c: outPtr + (p.phiH * w + p.phiW) * ci * 4,
+            cImg: h * w * ci * 4,
+            cRow: s * w * ci * 4,
+            cCol: s * ci * 4,
+            nImg: n,
+            outRows,
+            outCols,
+            cout: ci,
+          });
+        }
+      } finally {
+        b.disposeData(scratch.dataId);
+      }
+      return out;
+    },
+  });
+  registered = true;
+}
