@@ -14,6 +14,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import {
+  conv2d,
   conv2dGradFilter,
   conv2dGradInput,
   convOutSize,
@@ -114,6 +115,7 @@ interface Row {
   gflop: number;
   fwd: number | null;
   fwdFresh: number | null;
+  fwdOurs: number | null;
   giStock: number | null;
   giFast: number | null;
   gfStock: number | null;
@@ -151,6 +153,8 @@ function measure(backend: string, l: Layer, n: number): Row {
     fwd: () => tf.conv2d(x, w, l.s, pad),
     // As in training: the weights are a new tensor at every step, so the backend re-packs them.
     fwdFresh: () => tf.tidy(() => tf.conv2d(x, tf.add(w, 0) as tf.Tensor4D, l.s, pad)),
+    // The engine's forward (what training runs): on wasm its GEMM kernels when active.
+    fwdOurs: () => conv2d(x, w, l.s, l.p),
     giFast: stem ? null : () => conv2dGradInput(dy, w, xShape, l.s, l.p),
     gfFast: () => conv2dGradFilter(x, dy, w.shape, l.s, l.p),
     giXnn: stem || !gemm ? null : () => xnn(() => conv2dGradInput(dy, w, xShape, l.s, l.p)),
@@ -173,6 +177,7 @@ function measure(backend: string, l: Layer, n: number): Row {
     gflop: flop / 1e9,
     fwd: gf(fwd),
     fwdFresh: gf(fwdFresh),
+    fwdOurs: gf(t.fwdOurs),
     giStock: gf(giStock),
     giFast: gf(giFast),
     gfStock: gf(gfStock),
@@ -201,7 +206,7 @@ if (values.cpu) {
 const f = (v: number | null, w = 8) =>
   (v === null ? "-" : v < 1 ? v.toPrecision(2) : v.toFixed(1)).padStart(w);
 console.log(
-  "backend  layer              batch  GFLOP  fwd fwd-new gi-stock gi-xnn gi-fast gf-stock gf-xnn" +
+  "backend  layer              batch  GFLOP  fwd fwd-new fwd-ours gi-stock gi-xnn gi-fast gf-stock gf-xnn" +
     " gf-fast  gi/fwd gf/fwd  gi/new gf/new",
 );
 for (const r of rows) {
@@ -210,16 +215,18 @@ for (const r of rows) {
   console.log(
     `${r.backend.padEnd(8)} ${r.layer.padEnd(18)} ${String(r.batch).padStart(5)} ${
       r.gflop.toFixed(3).padStart(6)
-    } ${f(r.fwd, 4)} ${f(r.fwdFresh, 7)} ${f(r.giStock)} ${f(r.giXnn, 6)} ${f(r.giFast, 7)} ${
-      f(r.gfStock)
-    } ${f(r.gfXnn, 6)} ${f(r.gfFast, 7)} ${ratio(r.giFast, r.fwd)}${ratio(r.gfFast, r.fwd)} ${
-      ratio(r.giFast, r.fwdFresh)
-    }${ratio(r.gfFast, r.fwdFresh)}`,
+    } ${f(r.fwd, 4)} ${f(r.fwdFresh, 7)} ${f(r.fwdOurs)} ${f(r.giStock)} ${f(r.giXnn, 6)} ${
+      f(r.giFast, 7)
+    } ${f(r.gfStock)} ${f(r.gfXnn, 6)} ${f(r.gfFast, 7)} ${ratio(r.giFast, r.fwd)}${
+      ratio(r.gfFast, r.fwd)
+    } ${ratio(r.giFast, r.fwdFresh)}${ratio(r.gfFast, r.fwdFresh)}`,
   );
 }
 console.log(
   "fwd: forward with the same (cached, pre-packed) filter; fwd-new: a new filter tensor per call, " +
-    "as in training where the weights change every step (the backend re-packs them).",
+    "as in training where the weights change every step (the backend re-packs them); fwd-ours: " +
+    "the engine's conv2d (on wasm: its GEMM kernels when active). Ratios are against the " +
+    "backend's forward (fwd, fwd-new).",
 );
 if (!values.cpu) console.log("cpu backend: skipped (~0.01-2 GFLOP/s; run with --cpu, batch 1)");
 console.log(

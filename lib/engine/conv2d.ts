@@ -10,6 +10,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { conv2dGradFilter, conv2dGradInput } from "./conv_grad.ts";
 import { fastGradientsActive } from "./fast_state.ts";
+import { gemmConv2d, gemmConvSupported } from "./wasm_gemm.ts";
 
 /** Name of the custom convolution kernel registered by the engine. */
 export const RUL_CONV2D = "RulConv2D";
@@ -52,6 +53,10 @@ function ensureKernel(backendName: string): void {
     backendName,
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { stride, pad } = attrs as unknown as ConvAttrs;
+      const { x, filter } = inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
+      if (backendName === "wasm" && gemmConvSupported(x, filter)) {
+        return gemmConv2d(backend, x, filter, stride, pad);
+      }
       return stock.kernelFunc({
         inputs,
         backend,

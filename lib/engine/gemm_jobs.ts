@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { MAX_TILE_ROWS, type TileFn, type TransposeFn, type ZeroFn } from "./gemm_wat.ts";
+import {
+  type CopyFn,
+  MAX_TILE_ROWS,
+  type Pack8Fn,
+  type TileFn,
+  type TransposeFn,
+  type ZeroFn,
+} from "./gemm_wat.ts";
 
 /** Job kind: gradient of a convolution with respect to its filter. */
 export const JOB_GRAD_FILTER = 1;
@@ -17,6 +24,10 @@ export const JOB_CORRELATE = 2;
 export const JOB_REORDER = 3;
 /** Job kind: zero a byte range. */
 export const JOB_ZERO = 4;
+/** Job kind: zero-pad the rows and columns of an NHWC tensor into a new buffer. */
+export const JOB_PAD = 5;
+/** Job kind: pack a [R, C] matrix into panels of 8 columns ([C/8, R, 8]). */
+export const JOB_PACK = 6;
 /** Length of the Int32Array that carries one job's parameters. */
 export const JOB_WORDS = 24;
 /** Output columns of one tile (two SIMD vectors). */
@@ -34,6 +45,8 @@ export interface Kernels {
   tiles: Tiles;
   transpose: TransposeFn;
   zero: ZeroFn;
+  copy: CopyFn;
+  pack8: Pack8Fn;
 }
 
 /** The functions of an instance of the GEMM module. */
@@ -44,6 +57,8 @@ export function kernelsOf(exports: WebAssembly.Exports): Kernels {
     tiles,
     transpose: exports.transpose as TransposeFn,
     zero: exports.zero as ZeroFn,
+    copy: exports.copy as CopyFn,
+    pack8: exports.pack8 as Pack8Fn,
   };
 }
 
@@ -164,8 +179,30 @@ const CORR_KEYS: (keyof CorrelateJob)[] = [
   "cout",
 ];
 
+/**
+ * Parameters of a pad job: src [n,h,w,c] copied into dst [n, h+2·pad, w+2·pad, c] with zero
+ * borders.
+ */
+export interface PadJob {
+  src: number;
+  dst: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  pad: number;
+}
+
+/** Parameters of a pack job: src [rows, cols] (cols a multiple of 8) → dst [cols/8, rows, 8]. */
+export interface PackJob {
+  src: number;
+  dst: number;
+  rows: number;
+  cols: number;
+}
+
 /** Any job. */
-export type Job = GradFilterJob | CorrelateJob | ReorderJob | ZeroJob;
+export type Job = GradFilterJob | CorrelateJob | ReorderJob | ZeroJob | PadJob | PackJob;
 
 /** Write a job into `words` (kind first, then its fields in a fixed order). */
 export function encodeJob(words: Int32Array, kind: number, job: Job): void {
@@ -180,6 +217,16 @@ export function encodeJob(words: Int32Array, kind: number, job: Job): void {
   }
   if (kind === JOB_ZERO) {
     words.set([(job as ZeroJob).ptr, (job as ZeroJob).bytes], 1);
+    return;
+  }
+  if (kind === JOB_PAD) {
+    const p = job as PadJob;
+    words.set([p.src, p.dst, p.n, p.h, p.w, p.c, p.pad], 1);
+    return;
+  }
+  if (kind === JOB_PACK) {
+    const p = job as PackJob;
+    words.set([p.src, p.dst, p.rows, p.cols], 1);
     return;
   }
   const keys = (kind === JOB_GRAD_FILTER ? GF_KEYS : CORR_KEYS) as string[];
@@ -209,8 +256,35 @@ export function runJob(k: Kernels, words: Int32Array, t: number, threads: number
     const [l0, l1] = share(lines, t, threads);
     const end = Math.min(words[2], l1 * 64);
     if (end > l0 * 64) k.zero(words[1] + l0 * 64, end - l0 * 64);
+  } else if (words[0] === JOB_PAD) {
+    const [src, dst, n, h, w, c, pad] = words.subarray(1, 8);
+    padPart(k, { src, dst, n, h, w, c, pad }, t, threads);
+  } else if (words[0] === JOB_PACK) {
+    const [src, dst, rows, cols] = words.subarray(1, 5);
+    const [p0, p1] = share(cols / TILE_COLS, t, threads);
+    for (let p = p0; p < p1; p++) {
+      k.pack8(src + p * TILE_COLS * 4, cols * 4, dst + p * rows * TILE_COLS * 4, rows);
+    }
   } else {
     throw new Error(`gemm: unknown job kind ${words[0]}`);
+  }
+}
+
+/** Thread t's share of a pad job: the rows of the padded tensor split between threads. */
+export function padPart(k: Kernels, j: PadJob, t: number, threads: number): void {
+  const hp = j.h + 2 * j.pad, wp = j.w + 2 * j.pad;
+  const rowBytes = wp * j.c * 4, edge = j.pad * j.c * 4, inner = j.w * j.c * 4;
+  const [r0, r1] = share(j.n * hp, t, threads);
+  for (let r = r0; r < r1; r++) {
+    const img = Math.floor(r / hp), y = r - img * hp - j.pad;
+    const dst = j.dst + r * rowBytes;
+    if (y < 0 || y >= j.h) {
+      k.zero(dst, rowBytes);
+      continue;
+    }
+    if (edge > 0) k.zero(dst, edge);
+    k.copy(dst + edge, j.src + (img * j.h + y) * inner, inner);
+    if (edge > 0) k.zero(dst + edge + inner, edge);
   }
 }
 

@@ -152,16 +152,32 @@ function transposeText(): string {
     (local.set $i (i32.add ${g("i")} (i32.const 4))) (br $loopI))))`;
 }
 
-/** WAT of `zero`. */
+/** Signature of the exported `copy`: `bytes` bytes from `src` to `dst` (memory.copy). */
+export type CopyFn = (dst: number, src: number, bytes: number) => void;
+
+/** Signature of the exported `pack8`: 32 bytes of each of `rows` rows into consecutive slots. */
+export type Pack8Fn = (src: number, srcRow: number, dst: number, rows: number) => void;
+
+/** WAT of `zero`, `copy` and `pack8`. */
 function zeroText(): string {
   return `(func (export "zero") (param $ptr i32) (param $bytes i32)
-  (memory.fill (local.get $ptr) (i32.const 0) (local.get $bytes)))`;
+  (memory.fill (local.get $ptr) (i32.const 0) (local.get $bytes)))
+(func (export "copy") (param $dst i32) (param $src i32) (param $bytes i32)
+  (memory.copy (local.get $dst) (local.get $src) (local.get $bytes)))
+(func (export "pack8") (param $src i32) (param $srcRow i32) (param $dst i32) (param $rows i32)
+  (block $end (loop $next (br_if $end (i32.eqz (local.get $rows)))
+    (v128.store (local.get $dst) (v128.load (local.get $src)))
+    (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+    (local.set $src (i32.add (local.get $src) (local.get $srcRow)))
+    (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+    (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+    (br $next))))`;
 }
 
 /**
  * The whole module: it imports the heap as `env.memory` (shared when the wasm backend runs
  * threads, so that the engine's workers compute on the same memory) and exports `tile1` …
- * `tile6`, `transpose` and `zero`.
+ * `tile6`, `transpose`, `zero`, `copy` and `pack8`.
  */
 export function gemmModuleText(sharedMemory: boolean): string {
   const memory = sharedMemory ? `(memory 1 65536 shared)` : `(memory 1)`;

@@ -31,6 +31,8 @@ import {
   type Job,
   JOB_CORRELATE,
   JOB_GRAD_FILTER,
+  JOB_PACK,
+  JOB_PAD,
   JOB_REORDER,
   JOB_WORDS,
   JOB_ZERO,
@@ -217,6 +219,80 @@ export interface GemmPhasePart {
   tapsW: number[];
   beforeH: number;
   beforeW: number;
+}
+
+/**
+ * Forward convolution on the GEMM kernels, for use inside a wasm kernel function: x [N,H,W,Ci]
+ * zero-padded into a heap scratch buffer, the filter [k,k,Ci,Co] packed into panels of 8 output
+ * channels (XNNPACK re-packs a new filter too, single-threaded and ~5× slower on layer 4), then
+ * one correlation job. Co must be a multiple of 8 (check {@link gemmConvSupported}).
+ */
+export function gemmConv2d(
+  backend: unknown,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  stride: number,
+  pad: number,
+): tf.TensorInfo {
+  const b = backend as WasmBackendLike;
+  const [n, h, w, ci] = x.shape;
+  const [k, , , co] = filter.shape;
+  const hp = h + 2 * pad, wp = w + 2 * pad;
+  const ho = Math.floor((hp - k) / stride) + 1, wo = Math.floor((wp - k) / stride) + 1;
+  const scratch: tf.TensorInfo[] = [];
+  try {
+    let xp = x;
+    if (pad > 0) {
+      xp = b.makeOutput([n, hp, wp, ci], "float32");
+      scratch.push(xp);
+      run(JOB_PAD, {
+        src: b.getMemoryOffset(x.dataId),
+        dst: b.getMemoryOffset(xp.dataId),
+        n,
+        h,
+        w,
+        c: ci,
+        pad,
+      });
+    }
+    const rows = k * k * ci;
+    const packed = b.makeOutput([co / TILE_COLS, rows, TILE_COLS], "float32");
+    scratch.push(packed);
+    const bPtr = b.getMemoryOffset(packed.dataId);
+    run(JOB_PACK, { src: b.getMemoryOffset(filter.dataId), dst: bPtr, rows, cols: co });
+    const out = b.makeOutput([n, ho, wo, co], "float32");
+    if (n * ho * wo === 0) return out;
+    run(JOB_CORRELATE, {
+      a: b.getMemoryOffset(xp.dataId),
+      aImg: hp * wp * ci * 4,
+      aRow: stride * wp * ci * 4,
+      aCol: stride * ci * 4,
+      aO: wp * ci * 4,
+      b: bPtr,
+      bO: k * ci * TILE_COLS * 4,
+      bQ: TILE_COLS * 4,
+      bTile: rows * TILE_COLS * 4,
+      nO: k,
+      nQ: k * ci,
+      c: b.getMemoryOffset(out.dataId),
+      cImg: ho * wo * co * 4,
+      cRow: wo * co * 4,
+      cCol: co * 4,
+      nImg: n,
+      outRows: ho,
+      outCols: wo,
+      cout: co,
+    });
+    return out;
+  } finally {
+    for (const t of scratch) b.disposeData(t.dataId);
+  }
+}
+
+/** Whether {@link gemmConv2d} can run this convolution now (GEMM active, float32, Co % 8 = 0). */
+export function gemmConvSupported(x: tf.TensorInfo, filter: tf.TensorInfo): boolean {
+  return wasmGemmActive() && x.dtype === "float32" && filter.dtype === "float32" &&
+    filter.shape[3] % TILE_COLS === 0 && filter.shape[0] === filter.shape[1];
 }
 
 function ensureKernels(): void {

@@ -71,3 +71,14 @@ export function refGradInput(c: ConvShape, w: Float32Array, dy: Float32Array): F
   });
   return out;
 }
+
+/** y = conv2d(x, w). */
+export function refForward(c: ConvShape, x: Float32Array, w: Float32Array): Float64Array {
+  const [ho, wo] = outSize(c);
+  const out = new Float64Array(c.n * ho * wo * c.co);
+  forEachTerm(c, (xi, wi, yi) => {
+    const xv = x[xi];
+    for (let b = 0; b < c.co; b++) out[yi + b] += xv * w[wi + b];
+  });
+  return out;
+}

@@ -1,5 +1,6 @@
 /**
- * The engine's wasm GEMM kernels (lib/engine/wasm_gemm.ts) against the gradients' definitions
+ * The engine's wasm GEMM kernels (lib/engine/wasm_gemm.ts) against the definitions of the
+ * forward convolution and its gradients
  * (tests/engine/_conv_reference.ts), on shapes that exercise every tile height, the blocking of
  * the reduction, the polyphase parts and the zero fill; plus the XNNPACK-based formulations they
  * replace, the single-threaded (non-shared heap) variant and the heap bookkeeping.
@@ -7,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend.ts";
 import {
+  conv2d,
   conv2dGradFilter,
   conv2dGradInput,
   setWasmGemm,
@@ -14,7 +16,13 @@ import {
   wasmGemmThreads,
 } from "../../lib/engine/mod.ts";
 import { assertClose, randomArray, setup } from "./_helpers.ts";
-import { type ConvShape, outSize, refGradFilter, refGradInput } from "./_conv_reference.ts";
+import {
+  type ConvShape,
+  outSize,
+  refForward,
+  refGradFilter,
+  refGradInput,
+} from "./_conv_reference.ts";
 
 await setup();
 
@@ -36,14 +44,16 @@ function grads(c: ConvShape, seed: number) {
   const dy = randomArray(c.n * ho * wo * c.co, seed + 2);
   let gi: Float32Array | null = null;
   let gf: Float32Array = new Float32Array(0);
+  let y: Float32Array = new Float32Array(0);
   tf.tidy(() => {
     const xt = tf.tensor4d(x, [c.n, c.h, c.w, c.ci]);
     const wt = tf.tensor4d(w, [c.k, c.k, c.ci, c.co]);
     const dyt = tf.tensor4d(dy, [c.n, ho, wo, c.co]);
     if (c.k !== 7) gi = conv2dGradInput(dyt, wt, xt.shape, c.s, c.p).dataSync() as Float32Array;
     gf = conv2dGradFilter(xt, dyt, wt.shape, c.s, c.p).dataSync() as Float32Array;
+    y = conv2d(xt, wt, c.s, c.p).dataSync() as Float32Array;
   });
-  return { x, w, dy, gi: gi as Float32Array | null, gf };
+  return { x, w, dy, gi: gi as Float32Array | null, gf, y };
 }
 
 Deno.test("the GEMM kernels are active on wasm and report their threads", async () => {
@@ -61,6 +71,7 @@ for (const gemm of [true, false]) {
       setWasmGemm(gemm);
       try {
         const g = grads(c, c.h * 31 + c.ci);
+        assertClose("forward", g.y, refForward(c, g.x, g.w));
         assertClose("grad-filter", g.gf, refGradFilter(c, g.x, g.dy));
         if (g.gi) assertClose("grad-input", g.gi, refGradInput(c, g.w, g.dy));
       } finally {
@@ -80,6 +91,7 @@ Deno.test("GEMM grad-filter blocks the reduction (rows of one image; several ima
     ]
   ) {
     const g = grads(c, 7);
+    assertClose(`forward ${JSON.stringify(c)}`, g.y, refForward(c, g.x, g.w));
     assertClose(`grad-filter ${JSON.stringify(c)}`, g.gf, refGradFilter(c, g.x, g.dy));
     if (g.gi) assertClose(`grad-input ${JSON.stringify(c)}`, g.gi, refGradInput(c, g.w, g.dy));
   }
