@@ -29,6 +29,11 @@ export interface BackendOptions {
   backend?: BackendChoice;
   /** wasm worker threads (default: `RUL_THREADS`, else `os.cpus().length`); 1 = no workers. */
   threads?: number;
+  /**
+   * wasm only: run the convolutions on the engine's own GEMM kernels (default: `RUL_GEMM`, `0`
+   * turns them off; else on). Off, the engine uses its XNNPACK-based formulations.
+   */
+  gemm?: boolean;
 }
 
 /** What {@link initBackend} chose. */
@@ -75,6 +80,15 @@ function resolveThreads(opt: number | undefined): number {
     );
   }
   return raw;
+}
+
+/** Whether to start the GEMM kernels: the option, else `RUL_GEMM` (0/1), else on. */
+function resolveGemm(opt: boolean | undefined): boolean {
+  if (opt !== undefined) return opt;
+  const env = Deno.env.get("RUL_GEMM");
+  if (env === undefined || env === "" || env === "1") return true;
+  if (env === "0") return false;
+  throw new Error(`initBackend: RUL_GEMM must be 0 or 1, got RUL_GEMM=${env}`);
 }
 
 /** Parse the backend from the option or `RUL_BACKEND`; throws on an unknown name. */
@@ -159,6 +173,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   if (current) return current;
   const choice = resolveChoice(options.backend);
   const threads = resolveThreads(options.threads);
+  const gemm = resolveGemm(options.gemm);
   const skipped: string[] = [];
   const fail = (name: string, why: string): never => {
     const how = INSTALL[name] ? `; install with: ${INSTALL[name]}` : "";
@@ -197,11 +212,16 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       pkg = "@tensorflow/tfjs-backend-wasm";
       simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
       usedThreads = wasmBackend.getThreadsCount();
-      try {
-        gemmThreads = (await initWasmGemm(usedThreads)).threads;
-      } catch (e) {
+      if (!gemm) {
         gemmThreads = 0;
-        skipped.push(`wasm GEMM kernels: ${e instanceof Error ? e.message : e}`);
+        skipped.push("wasm GEMM kernels: turned off (gemm: false or RUL_GEMM=0)");
+      } else {
+        try {
+          gemmThreads = (await initWasmGemm(usedThreads)).threads;
+        } catch (e) {
+          gemmThreads = 0;
+          skipped.push(`wasm GEMM kernels: ${e instanceof Error ? e.message : e}`);
+        }
       }
     } else if (choice === "wasm") {
       fail("wasm", why);

@@ -62,6 +62,21 @@ Deno.test("backend choice: option > RUL_BACKEND > auto; RUL_THREADS", async () =
   if (!thr.ok || thr.info.threads !== 1) throw new Error(JSON.stringify(thr));
 });
 
+Deno.test("wasm GEMM kernels: on by default, off with RUL_GEMM=0 or gemm: false", async () => {
+  const on = await probe({ backend: "wasm", threads: 1 });
+  if (!on.ok || on.info.gemmThreads !== 1 || !on.line.includes("wasm GEMM kernels")) {
+    throw new Error(JSON.stringify(on));
+  }
+  const env = await probe({ backend: "wasm", threads: 1 }, { RUL_GEMM: "0" });
+  if (!env.ok || env.info.gemmThreads !== 0 || !env.line.includes("XNNPACK formulations")) {
+    throw new Error(JSON.stringify(env));
+  }
+  const opt = await probe({ backend: "wasm", threads: 1, gemm: false }, { RUL_GEMM: "1" });
+  if (!opt.ok || opt.info.gemmThreads !== 0) throw new Error(JSON.stringify(opt));
+  const bad = await probe({ backend: "wasm" }, { RUL_GEMM: "yes" });
+  if (bad.ok || !bad.error.includes("RUL_GEMM=yes")) throw new Error(JSON.stringify(bad));
+});
+
 Deno.test("bad or unavailable backend requests give clear errors", async () => {
   const bogus = await probe({}, { RUL_BACKEND: "tpu" });
   if (bogus.ok || !bogus.error.includes("RUL_BACKEND=tpu")) throw new Error(JSON.stringify(bogus));
