@@ -9,6 +9,7 @@
  */
 import {
   type CopyFn,
+  type GatherTileFn,
   MAX_TILE_ROWS,
   type Pack8Fn,
   type TileFn,
@@ -33,6 +34,9 @@ export const JOB_WORDS = 24;
 /** Output columns of one tile (two SIMD vectors). */
 export const TILE_COLS = 8;
 
+/** Offset parameters of the largest gather tile (A and C offsets of rows 1-5). */
+const OFFSET_ARGS = 2 * (MAX_TILE_ROWS - 1);
+
 /** Floats of dy one grad-filter block may hold: it and its rows of x stay in a core's L2. */
 const BLOCK_FLOATS = 1 << 16;
 
@@ -43,6 +47,8 @@ export type Tiles = (TileFn | undefined)[];
 export interface Kernels {
   /** Tiles indexed by their row count. */
   tiles: Tiles;
+  /** Gather tiles indexed by their row count (index 0 unused). */
+  gtiles: (GatherTileFn | undefined)[];
   transpose: TransposeFn;
   zero: ZeroFn;
   copy: CopyFn;
@@ -53,8 +59,11 @@ export interface Kernels {
 export function kernelsOf(exports: WebAssembly.Exports): Kernels {
   const tiles: Tiles = [undefined];
   for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) tiles.push(exports[`tile${mr}`] as TileFn);
+  const gtiles: (GatherTileFn | undefined)[] = [undefined];
+  for (let mr = 1; mr <= MAX_TILE_ROWS; mr++) gtiles.push(exports[`gtile${mr}`] as GatherTileFn);
   return {
     tiles,
+    gtiles,
     transpose: exports.transpose as TransposeFn,
     zero: exports.zero as ZeroFn,
     copy: exports.copy as CopyFn,
@@ -245,7 +254,7 @@ export function runJob(k: Kernels, words: Int32Array, t: number, threads: number
   if (words[0] === JOB_GRAD_FILTER) {
     gradFilterPart(k.tiles, decode<GradFilterJob>(words, GF_KEYS as string[]), t, threads);
   } else if (words[0] === JOB_CORRELATE) {
-    correlatePart(k.tiles, decode<CorrelateJob>(words, CORR_KEYS as string[]), t, threads);
+    correlatePart(k, decode<CorrelateJob>(words, CORR_KEYS as string[]), t, threads);
   } else if (words[0] === JOB_REORDER) {
     const [src, dst, ci, co, first, total, nTaps] = words.subarray(1, 8);
     const taps = Array.from(words.subarray(8, 8 + nTaps));
@@ -267,6 +276,52 @@ export function runJob(k: Kernels, words: Int32Array, t: number, threads: number
     }
   } else {
     throw new Error(`gemm: unknown job kind ${words[0]}`);
+  }
+}
+
+/**
+ * Output rows of at least this many columns run on uniform tiles within each row (fewer call
+ * arguments than gather tiles: measurably faster when the reduction per call is short, e.g. the
+ * stem's 147 multiply-adds).
+ */
+const WIDE_ROW = 12;
+/**
+ * Gather tiles take 10 more arguments per call: below this many multiply-adds per call the call
+ * costs more than the fuller tiles save (layer 4's 1×1 stride-2 forward: 256).
+ */
+const GATHER_MIN_WORK = 512;
+
+/** Pairs [p0, p1) of a correlation job, each output row cut into equal uniform tiles. */
+function correlateRows(tiles: Tiles, j: CorrelateJob, p0: number, p1: number): void {
+  const nTiles = Math.ceil(j.outCols / MAX_TILE_ROWS);
+  const width = Math.ceil(j.outCols / nTiles);
+  for (let tc = 0; tc < j.cout / TILE_COLS; tc++) {
+    const c0 = tc * TILE_COLS * 4, b = j.b + tc * j.bTile;
+    for (let p = p0; p < p1; p++) {
+      const img = Math.floor(p / j.outRows), row = p - img * j.outRows;
+      const cRowBase = j.c + img * j.cImg + row * j.cRow + c0;
+      const aRowBase = j.a + img * j.aImg + row * j.aRow;
+      for (let col = 0; col < j.outCols; col += width) {
+        const mr = Math.min(width, j.outCols - col);
+        (tiles[mr] as TileFn)(
+          cRowBase + col * j.cCol,
+          j.cCol,
+          aRowBase + col * j.aCol,
+          j.aCol,
+          b,
+          1,
+          0,
+          0,
+          j.nO,
+          j.aO,
+          j.bO,
+          j.nQ,
+          4,
+          j.bQ,
+          1,
+        );
+      }
+    }
   }
 }
 
@@ -328,6 +383,13 @@ export function gradFilterPart(tiles: Tiles, j: GradFilterJob, t: number, thread
     const nP = Math.min(images, n - n0);
     for (let oh0 = 0; oh0 < ho; oh0 += ohBlock) {
       const nO = Math.min(ohBlock, ho - oh0);
+      // The three reduction loops (images, rows, columns) in any order: the longest innermost,
+      // so that small outputs (2×2 on layer 4) do not run 2-iteration inner loops.
+      const [lp, lo, lq] = [
+        [nP, aImg, bImg],
+        [nO, aRow, bRow],
+        [wo, aCol, bCol],
+      ].sort((u, v) => u[0] - v[0]);
       for (let kh = 0; kh < k; kh++) {
         const aBase = x + ((n0 * hp + s * oh0 + kh) * wp * ci) * 4;
         const bBase = dy + ((n0 * ho + oh0) * wo * co) * 4;
@@ -342,15 +404,15 @@ export function gradFilterPart(tiles: Tiles, j: GradFilterJob, t: number, thread
               aBase + r * 4,
               4,
               bBase + c0,
-              nP,
-              aImg,
-              bImg,
-              nO,
-              aRow,
-              bRow,
-              wo,
-              aCol,
-              bCol,
+              lp[0],
+              lp[1],
+              lp[2],
+              lo[0],
+              lo[1],
+              lo[2],
+              lq[0],
+              lq[1],
+              lq[2],
               init,
             );
           }
@@ -362,41 +424,77 @@ export function gradFilterPart(tiles: Tiles, j: GradFilterJob, t: number, thread
 }
 
 /**
- * Thread t's share of a correlation job: the (image, row) pairs are split between threads; the
- * column tiles of the output (Cout) are the outer loop so that B's slab for one tile stays in
- * cache while the rows of A stream by.
+ * Thread t's share of a correlation job: the (image, row) pairs are split between threads; their
+ * output positions, in order, are cut into tiles of ≤ 6 (equal sizes: 7 → 4 + 3, not 6 + 1, since
+ * a 1-row tile is bound by its loads). Narrow outputs use gather tiles that span output rows and
+ * images, so small outputs (2×2 on layer 4) still fill whole tiles; wide rows use uniform tiles. The column tiles of the output (Cout)
+ * are the outer loop so that B's slab for one tile stays in cache while A streams by.
  */
-export function correlatePart(tiles: Tiles, j: CorrelateJob, t: number, threads: number): void {
+export function correlatePart(k: Kernels, j: CorrelateJob, t: number, threads: number): void {
   const [p0, p1] = share(j.nImg * j.outRows, t, threads);
-  // Columns in equal tiles (7 → 4 + 3, not 6 + 1: a 1-row tile is bound by its loads).
-  const nTiles = Math.ceil(j.outCols / MAX_TILE_ROWS);
-  const width = Math.ceil(j.outCols / nTiles);
+  if (j.outCols >= WIDE_ROW || j.nO * j.nQ < GATHER_MIN_WORK) {
+    correlateRows(k.tiles, j, p0, p1);
+    return;
+  }
+  const count = (p1 - p0) * j.outCols;
+  if (count === 0) return;
+  const aPos = new Int32Array(count), cPos = new Int32Array(count);
+  let i = 0;
+  for (let p = p0; p < p1; p++) {
+    const img = Math.floor(p / j.outRows), row = p - img * j.outRows;
+    const aRow = img * j.aImg + row * j.aRow, cRow = img * j.cImg + row * j.cRow;
+    for (let col = 0; col < j.outCols; col++, i++) {
+      aPos[i] = aRow + col * j.aCol;
+      cPos[i] = cRow + col * j.cCol;
+    }
+  }
+  // Per tile (the same for every column tile): first position and the other rows' offsets,
+  // laid out as the gather tile's parameters (A offsets, then C offsets), always passed as 10
+  // arguments (a wasm export ignores extra ones) so that the call has a fixed arity.
+  const nTiles = Math.ceil(count / MAX_TILE_ROWS);
+  const rows = new Int32Array(nTiles), a0 = new Int32Array(nTiles), c0s = new Int32Array(nTiles);
+  const offs = new Int32Array(nTiles * OFFSET_ARGS);
+  for (let tile = 0; tile < nTiles; tile++) {
+    const first = Math.floor((tile * count) / nTiles);
+    const mr = Math.floor(((tile + 1) * count) / nTiles) - first;
+    rows[tile] = mr;
+    a0[tile] = aPos[first];
+    c0s[tile] = cPos[first];
+    const o = tile * OFFSET_ARGS;
+    for (let r = 1; r < mr; r++) {
+      offs[o + r - 1] = aPos[first + r] - aPos[first];
+      offs[o + mr - 1 + r - 1] = cPos[first + r] - cPos[first];
+    }
+  }
   for (let tc = 0; tc < j.cout / TILE_COLS; tc++) {
-    const c0 = tc * TILE_COLS * 4, b = j.b + tc * j.bTile;
-    for (let p = p0; p < p1; p++) {
-      const img = Math.floor(p / j.outRows), row = p - img * j.outRows;
-      const cRowBase = j.c + img * j.cImg + row * j.cRow + c0;
-      const aRowBase = j.a + img * j.aImg + row * j.aRow;
-      for (let col = 0; col < j.outCols; col += width) {
-        const mr = Math.min(width, j.outCols - col);
-        (tiles[mr] as TileFn)(
-          cRowBase + col * j.cCol,
-          j.cCol,
-          aRowBase + col * j.aCol,
-          j.aCol,
-          b,
-          1,
-          0,
-          0,
-          j.nO,
-          j.aO,
-          j.bO,
-          j.nQ,
-          4,
-          j.bQ,
-          1,
-        );
-      }
+    const cBase = j.c + tc * TILE_COLS * 4, b = j.b + tc * j.bTile;
+    for (let tile = 0; tile < nTiles; tile++) {
+      const o = tile * OFFSET_ARGS;
+      (k.gtiles[rows[tile]] as GatherTileFn)(
+        cBase + c0s[tile],
+        j.a + a0[tile],
+        b,
+        1,
+        0,
+        0,
+        j.nO,
+        j.aO,
+        j.bO,
+        j.nQ,
+        4,
+        j.bQ,
+        1,
+        offs[o],
+        offs[o + 1],
+        offs[o + 2],
+        offs[o + 3],
+        offs[o + 4],
+        offs[o + 5],
+        offs[o + 6],
+        offs[o + 7],
+        offs[o + 8],
+        offs[o + 9],
+      );
     }
   }
 }

@@ -41,31 +41,68 @@ export type TileFn = (
   init: number,
 ) => void;
 
-/** WAT of the tile function with `mr` output rows (exported as `tile<mr>`). */
-function tileText(mr: number): string {
+/**
+ * Signature of every exported gather tile `gtile1` … `gtile6`: as {@link TileFn} with row i of
+ * A at a + aOff[i−1] and of C at c + cOff[i−1] (offsets given for rows 1 … mr−1), so that the
+ * rows of one tile may come from different output rows or images.
+ */
+export type GatherTileFn = (
+  c: number,
+  a: number,
+  b: number,
+  nP: number,
+  aP: number,
+  bP: number,
+  nO: number,
+  aO: number,
+  bO: number,
+  nQ: number,
+  aQ: number,
+  bQ: number,
+  init: number,
+  ...offsets: number[]
+) => void;
+
+/**
+ * WAT of the tile function with `mr` output rows: `tile<mr>` (rows i·aI and i·cI apart) or, with
+ * `gather`, `gtile<mr>` (row offsets as parameters).
+ */
+function tileText(mr: number, gather: boolean): string {
   const L: string[] = [];
   const get = (v: string) => `(local.get $${v})`;
   const addTo = (v: string, d: string) => `(local.set $${v} (i32.add ${get(v)} ${get(d)}))`;
-  L.push(
-    `(func (export "tile${mr}") (param $c i32) (param $cI i32) (param $a i32) (param $aI i32)` +
-      ` (param $b i32) (param $nP i32) (param $aP i32) (param $bP i32) (param $nO i32)` +
-      ` (param $aO i32) (param $bO i32) (param $nQ i32) (param $aQ i32) (param $bQ i32)` +
-      ` (param $init i32)`,
-  );
+  const cAddr = (i: number) =>
+    gather ? (i === 0 ? get("c") : `(i32.add ${get("c")} ${get(`q${i}`)})`) : get("cp");
+  const common = ` (param $b i32) (param $nP i32) (param $aP i32) (param $bP i32) (param $nO i32)` +
+    ` (param $aO i32) (param $bO i32) (param $nQ i32) (param $aQ i32) (param $bQ i32)` +
+    ` (param $init i32)`;
+  if (gather) {
+    let offs = "";
+    for (let i = 1; i < mr; i++) offs += ` (param $r${i} i32)`;
+    for (let i = 1; i < mr; i++) offs += ` (param $q${i} i32)`;
+    L.push(`(func (export "gtile${mr}") (param $c i32) (param $a i32)${common}${offs}`);
+  } else {
+    L.push(
+      `(func (export "tile${mr}") (param $c i32) (param $cI i32) (param $a i32) (param $aI i32)` +
+        common,
+    );
+  }
   for (let i = 0; i < mr; i++) L.push(`(local $c${i}a v128) (local $c${i}b v128)`);
   L.push(`(local $b0 v128) (local $b1 v128) (local $s v128)`);
   L.push(`(local $ao i32) (local $bo i32) (local $ap i32) (local $bp i32) (local $o i32)`);
   L.push(`(local $q i32) (local $cp i32)`);
-  // Row offsets i·aI: one add per broadcast (measured as fast as constant offsets).
-  for (let i = 1; i < mr; i++) L.push(`(local $r${i} i32)`);
-  for (let i = 1; i < mr; i++) {
-    L.push(`(local.set $r${i} (i32.mul ${get("aI")} (i32.const ${i})))`);
+  if (!gather) {
+    // Row offsets i·aI: one add per broadcast (measured as fast as constant offsets).
+    for (let i = 1; i < mr; i++) L.push(`(local $r${i} i32)`);
+    for (let i = 1; i < mr; i++) {
+      L.push(`(local.set $r${i} (i32.mul ${get("aI")} (i32.const ${i})))`);
+    }
   }
   L.push(`(if (i32.eqz ${get("init")}) (then (local.set $cp ${get("c")})`);
   for (let i = 0; i < mr; i++) {
-    L.push(`(local.set $c${i}a (v128.load ${get("cp")}))`);
-    L.push(`(local.set $c${i}b (v128.load offset=16 ${get("cp")}))`);
-    L.push(addTo("cp", "cI"));
+    L.push(`(local.set $c${i}a (v128.load ${cAddr(i)}))`);
+    L.push(`(local.set $c${i}b (v128.load offset=16 ${cAddr(i)}))`);
+    if (!gather) L.push(addTo("cp", "cI"));
   }
   L.push(`))`);
   L.push(`(block $endP (loop $loopP (br_if $endP (i32.eqz ${get("nP")}))`);
@@ -89,9 +126,9 @@ function tileText(mr: number): string {
   L.push(`(local.set $nP (i32.sub ${get("nP")} (i32.const 1))) (br $loopP)))`);
   L.push(`(local.set $cp ${get("c")})`);
   for (let i = 0; i < mr; i++) {
-    L.push(`(v128.store ${get("cp")} ${get(`c${i}a`)})`);
-    L.push(`(v128.store offset=16 ${get("cp")} ${get(`c${i}b`)})`);
-    L.push(addTo("cp", "cI"));
+    L.push(`(v128.store ${cAddr(i)} ${get(`c${i}a`)})`);
+    L.push(`(v128.store offset=16 ${cAddr(i)} ${get(`c${i}b`)})`);
+    if (!gather) L.push(addTo("cp", "cI"));
   }
   L.push(`)`);
   return L.join("\n");
@@ -177,12 +214,12 @@ function zeroText(): string {
 /**
  * The whole module: it imports the heap as `env.memory` (shared when the wasm backend runs
  * threads, so that the engine's workers compute on the same memory) and exports `tile1` …
- * `tile6`, `transpose`, `zero`, `copy` and `pack8`.
+ * `tile6`, `gtile1` … `gtile6`, `transpose`, `zero`, `copy` and `pack8`.
  */
 export function gemmModuleText(sharedMemory: boolean): string {
   const memory = sharedMemory ? `(memory 1 65536 shared)` : `(memory 1)`;
-  const tiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1));
-  return `(module\n(import "env" "memory" ${memory})\n${
-    tiles.join("\n")
-  }\n${transposeText()}\n${zeroText()}\n)\n`;
+  const tiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, false));
+  const gtiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, true));
+  const body = [...tiles, ...gtiles, transposeText(), zeroText()].join("\n");
+  return `(module\n(import "env" "memory" ${memory})\n${body}\n)\n`;
 }
