@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { createModel, disposeModelOutput } from "../lib/model/mod.ts";
+import { Adam } from "../lib/train/adam.ts";
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +28,8 @@ const info = await initBackend({ threads: values.threads ? Number(values.threads
 console.log(`backend: ${describeBackend()}; ${size} px, batch ${batch}; noisy shared machine`);
 
 const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 0 });
-const opt: tf.Optimizer = tf.train.adam(1e-3);
+// The library's Adam (PyTorch semantics, fused on wasm), as the trainer uses it.
+const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
 const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
 const labels = Int32Array.from({ length: batch }, (_, i) => i % 7);
 const vars = model.trainableVariables();
@@ -42,7 +44,7 @@ const grads = () => tf.variableGrads(lossOf, vars);
 const step = () =>
   tf.tidy(() => {
     const g = grads();
-    opt.applyGradients(g.grads);
+    opt.step(g.grads);
     tf.dispose([g.value, g.grads]);
   });
 
@@ -64,7 +66,7 @@ for (let rep = 0; rep < 3; rep++) {
       g.value.dataSync();
     }),
   );
-  adam = Math.min(adam, ms(() => opt.applyGradients(g!.grads)));
+  adam = Math.min(adam, ms(() => opt.step(g!.grads)));
   tf.dispose([g!.value, g!.grads]);
   whole = Math.min(whole, ms(step));
 }

@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type AdamFn,
   type CopyFn,
   type GatherTileFn,
   MAX_TILE_ROWS,
@@ -29,6 +30,8 @@ export const JOB_ZERO = 4;
 export const JOB_PAD = 5;
 /** Job kind: pack a [R, C] matrix into panels of 8 columns ([C/8, R, 8]). */
 export const JOB_PACK = 6;
+/** Job kind: one Adam update of a parameter (see the `adam` kernel of gemm_wat.ts). */
+export const JOB_ADAM = 7;
 /** Length of the Int32Array that carries one job's parameters. */
 export const JOB_WORDS = 24;
 /** Output columns of one tile (two SIMD vectors). */
@@ -53,6 +56,7 @@ export interface Kernels {
   zero: ZeroFn;
   copy: CopyFn;
   pack8: Pack8Fn;
+  adam: AdamFn;
 }
 
 /** The functions of an instance of the GEMM module. */
@@ -68,6 +72,7 @@ export function kernelsOf(exports: WebAssembly.Exports): Kernels {
     zero: exports.zero as ZeroFn,
     copy: exports.copy as CopyFn,
     pack8: exports.pack8 as Pack8Fn,
+    adam: exports.adam as AdamFn,
   };
 }
 
@@ -210,8 +215,42 @@ export interface PackJob {
   cols: number;
 }
 
+/**
+ * Parameters of an Adam job: byte addresses of p, g, m, v and of the three outputs, the float
+ * count, and the float32 constants (see `AdamFn`).
+ */
+export interface AdamJob {
+  p: number;
+  g: number;
+  m: number;
+  v: number;
+  po: number;
+  mo: number;
+  vo: number;
+  n: number;
+  hasWd: boolean;
+  b1: number;
+  omb1: number;
+  b2: number;
+  omb2: number;
+  eps: number;
+  wd: number;
+  bc2: number;
+  step: number;
+}
+
+/** Word index of an Adam job's first float constant (the rest follow). */
+const ADAM_FLOATS = 10;
+
 /** Any job. */
-export type Job = GradFilterJob | CorrelateJob | ReorderJob | ZeroJob | PadJob | PackJob;
+export type Job =
+  | GradFilterJob
+  | CorrelateJob
+  | ReorderJob
+  | ZeroJob
+  | PadJob
+  | PackJob
+  | AdamJob;
 
 /** Write a job into `words` (kind first, then its fields in a fixed order). */
 export function encodeJob(words: Int32Array, kind: number, job: Job): void {
@@ -236,6 +275,21 @@ export function encodeJob(words: Int32Array, kind: number, job: Job): void {
   if (kind === JOB_PACK) {
     const p = job as PackJob;
     words.set([p.src, p.dst, p.rows, p.cols], 1);
+    return;
+  }
+  if (kind === JOB_ADAM) {
+    const a = job as AdamJob;
+    words.set([a.p, a.g, a.m, a.v, a.po, a.mo, a.vo, a.n, a.hasWd ? 1 : 0], 1);
+    new Float32Array(words.buffer, words.byteOffset + ADAM_FLOATS * 4, 8).set([
+      a.b1,
+      a.omb1,
+      a.b2,
+      a.omb2,
+      a.eps,
+      a.wd,
+      a.bc2,
+      a.step,
+    ]);
     return;
   }
   const keys = (kind === JOB_GRAD_FILTER ? GF_KEYS : CORR_KEYS) as string[];
@@ -268,6 +322,34 @@ export function runJob(k: Kernels, words: Int32Array, t: number, threads: number
   } else if (words[0] === JOB_PAD) {
     const [src, dst, n, h, w, c, pad] = words.subarray(1, 8);
     padPart(k, { src, dst, n, h, w, c, pad }, t, threads);
+  } else if (words[0] === JOB_ADAM) {
+    const [p, g, m, v, po, mo, vo, n, hasWd] = words.subarray(1, 10);
+    const f = new Float32Array(words.buffer, words.byteOffset + ADAM_FLOATS * 4, 8);
+    // Split on multiples of 16 floats (64 bytes: threads never share a cache line).
+    const [b0, b1] = share(Math.ceil(n / 16), t, threads);
+    const from = b0 * 16, to = Math.min(n, b1 * 16);
+    if (to > from) {
+      const o = from * 4;
+      k.adam(
+        p + o,
+        g + o,
+        m + o,
+        v + o,
+        po + o,
+        mo + o,
+        vo + o,
+        to - from,
+        hasWd,
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        f[5],
+        f[6],
+        f[7],
+      );
+    }
   } else if (words[0] === JOB_PACK) {
     const [src, dst, rows, cols] = words.subarray(1, 5);
     const [p0, p1] = share(cols / TILE_COLS, t, threads);

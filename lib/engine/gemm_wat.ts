@@ -195,6 +195,74 @@ export type CopyFn = (dst: number, src: number, bytes: number) => void;
 /** Signature of the exported `pack8`: 32 bytes of each of `rows` rows into consecutive slots. */
 export type Pack8Fn = (src: number, srcRow: number, dst: number, rows: number) => void;
 
+/**
+ * Signature of the exported `adam`: one PyTorch-Adam update of n floats (p, g, m, v → p', m', v'),
+ * every operation in float32 in the same order as the optimiser's TF.js ops (so the results are
+ * bit-identical to them): g' = g + p·wd (when hasWd), m' = m·b1 + g'·omb1, v' = v·b2 + g'²·omb2,
+ * p' = p − (m' / (√v' / bc2 + eps))·step.
+ */
+export type AdamFn = (
+  p: number,
+  g: number,
+  m: number,
+  v: number,
+  po: number,
+  mo: number,
+  vo: number,
+  n: number,
+  hasWd: number,
+  b1: number,
+  omb1: number,
+  b2: number,
+  omb2: number,
+  eps: number,
+  wd: number,
+  bc2: number,
+  step: number,
+) => void;
+
+/** WAT of `adam`: the update on 4 floats at a time, then the tail one float at a time. */
+function adamText(): string {
+  const g = (v: string) => `(local.get $${v})`;
+  const body = (t: "f32x4" | "f32", load: string, store: string, splat: (v: string) => string) => {
+    const ld = (ptr: string) => `(${load} (i32.add ${g(ptr)} ${g("i")}))`;
+    return `
+      (local.set $${t}g ${ld("g")})
+      (if ${g("hasWd")} (then (local.set $${t}g (${t}.add ${g(`${t}g`)} (${t}.mul ${ld("p")} ${
+      splat("wd")
+    })))))
+      (local.set $${t}m (${t}.add (${t}.mul ${ld("m")} ${splat("b1")}) (${t}.mul ${g(`${t}g`)} ${
+      splat("omb1")
+    })))
+      (local.set $${t}v (${t}.add (${t}.mul ${ld("v")} ${splat("b2")}) (${t}.mul (${t}.mul ${
+      g(`${t}g`)
+    } ${g(`${t}g`)}) ${splat("omb2")})))
+      (${store} (i32.add ${g("mo")} ${g("i")}) ${g(`${t}m`)})
+      (${store} (i32.add ${g("vo")} ${g("i")}) ${g(`${t}v`)})
+      (${store} (i32.add ${g("po")} ${g("i")}) (${t}.sub ${ld("p")} (${t}.mul (${t}.div ${
+      g(`${t}m`)
+    } (${t}.add (${t}.div (${t}.sqrt ${g(`${t}v`)}) ${splat("bc2")}) ${splat("eps")})) ${
+      splat("step")
+    })))`;
+  };
+  const vec = (v: string) => `(f32x4.splat ${g(v)})`;
+  const sca = (v: string) => g(v);
+  return `(func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32)
+  (param $po i32) (param $mo i32) (param $vo i32) (param $n i32) (param $hasWd i32)
+  (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32) (param $eps f32)
+  (param $wd f32) (param $bc2 f32) (param $step f32)
+  (local $i i32) (local $end i32) (local $f32x4g v128) (local $f32x4m v128) (local $f32x4v v128)
+  (local $f32g f32) (local $f32m f32) (local $f32v f32)
+  (local.set $end (i32.shl (i32.and ${g("n")} (i32.const -4)) (i32.const 2)))
+  (block $done (loop $next (br_if $done (i32.ge_u ${g("i")} ${g("end")}))
+    ${body("f32x4", "v128.load", "v128.store", vec)}
+    (local.set $i (i32.add ${g("i")} (i32.const 16))) (br $next)))
+  (local.set $end (i32.shl ${g("n")} (i32.const 2)))
+  (block $done2 (loop $next2 (br_if $done2 (i32.ge_u ${g("i")} ${g("end")}))
+    ${body("f32", "f32.load", "f32.store", sca)}
+    (local.set $i (i32.add ${g("i")} (i32.const 4))) (br $next2))))`;
+}
+
 /** WAT of `zero`, `copy` and `pack8`. */
 function zeroText(): string {
   return `(func (export "zero") (param $ptr i32) (param $bytes i32)
@@ -214,12 +282,12 @@ function zeroText(): string {
 /**
  * The whole module: it imports the heap as `env.memory` (shared when the wasm backend runs
  * threads, so that the engine's workers compute on the same memory) and exports `tile1` …
- * `tile6`, `gtile1` … `gtile6`, `transpose`, `zero`, `copy` and `pack8`.
+ * `tile6`, `gtile1` … `gtile6`, `transpose`, `zero`, `copy`, `pack8` and `adam`.
  */
 export function gemmModuleText(sharedMemory: boolean): string {
   const memory = sharedMemory ? `(memory 1 65536 shared)` : `(memory 1)`;
   const tiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, false));
   const gtiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, true));
-  const body = [...tiles, ...gtiles, transposeText(), zeroText()].join("\n");
+  const body = [...tiles, ...gtiles, transposeText(), zeroText(), adamText()].join("\n");
   return `(module\n(import "env" "memory" ${memory})\n${body}\n)\n`;
 }

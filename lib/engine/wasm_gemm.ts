@@ -29,6 +29,7 @@ import { gemmModuleText } from "./gemm_wat.ts";
 import {
   encodeJob,
   type Job,
+  JOB_ADAM,
   JOB_CORRELATE,
   JOB_GRAD_FILTER,
   JOB_PACK,
@@ -47,6 +48,8 @@ import {
 export const RUL_GEMM_GRAD_FILTER = "RulGemmGradFilter";
 /** Name of the grad-input kernel registered for the wasm backend. */
 export const RUL_GEMM_GRAD_INPUT = "RulGemmGradInput";
+/** Name of the fused Adam update kernel registered for the wasm backend. */
+export const RUL_ADAM_STEP = "RulAdamStep";
 
 /** The part of TF.js's wasm backend that the kernels use. */
 interface WasmBackendLike {
@@ -295,8 +298,78 @@ export function gemmConvSupported(x: tf.TensorInfo, filter: tf.TensorInfo): bool
     filter.shape[3] % TILE_COLS === 0 && filter.shape[0] === filter.shape[1];
 }
 
+/** Constants of one Adam update (see {@link adamStepFused}). */
+export interface AdamConstants {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 0: no weight decay term. */
+  weightDecay: number;
+  /** √(1 − β2^t). */
+  bc2Sqrt: number;
+  /** lr / (1 − β1^t). */
+  stepSize: number;
+}
+
+/**
+ * One Adam update of a float32 parameter as a single multi-threaded pass on the wasm heap,
+ * returning [p', m', v'] (new tensors). Every operation is the float32 operation, in the order,
+ * of lib/train/adam.ts's TF.js ops, so the results are bit-identical to them; it replaces ~14
+ * single-threaded element-wise kernels (one memory pass each). Only while
+ * {@link wasmGemmActive}.
+ */
+export function adamStepFused(
+  p: tf.Tensor,
+  g: tf.Tensor,
+  m: tf.Tensor,
+  v: tf.Tensor,
+  c: AdamConstants,
+): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return tf.engine().runKernel(
+    RUL_ADAM_STEP,
+    { p, g, m, v } as unknown as tf.NamedTensorMap,
+    c as unknown as tf.NamedAttrMap,
+  ) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
+
 function ensureKernels(): void {
   if (registered) return;
+  tf.registerKernel({
+    kernelName: RUL_ADAM_STEP,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { p, g, m, v } = inputs as unknown as Record<string, tf.TensorInfo>;
+      const c = attrs as unknown as AdamConstants;
+      const b = backend as unknown as WasmBackendLike;
+      for (const t of [p, g, m, v]) {
+        if (t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, p.shape)) {
+          throw new Error(`${RUL_ADAM_STEP}: needs float32 tensors of one shape, got ${t.shape}`);
+        }
+      }
+      const outs = [0, 1, 2].map(() => b.makeOutput(p.shape, "float32"));
+      const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      run(JOB_ADAM, {
+        p: at(p),
+        g: at(g),
+        m: at(m),
+        v: at(v),
+        po: at(outs[0]),
+        mo: at(outs[1]),
+        vo: at(outs[2]),
+        n: tf.util.sizeFromShape(p.shape),
+        hasWd: c.weightDecay > 0,
+        b1: c.beta1,
+        omb1: 1 - c.beta1,
+        b2: c.beta2,
+        omb2: 1 - c.beta2,
+        eps: c.eps,
+        wd: c.weightDecay,
+        bc2: c.bc2Sqrt,
+        step: c.stepSize,
+      });
+      return outs;
+    },
+  });
   tf.registerKernel({
     kernelName: RUL_GEMM_GRAD_FILTER,
     backendName: "wasm",

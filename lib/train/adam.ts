@@ -11,6 +11,18 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { adamStepFused, wasmGemmActive } from "../engine/wasm_gemm.ts";
+
+let fusedAdam = true;
+
+/**
+ * Use the fused wasm update (`true`, the default; only where the engine's wasm kernels run) or
+ * always the TF.js ops (`false`). Both give bit-identical results; the switch exists for tests
+ * and benchmarks.
+ */
+export function setFusedAdam(on: boolean): void {
+  fusedAdam = on;
+}
 
 /** One parameter group, as in PyTorch's `param_groups`. */
 export interface AdamParamGroup {
@@ -150,6 +162,7 @@ export class Adam {
       byParam.set(name, g);
     }
     const { beta1, beta2, eps } = this;
+    const fused = wasmGemmActive() && fusedAdam;
     tf.tidy(() => {
       // Constant scalars shared by every parameter of the step (fewer tiny uploads).
       const b1 = tf.scalar(beta1);
@@ -174,11 +187,24 @@ export class Adam {
           const bc2 = 1 - beta2 ** slot.step;
           const stepSize = group.lr / bc1;
           const bc2Sqrt = Math.sqrt(bc2);
-          const g = wd ? tf.add(grad, tf.mul(p, wd)) : grad;
-          const m = tf.add(tf.mul(slot.expAvg, b1), tf.mul(g, omb1));
-          const v = tf.add(tf.mul(slot.expAvgSq, b2), tf.mul(tf.square(g), omb2));
-          const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(bc2Sqrt)), epsT);
-          const next = tf.sub(p, tf.mul(tf.div(m, denom), tf.scalar(stepSize)));
+          let m: tf.Tensor, v: tf.Tensor, next: tf.Tensor;
+          if (fused && p.dtype === "float32" && grad.dtype === "float32") {
+            // One multi-threaded pass on the wasm heap, bit-identical to the ops below.
+            [next, m, v] = adamStepFused(p, grad, slot.expAvg, slot.expAvgSq, {
+              beta1,
+              beta2,
+              eps,
+              weightDecay: group.weightDecay,
+              bc2Sqrt,
+              stepSize,
+            });
+          } else {
+            const g = wd ? tf.add(grad, tf.mul(p, wd)) : grad;
+            m = tf.add(tf.mul(slot.expAvg, b1), tf.mul(g, omb1));
+            v = tf.add(tf.mul(slot.expAvgSq, b2), tf.mul(tf.square(g), omb2));
+            const denom = tf.add(tf.div(tf.sqrt(v), tf.scalar(bc2Sqrt)), epsT);
+            next = tf.sub(p, tf.mul(tf.div(m, denom), tf.scalar(stepSize)));
+          }
           slot.expAvg.assign(m);
           slot.expAvgSq.assign(v);
           p.assign(next);
