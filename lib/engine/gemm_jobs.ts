@@ -9,6 +9,8 @@
  */
 import {
   type AdamFn,
+  type ChanAffineFn,
+  type ChanSumFn,
   type CopyFn,
   type GatherTileFn,
   MAX_TILE_ROWS,
@@ -32,6 +34,12 @@ export const JOB_PAD = 5;
 export const JOB_PACK = 6;
 /** Job kind: one Adam update of a parameter (see the `adam` kernel of gemm_wat.ts). */
 export const JOB_ADAM = 7;
+/** Job kind: per-channel sums of batch-norm (see `csum0` … `csum2` of gemm_wat.ts). */
+export const JOB_CHAN_SUM = 8;
+/** Job kind: per-channel affine map out = (x − U)·A + K + y·B (see `caffine` of gemm_wat.ts). */
+export const JOB_CHAN_AFFINE = 9;
+/** Channels one per-channel-sum call covers (one 64-byte line of a row). */
+export const CHAN_GROUP = 16;
 /** Length of the Int32Array that carries one job's parameters. */
 export const JOB_WORDS = 24;
 /** Output columns of one tile (two SIMD vectors). */
@@ -57,6 +65,9 @@ export interface Kernels {
   copy: CopyFn;
   pack8: Pack8Fn;
   adam: AdamFn;
+  /** Per-channel sums, indexed by mode (0: Σx, 1: Σ(x−mean)², 2: Σy and Σy·x). */
+  csum: ChanSumFn[];
+  caffine: ChanAffineFn;
 }
 
 /** The functions of an instance of the GEMM module. */
@@ -73,6 +84,8 @@ export function kernelsOf(exports: WebAssembly.Exports): Kernels {
     copy: exports.copy as CopyFn,
     pack8: exports.pack8 as Pack8Fn,
     adam: exports.adam as AdamFn,
+    csum: [0, 1, 2].map((m) => exports[`csum${m}`] as ChanSumFn),
+    caffine: exports.caffine as ChanAffineFn,
   };
 }
 
@@ -239,6 +252,35 @@ export interface AdamJob {
   step: number;
 }
 
+/**
+ * Parameters of a per-channel sum job over x [rows, C] (C a multiple of 16): mode 0 out = Σ x,
+ * mode 1 out = Σ (x − mean)², mode 2 out = Σ y and out2 = Σ y·x (y like x). Outputs [C].
+ */
+export interface ChanSumJob {
+  mode: 0 | 1 | 2;
+  x: number;
+  y: number;
+  rows: number;
+  c: number;
+  mean: number;
+  out: number;
+  out2: number;
+}
+
+/** Parameters of a per-channel affine job: out = (x − U)·A + K + y·B over [rows, C] (C % 4 = 0). */
+export interface ChanAffineJob {
+  x: number;
+  y: number;
+  out: number;
+  rows: number;
+  c: number;
+  u: number;
+  a: number;
+  b: number;
+  k: number;
+  useY: boolean;
+}
+
 /** Word index of an Adam job's first float constant (the rest follow). */
 const ADAM_FLOATS = 10;
 
@@ -250,7 +292,9 @@ export type Job =
   | ZeroJob
   | PadJob
   | PackJob
-  | AdamJob;
+  | AdamJob
+  | ChanSumJob
+  | ChanAffineJob;
 
 /** Write a job into `words` (kind first, then its fields in a fixed order). */
 export function encodeJob(words: Int32Array, kind: number, job: Job): void {
@@ -275,6 +319,16 @@ export function encodeJob(words: Int32Array, kind: number, job: Job): void {
   if (kind === JOB_PACK) {
     const p = job as PackJob;
     words.set([p.src, p.dst, p.rows, p.cols], 1);
+    return;
+  }
+  if (kind === JOB_CHAN_SUM) {
+    const j = job as ChanSumJob;
+    words.set([j.mode, j.x, j.y, j.rows, j.c, j.mean, j.out, j.out2], 1);
+    return;
+  }
+  if (kind === JOB_CHAN_AFFINE) {
+    const j = job as ChanAffineJob;
+    words.set([j.x, j.y, j.out, j.rows, j.c, j.u, j.a, j.b, j.k, j.useY ? 1 : 0], 1);
     return;
   }
   if (kind === JOB_ADAM) {
@@ -322,6 +376,21 @@ export function runJob(k: Kernels, words: Int32Array, t: number, threads: number
   } else if (words[0] === JOB_PAD) {
     const [src, dst, n, h, w, c, pad] = words.subarray(1, 8);
     padPart(k, { src, dst, n, h, w, c, pad }, t, threads);
+  } else if (words[0] === JOB_CHAN_SUM) {
+    const [mode, x, y, rows, c, mean, out, out2] = words.subarray(1, 9);
+    const [g0, g1] = share(c / CHAN_GROUP, t, threads);
+    for (let gi = g0; gi < g1; gi++) {
+      const o = gi * CHAN_GROUP * 4;
+      // csum2 writes Σ y·x where csum1 reads its mean: pass out2 there.
+      k.csum[mode](x + o, y + o, rows, c * 4, (mode === 2 ? out2 : mean) + o, out + o);
+    }
+  } else if (words[0] === JOB_CHAN_AFFINE) {
+    const [x, y, out, rows, c, u, a, b, kk, useY] = words.subarray(1, 11);
+    const [r0, r1] = share(rows, t, threads);
+    if (r1 > r0) {
+      const o = r0 * c * 4;
+      k.caffine(x + o, y + o, out + o, r1 - r0, c, u, a, b, kk, useY);
+    }
   } else if (words[0] === JOB_ADAM) {
     const [p, g, m, v, po, mo, vo, n, hasWd] = words.subarray(1, 10);
     const f = new Float32Array(words.buffer, words.byteOffset + ADAM_FLOATS * 4, 8);

@@ -263,6 +263,122 @@ function adamText(): string {
     (local.set $i (i32.add ${g("i")} (i32.const 4))) (br $next2))))`;
 }
 
+/** Signature of the exported `csum0`/`csum1`/`csum2` (see `chanSumText`). */
+export type ChanSumFn = (
+  x: number,
+  y: number,
+  rows: number,
+  rowBytes: number,
+  mean: number,
+  out: number,
+) => void;
+
+/** Rows summed into one partial sum before it is added to the total (limits rounding growth). */
+const SUM_BLOCK = 128;
+
+/**
+ * WAT of the per-channel sums of batch-norm over `rows` rows (`rowBytes` apart) for the 16
+ * channels at x: `csum0` out = Σ x; `csum1` out = Σ (x − mean)² (mean: 16 floats); `csum2` out =
+ * Σ y and, at the `mean` pointer, Σ y·x. Each 16-channel row segment is one 64-byte cache line; the rows are summed
+ * in blocks of 128 whose partial sums are then added to the total.
+ */
+function chanSumText(mode: 0 | 1 | 2): string {
+  const g = (v: string) => `(local.get $${v})`;
+  const nAcc = mode === 2 ? 8 : 4;
+  const L: string[] = [];
+  L.push(`(func (export "csum${mode}") (param $x i32) (param $y i32) (param $rows i32)`);
+  L.push(`  (param $rowBytes i32) (param $mean i32) (param $out i32)`);
+  for (let i = 0; i < nAcc; i++) L.push(`(local $t${i} v128) (local $b${i} v128)`);
+  L.push(`(local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128) (local $v v128)`);
+  L.push(`(local $w v128) (local $n i32) (local $left i32)`);
+  if (mode === 1) {
+    for (let i = 0; i < 4; i++) {
+      L.push(`(local.set $m${i} (v128.load offset=${16 * i} ${g("mean")}))`);
+    }
+  }
+  L.push(`(local.set $left ${g("rows")})`);
+  L.push(`(block $done (loop $blocks (br_if $done (i32.eqz ${g("left")}))`);
+  L.push(
+    `(local.set $n (select (i32.const ${SUM_BLOCK}) ${g("left")} (i32.gt_u ${
+      g("left")
+    } (i32.const ${SUM_BLOCK}))))`,
+  );
+  L.push(`(local.set $left (i32.sub ${g("left")} ${g("n")}))`);
+  for (let i = 0; i < nAcc; i++) L.push(`(local.set $b${i} (v128.const i32x4 0 0 0 0))`);
+  L.push(`(loop $rowsLoop`);
+  for (let i = 0; i < 4; i++) {
+    L.push(`(local.set $v (v128.load offset=${16 * i} ${g("x")}))`);
+    if (mode === 0) L.push(`(local.set $b${i} (f32x4.add ${g(`b${i}`)} ${g("v")}))`);
+    if (mode === 1) {
+      L.push(`(local.set $v (f32x4.sub ${g("v")} ${g(`m${i}`)}))`);
+      L.push(`(local.set $b${i} (f32x4.add ${g(`b${i}`)} (f32x4.mul ${g("v")} ${g("v")})))`);
+    }
+    if (mode === 2) {
+      L.push(`(local.set $w (v128.load offset=${16 * i} ${g("y")}))`);
+      L.push(`(local.set $b${i} (f32x4.add ${g(`b${i}`)} ${g("w")}))`);
+      L.push(
+        `(local.set $b${i + 4} (f32x4.add ${g(`b${i + 4}`)} (f32x4.mul ${g("w")} ${g("v")})))`,
+      );
+    }
+  }
+  L.push(`(local.set $x (i32.add ${g("x")} ${g("rowBytes")}))`);
+  if (mode === 2) L.push(`(local.set $y (i32.add ${g("y")} ${g("rowBytes")}))`);
+  L.push(`(br_if $rowsLoop (local.tee $n (i32.sub ${g("n")} (i32.const 1)))))`);
+  for (let i = 0; i < nAcc; i++) {
+    L.push(`(local.set $t${i} (f32x4.add ${g(`t${i}`)} ${g(`b${i}`)}))`);
+  }
+  L.push(`(br $blocks)))`);
+  for (let i = 0; i < nAcc; i++) {
+    // csum2: Σ y·x goes to the `mean` pointer (unused as an input there).
+    const dst = i < 4 ? g("out") : g("mean");
+    L.push(`(v128.store offset=${16 * (i % 4)} ${dst} ${g(`t${i}`)})`);
+  }
+  L.push(`)`);
+  return L.join("\n");
+}
+
+/**
+ * Signature of the exported `caffine`: for `rows` rows of C channels, out = (x − U)·A + K + y·B
+ * per channel (U, A, B, K: C floats each; without the y term when `useY` is 0). Subtracting U
+ * (the batch mean) first keeps batch-norm's x̂ free of cancellation.
+ */
+export type ChanAffineFn = (
+  x: number,
+  y: number,
+  out: number,
+  rows: number,
+  c: number,
+  u: number,
+  a: number,
+  b: number,
+  k: number,
+  useY: number,
+) => void;
+
+/** WAT of `caffine` (C a multiple of 4). */
+function chanAffineText(): string {
+  const g = (v: string) => `(local.get $${v})`;
+  return `(func (export "caffine") (param $x i32) (param $y i32) (param $out i32) (param $rows i32)
+  (param $c i32) (param $u i32) (param $a i32) (param $b i32) (param $k i32) (param $useY i32)
+  (local $j i32) (local $rowBytes i32) (local $v v128)
+  (local.set $rowBytes (i32.shl ${g("c")} (i32.const 2)))
+  (block $done (loop $rowsLoop (br_if $done (i32.eqz ${g("rows")}))
+    (local.set $j (i32.const 0))
+    (loop $cols
+      (local.set $v (f32x4.add (f32x4.mul (f32x4.sub (v128.load (i32.add ${g("x")} ${g("j")}))
+        (v128.load (i32.add ${g("u")} ${g("j")}))) (v128.load (i32.add ${g("a")} ${g("j")})))
+        (v128.load (i32.add ${g("k")} ${g("j")}))))
+      (if ${g("useY")} (then (local.set $v (f32x4.add ${g("v")} (f32x4.mul
+        (v128.load (i32.add ${g("y")} ${g("j")})) (v128.load (i32.add ${g("b")} ${g("j")})))))))
+      (v128.store (i32.add ${g("out")} ${g("j")}) ${g("v")})
+      (br_if $cols (i32.lt_u (local.tee $j (i32.add ${g("j")} (i32.const 16))) ${g("rowBytes")})))
+    (local.set $x (i32.add ${g("x")} ${g("rowBytes")}))
+    (local.set $y (i32.add ${g("y")} ${g("rowBytes")}))
+    (local.set $out (i32.add ${g("out")} ${g("rowBytes")}))
+    (local.set $rows (i32.sub ${g("rows")} (i32.const 1)))
+    (br $rowsLoop))))`;
+}
+
 /** WAT of `zero`, `copy` and `pack8`. */
 function zeroText(): string {
   return `(func (export "zero") (param $ptr i32) (param $bytes i32)
@@ -282,12 +398,23 @@ function zeroText(): string {
 /**
  * The whole module: it imports the heap as `env.memory` (shared when the wasm backend runs
  * threads, so that the engine's workers compute on the same memory) and exports `tile1` …
- * `tile6`, `gtile1` … `gtile6`, `transpose`, `zero`, `copy`, `pack8` and `adam`.
+ * `tile6`, `gtile1` … `gtile6`, `transpose`, `zero`, `copy`, `pack8`, `adam`, `csum0` … `csum2`
+ * and `caffine`.
  */
 export function gemmModuleText(sharedMemory: boolean): string {
   const memory = sharedMemory ? `(memory 1 65536 shared)` : `(memory 1)`;
   const tiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, false));
   const gtiles = Array.from({ length: MAX_TILE_ROWS }, (_, i) => tileText(i + 1, true));
-  const body = [...tiles, ...gtiles, transposeText(), zeroText(), adamText()].join("\n");
+  const body = [
+    ...tiles,
+    ...gtiles,
+    transposeText(),
+    zeroText(),
+    adamText(),
+    chanSumText(0),
+    chanSumText(1),
+    chanSumText(2),
+    chanAffineText(),
+  ].join("\n");
   return `(module\n(import "env" "memory" ${memory})\n${body}\n)\n`;
 }

@@ -27,9 +27,12 @@ import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import { Worker } from "node:worker_threads";
 import { gemmModuleText } from "./gemm_wat.ts";
 import {
+  CHAN_GROUP,
   encodeJob,
   type Job,
   JOB_ADAM,
+  JOB_CHAN_AFFINE,
+  JOB_CHAN_SUM,
   JOB_CORRELATE,
   JOB_GRAD_FILTER,
   JOB_PACK,
@@ -50,6 +53,10 @@ export const RUL_GEMM_GRAD_FILTER = "RulGemmGradFilter";
 export const RUL_GEMM_GRAD_INPUT = "RulGemmGradInput";
 /** Name of the fused Adam update kernel registered for the wasm backend. */
 export const RUL_ADAM_STEP = "RulAdamStep";
+/** Name of the per-channel sums kernel (batch-norm statistics) registered for wasm. */
+export const RUL_CHAN_SUMS = "RulChanSums";
+/** Name of the per-channel affine kernel (batch-norm forward and backward) registered for wasm. */
+export const RUL_CHAN_AFFINE = "RulChanAffine";
 
 /** The part of TF.js's wasm backend that the kernels use. */
 interface WasmBackendLike {
@@ -332,8 +339,104 @@ export function adamStepFused(
   ) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
+/**
+ * Whether {@link chanSums} and {@link chanAffine} can run on `x` ([rows, C] or [N,H,W,C]): the
+ * engine's wasm kernels active, float32, C a multiple of 16.
+ */
+export function wasmChanOpsSupported(x: tf.Tensor): boolean {
+  return wasmGemmActive() && x.dtype === "float32" && (x.rank === 2 || x.rank === 4) &&
+    x.shape[x.rank - 1] % CHAN_GROUP === 0 && x.size > 0;
+}
+
+/**
+ * Per-channel sums over every position of `x` (C channels last), in blocks of 128 rows:
+ * mode 0: [Σ x]; mode 1: [Σ (x − mean)²] (`other` = mean [C]); mode 2: [Σ other, Σ other·x]
+ * (`other` = dy, shaped like x). Check {@link wasmChanOpsSupported} first.
+ */
+export function chanSums(mode: 0 | 1 | 2, x: tf.Tensor, other?: tf.Tensor): tf.Tensor1D[] {
+  const inputs: Record<string, tf.Tensor> = { x };
+  if (other) inputs.other = other;
+  const out = tf.engine().runKernel(
+    RUL_CHAN_SUMS,
+    inputs as unknown as tf.NamedTensorMap,
+    { mode } as unknown as tf.NamedAttrMap,
+  );
+  return (Array.isArray(out) ? out : [out]) as tf.Tensor1D[];
+}
+
+/**
+ * out = (x − u)·a + k, plus y·b with `y`/`b`, per channel (u, a, b, k: [C]); out has x's shape.
+ * Check {@link wasmChanOpsSupported} first.
+ */
+export function chanAffine(
+  x: tf.Tensor,
+  u: tf.Tensor1D,
+  a: tf.Tensor1D,
+  k: tf.Tensor1D,
+  y?: tf.Tensor,
+  b?: tf.Tensor1D,
+): tf.Tensor {
+  const inputs: Record<string, tf.Tensor> = { x, u, a, k };
+  if (y && b) Object.assign(inputs, { y, b });
+  return tf.engine().runKernel(RUL_CHAN_AFFINE, inputs as unknown as tf.NamedTensorMap, {});
+}
+
 function ensureKernels(): void {
   if (registered) return;
+  tf.registerKernel({
+    kernelName: RUL_CHAN_SUMS,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, other } = inputs as unknown as Record<string, tf.TensorInfo>;
+      const { mode } = attrs as unknown as { mode: 0 | 1 | 2 };
+      const b = backend as unknown as WasmBackendLike;
+      const c = x.shape[x.shape.length - 1];
+      if (c % CHAN_GROUP !== 0 || x.dtype !== "float32") {
+        throw new Error(`${RUL_CHAN_SUMS}: needs float32 with C % 16 = 0, got ${x.shape}`);
+      }
+      if (mode > 0 && !other) throw new Error(`${RUL_CHAN_SUMS}: mode ${mode} needs a 2nd input`);
+      const outs = Array.from({ length: mode === 2 ? 2 : 1 }, () => b.makeOutput([c], "float32"));
+      const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
+      run(JOB_CHAN_SUM, {
+        mode,
+        x: at(x),
+        y: mode === 2 ? at(other) : 0,
+        rows: tf.util.sizeFromShape(x.shape) / c,
+        c,
+        mean: mode === 1 ? at(other) : 0,
+        out: at(outs[0]),
+        out2: mode === 2 ? at(outs[1]) : 0,
+      });
+      return outs;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_CHAN_AFFINE,
+    backendName: "wasm",
+    kernelFunc: ({ inputs, backend }) => {
+      const { x, y, u, a, b: bb, k } = inputs as unknown as Record<string, tf.TensorInfo>;
+      const be = backend as unknown as WasmBackendLike;
+      const c = x.shape[x.shape.length - 1];
+      if (c % 4 !== 0 || x.dtype !== "float32") {
+        throw new Error(`${RUL_CHAN_AFFINE}: needs float32 with C % 4 = 0, got ${x.shape}`);
+      }
+      const out = be.makeOutput(x.shape, "float32");
+      const at = (t: tf.TensorInfo) => be.getMemoryOffset(t.dataId);
+      run(JOB_CHAN_AFFINE, {
+        x: at(x),
+        y: y ? at(y) : 0,
+        out: at(out),
+        rows: tf.util.sizeFromShape(x.shape) / c,
+        c,
+        u: at(u),
+        a: at(a),
+        b: bb ? at(bb) : 0,
+        k: at(k),
+        useY: !!y,
+      });
+      return out;
+    },
+  });
   tf.registerKernel({
     kernelName: RUL_ADAM_STEP,
     backendName: "wasm",

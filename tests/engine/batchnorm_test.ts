@@ -31,17 +31,26 @@ function bnGrads(xv: Float32Array, shape: number[], affine: boolean, eps: number
   });
 }
 
+/**
+ * Shapes: C % 16 = 0 runs on the engine's wasm channel kernels (blocked sums over > 128 rows, a
+ * large mean), the others on TF.js kernels.
+ */
 const CASES = [
-  { shape: [3, 5, 5, 4], affine: true, eps: 1e-5 },
-  { shape: [2, 7, 6, 3], affine: false, eps: 2e-5 },
-  { shape: [6, 4], affine: true, eps: 2e-5 },
-  { shape: [8, 5], affine: false, eps: 2e-5 },
+  { shape: [3, 5, 5, 4], affine: true, eps: 1e-5, offset: 2 },
+  { shape: [2, 7, 6, 3], affine: false, eps: 2e-5, offset: 2 },
+  { shape: [6, 4], affine: true, eps: 2e-5, offset: 2 },
+  { shape: [8, 5], affine: false, eps: 2e-5, offset: 2 },
+  { shape: [4, 13, 11, 32], affine: true, eps: 1e-5, offset: 2 },
+  { shape: [2, 9, 9, 16], affine: false, eps: 1e-5, offset: 2 },
+  { shape: [300, 48], affine: true, eps: 1e-5, offset: 2 },
+  { shape: [5, 16], affine: false, eps: 1e-5, offset: 2 },
+  { shape: [3, 6, 6, 16], affine: true, eps: 1e-5, offset: 50 },
 ];
 for (const c of CASES) {
   Deno.test(`batchNormTrain [${c.shape}] affine=${c.affine}: fast wasm = stock cpu`, () => {
     const n = c.shape.reduce((a, b) => a * b);
     // Offset and scale so that mean and variance are far from 0 and 1.
-    const xv = randomArray(n, 3).map((v) => 2 + 3 * v);
+    const xv = randomArray(n, 3).map((v) => c.offset + 3 * v);
     const ref = onBackend("cpu", false, () => bnGrads(xv, c.shape, c.affine, c.eps));
     const got = onBackend("wasm", true, () => bnGrads(xv, c.shape, c.affine, c.eps));
     const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
