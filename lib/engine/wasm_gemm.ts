@@ -183,7 +183,15 @@ function run(kind: number, job: Job): void {
     Atomics.store(s.control, 0, s.seq);
     Atomics.notify(s.control, 0);
   }
-  runJob(s.kernels, s.words, 0, s.threads);
+  let mainError: unknown = null;
+  try {
+    runJob(s.kernels, s.words, 0, s.threads);
+  } catch (e) {
+    mainError = e;
+  }
+  // Even when the main thread's share failed, wait for the workers: the next job must not start
+  // while one of them still runs this one.
+  const failed: number[] = [];
   for (let i = 1; i < s.threads; i++) {
     // Spin first: the worker usually finishes within microseconds of the main thread's share.
     for (let spin = 0; spin < SPIN && Atomics.load(s.control, 1 + i) !== s.seq; spin++) {
@@ -194,9 +202,11 @@ function run(kind: number, job: Job): void {
       if (done === s.seq) break;
       Atomics.wait(s.control, 1 + i, done);
     }
-    if (Atomics.load(s.control, ERROR_BASE + i) !== 0) {
-      throw new Error(`wasm GEMM: worker ${i} failed on job kind ${kind}`);
-    }
+    if (Atomics.load(s.control, ERROR_BASE + i) !== 0) failed.push(i);
+  }
+  if (mainError !== null) throw mainError;
+  if (failed.length > 0) {
+    throw new Error(`wasm GEMM: worker(s) ${failed.join(", ")} failed on job kind ${kind}`);
   }
 }
 
