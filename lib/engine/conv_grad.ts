@@ -282,11 +282,10 @@ export function conv2dGradFilter(
     const [n, h, w] = x.shape;
     const [, ho, wo] = dy.shape;
     if (wasmGemmActive() && co % TILE_COLS === 0 && x.dtype === "float32") {
-      const xp = pad > 0 ? fastPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]]) : x;
       return tf.engine().runKernel(
         RUL_GEMM_GRAD_FILTER,
-        { x: xp, dy } as unknown as tf.NamedTensorMap,
-        { k, stride } as unknown as tf.NamedAttrMap,
+        { x, dy } as unknown as tf.NamedTensorMap,
+        { k, stride, pad } as unknown as tf.NamedAttrMap,
       ) as tf.Tensor4D;
     }
     if (k === 1 && pad === 0) {

@@ -40,6 +40,18 @@ export const JOB_CHAN_SUM = 8;
 export const JOB_CHAN_AFFINE = 9;
 /** Channels one per-channel-sum call covers (one 64-byte line of a row). */
 export const CHAN_GROUP = 16;
+/**
+ * The pool's control words (a shared Int32Array of this length): [0] job sequence number,
+ * [1 + i] last job done by thread i, [ERROR_BASE + i] whether thread i's share failed.
+ */
+export const CONTROL_WORDS = 32;
+/** First error flag among the control words (so at most 15 worker threads). */
+export const ERROR_BASE = 16;
+/**
+ * Polls of a control word before a thread sleeps on it (~20-50 µs): jobs come in bursts (a
+ * layer's 2-3 jobs, then the next layer's), and waking a sleeping thread costs 5-50 µs.
+ */
+export const SPIN = 20000;
 /** Length of the Int32Array that carries one job's parameters. */
 export const JOB_WORDS = 24;
 /** Output columns of one tile (two SIMD vectors). */
@@ -170,42 +182,6 @@ export interface CorrelateJob {
   cout: number;
 }
 
-const GF_KEYS: (keyof GradFilterJob)[] = [
-  "x",
-  "dy",
-  "out",
-  "n",
-  "hp",
-  "wp",
-  "ci",
-  "ho",
-  "wo",
-  "co",
-  "k",
-  "stride",
-];
-const CORR_KEYS: (keyof CorrelateJob)[] = [
-  "a",
-  "aImg",
-  "aRow",
-  "aCol",
-  "aO",
-  "b",
-  "bO",
-  "bQ",
-  "bTile",
-  "nO",
-  "nQ",
-  "c",
-  "cImg",
-  "cRow",
-  "cCol",
-  "nImg",
-  "outRows",
-  "outCols",
-  "cout",
-];
-
 /**
  * Parameters of a pad job: src [n,h,w,c] copied into dst [n, h+2·pad, w+2·pad, c] with zero
  * borders.
@@ -281,9 +257,6 @@ export interface ChanAffineJob {
   useY: boolean;
 }
 
-/** Word index of an Adam job's first float constant (the rest follow). */
-const ADAM_FLOATS = 10;
-
 /** Any job. */
 export type Job =
   | GradFilterJob
@@ -296,138 +269,176 @@ export type Job =
   | ChanSumJob
   | ChanAffineJob;
 
-/** Write a job into `words` (kind first, then its fields in a fixed order). */
+/**
+ * Word order of every job whose parameters are integers (booleans as 0/1): the one place that
+ * defines it, for both {@link encodeJob} and {@link runJob}. Reorder jobs add their tap list and
+ * Adam jobs their float constants after these words.
+ */
+const FIELDS: Record<number, readonly string[]> = {
+  [JOB_GRAD_FILTER]: ["x", "dy", "out", "n", "hp", "wp", "ci", "ho", "wo", "co", "k", "stride"],
+  [JOB_CORRELATE]: [
+    "a",
+    "aImg",
+    "aRow",
+    "aCol",
+    "aO",
+    "b",
+    "bO",
+    "bQ",
+    "bTile",
+    "nO",
+    "nQ",
+    "c",
+    "cImg",
+    "cRow",
+    "cCol",
+    "nImg",
+    "outRows",
+    "outCols",
+    "cout",
+  ],
+  [JOB_REORDER]: ["src", "dst", "ci", "co", "first", "total"],
+  [JOB_ZERO]: ["ptr", "bytes"],
+  [JOB_PAD]: ["src", "dst", "n", "h", "w", "c", "pad"],
+  [JOB_PACK]: ["src", "dst", "rows", "cols"],
+  [JOB_ADAM]: ["p", "g", "m", "v", "po", "mo", "vo", "n", "hasWd"],
+  [JOB_CHAN_SUM]: ["mode", "x", "y", "rows", "c", "mean", "out", "out2"],
+  [JOB_CHAN_AFFINE]: ["x", "y", "out", "rows", "c", "u", "a", "b", "k", "useY"],
+};
+
+/** Adam's float32 constants, in word order after its integer fields. */
+const ADAM_CONSTANTS = ["b1", "omb1", "b2", "omb2", "eps", "wd", "bc2", "step"] as const;
+
+/** Write a job into `words` (kind first, then its fields in the order of `FIELDS`). */
 export function encodeJob(words: Int32Array, kind: number, job: Job): void {
+  const fields = FIELDS[kind];
+  if (!fields) throw new Error(`gemm: unknown job kind ${kind}`);
+  const rec = job as unknown as Record<string, number | boolean>;
   words[0] = kind;
+  fields.forEach((key, i) => (words[i + 1] = Number(rec[key])));
+  const end = fields.length + 1;
   if (kind === JOB_REORDER) {
-    const r = job as ReorderJob;
-    if (r.taps.length > MAX_REORDER_TAPS) {
+    const { taps } = job as ReorderJob;
+    if (taps.length > MAX_REORDER_TAPS) {
       throw new Error(`gemm: a reorder job takes at most ${MAX_REORDER_TAPS} taps`);
     }
-    words.set([r.src, r.dst, r.ci, r.co, r.first, r.total, r.taps.length, ...r.taps], 1);
-    return;
-  }
-  if (kind === JOB_ZERO) {
-    words.set([(job as ZeroJob).ptr, (job as ZeroJob).bytes], 1);
-    return;
-  }
-  if (kind === JOB_PAD) {
-    const p = job as PadJob;
-    words.set([p.src, p.dst, p.n, p.h, p.w, p.c, p.pad], 1);
-    return;
-  }
-  if (kind === JOB_PACK) {
-    const p = job as PackJob;
-    words.set([p.src, p.dst, p.rows, p.cols], 1);
-    return;
-  }
-  if (kind === JOB_CHAN_SUM) {
-    const j = job as ChanSumJob;
-    words.set([j.mode, j.x, j.y, j.rows, j.c, j.mean, j.out, j.out2], 1);
-    return;
-  }
-  if (kind === JOB_CHAN_AFFINE) {
-    const j = job as ChanAffineJob;
-    words.set([j.x, j.y, j.out, j.rows, j.c, j.u, j.a, j.b, j.k, j.useY ? 1 : 0], 1);
-    return;
-  }
-  if (kind === JOB_ADAM) {
+    words[end] = taps.length;
+    words.set(taps, end + 1);
+  } else if (kind === JOB_ADAM) {
     const a = job as AdamJob;
-    words.set([a.p, a.g, a.m, a.v, a.po, a.mo, a.vo, a.n, a.hasWd ? 1 : 0], 1);
-    new Float32Array(words.buffer, words.byteOffset + ADAM_FLOATS * 4, 8).set([
-      a.b1,
-      a.omb1,
-      a.b2,
-      a.omb2,
-      a.eps,
-      a.wd,
-      a.bc2,
-      a.step,
-    ]);
-    return;
+    floatView(words, end).set(ADAM_CONSTANTS.map((key) => a[key]));
   }
-  const keys = (kind === JOB_GRAD_FILTER ? GF_KEYS : CORR_KEYS) as string[];
-  const rec = job as unknown as Record<string, number>;
-  keys.forEach((key, i) => (words[i + 1] = rec[key]));
 }
 
-function decode<T>(words: Int32Array, keys: string[]): T {
+/** The float32 words of an Adam job, starting at word `start`. */
+function floatView(words: Int32Array, start: number): Float32Array {
+  return new Float32Array(words.buffer, words.byteOffset + start * 4, ADAM_CONSTANTS.length);
+}
+
+/** The integer fields of the job in `words`, by name. */
+function decode<T>(words: Int32Array): T {
   const out: Record<string, number> = {};
-  keys.forEach((key, i) => (out[key] = words[i + 1]));
+  FIELDS[words[0]].forEach((key, i) => (out[key] = words[i + 1]));
   return out as T;
 }
 
 /** Run thread `t`'s share (of `threads`) of the job encoded in `words`. */
 export function runJob(k: Kernels, words: Int32Array, t: number, threads: number): void {
-  if (words[0] === JOB_GRAD_FILTER) {
-    gradFilterPart(k.tiles, decode<GradFilterJob>(words, GF_KEYS as string[]), t, threads);
-  } else if (words[0] === JOB_CORRELATE) {
-    correlatePart(k, decode<CorrelateJob>(words, CORR_KEYS as string[]), t, threads);
-  } else if (words[0] === JOB_REORDER) {
-    const [src, dst, ci, co, first, total, nTaps] = words.subarray(1, 8);
-    const taps = Array.from(words.subarray(8, 8 + nTaps));
-    reorderPart(k, { src, dst, ci, co, first, total, taps }, t, threads);
-  } else if (words[0] === JOB_ZERO) {
-    // Split on 64-byte boundaries so that threads never share a cache line.
-    const lines = Math.ceil(words[2] / 64);
-    const [l0, l1] = share(lines, t, threads);
-    const end = Math.min(words[2], l1 * 64);
-    if (end > l0 * 64) k.zero(words[1] + l0 * 64, end - l0 * 64);
-  } else if (words[0] === JOB_PAD) {
-    const [src, dst, n, h, w, c, pad] = words.subarray(1, 8);
-    padPart(k, { src, dst, n, h, w, c, pad }, t, threads);
-  } else if (words[0] === JOB_CHAN_SUM) {
-    const [mode, x, y, rows, c, mean, out, out2] = words.subarray(1, 9);
-    const [g0, g1] = share(c / CHAN_GROUP, t, threads);
-    for (let gi = g0; gi < g1; gi++) {
-      const o = gi * CHAN_GROUP * 4;
-      // csum2 writes Σ y·x where csum1 reads its mean: pass out2 there.
-      k.csum[mode](x + o, y + o, rows, c * 4, (mode === 2 ? out2 : mean) + o, out + o);
+  const kind = words[0];
+  if (!FIELDS[kind]) throw new Error(`gemm: unknown job kind ${kind}`);
+  const end = FIELDS[kind].length + 1;
+  switch (kind) {
+    case JOB_GRAD_FILTER:
+      return gradFilterPart(k.tiles, decode<GradFilterJob>(words), t, threads);
+    case JOB_CORRELATE:
+      return correlatePart(k, decode<CorrelateJob>(words), t, threads);
+    case JOB_REORDER: {
+      const taps = Array.from(words.subarray(end + 1, end + 1 + words[end]));
+      return reorderPart(k, { ...decode<ReorderJob>(words), taps }, t, threads);
     }
-  } else if (words[0] === JOB_CHAN_AFFINE) {
-    const [x, y, out, rows, c, u, a, b, kk, useY] = words.subarray(1, 11);
-    const [r0, r1] = share(rows, t, threads);
-    if (r1 > r0) {
-      const o = r0 * c * 4;
-      k.caffine(x + o, y + o, out + o, r1 - r0, c, u, a, b, kk, useY);
+    case JOB_ZERO:
+      return zeroPart(k, decode<ZeroJob>(words), t, threads);
+    case JOB_PAD:
+      return padPart(k, decode<PadJob>(words), t, threads);
+    case JOB_PACK:
+      return packPart(k, decode<PackJob>(words), t, threads);
+    case JOB_ADAM: {
+      const f = floatView(words, end);
+      const constants = Object.fromEntries(ADAM_CONSTANTS.map((key, i) => [key, f[i]]));
+      return adamPart(k, { ...decode<AdamJob>(words), ...constants }, t, threads);
     }
-  } else if (words[0] === JOB_ADAM) {
-    const [p, g, m, v, po, mo, vo, n, hasWd] = words.subarray(1, 10);
-    const f = new Float32Array(words.buffer, words.byteOffset + ADAM_FLOATS * 4, 8);
-    // Split on multiples of 16 floats (64 bytes: threads never share a cache line).
-    const [b0, b1] = share(Math.ceil(n / 16), t, threads);
-    const from = b0 * 16, to = Math.min(n, b1 * 16);
-    if (to > from) {
-      const o = from * 4;
-      k.adam(
-        p + o,
-        g + o,
-        m + o,
-        v + o,
-        po + o,
-        mo + o,
-        vo + o,
-        to - from,
-        hasWd,
-        f[0],
-        f[1],
-        f[2],
-        f[3],
-        f[4],
-        f[5],
-        f[6],
-        f[7],
-      );
-    }
-  } else if (words[0] === JOB_PACK) {
-    const [src, dst, rows, cols] = words.subarray(1, 5);
-    const [p0, p1] = share(cols / TILE_COLS, t, threads);
-    for (let p = p0; p < p1; p++) {
-      k.pack8(src + p * TILE_COLS * 4, cols * 4, dst + p * rows * TILE_COLS * 4, rows);
-    }
-  } else {
-    throw new Error(`gemm: unknown job kind ${words[0]}`);
+    case JOB_CHAN_SUM:
+      return chanSumPart(k, decode<ChanSumJob>(words), t, threads);
+    case JOB_CHAN_AFFINE:
+      return chanAffinePart(k, decode<ChanAffineJob>(words), t, threads);
   }
+}
+
+/** Thread t's share of a zero job, split on 64-byte boundaries (no shared cache line). */
+function zeroPart(k: Kernels, j: ZeroJob, t: number, threads: number): void {
+  const [l0, l1] = share(Math.ceil(j.bytes / 64), t, threads);
+  const end = Math.min(j.bytes, l1 * 64);
+  if (end > l0 * 64) k.zero(j.ptr + l0 * 64, end - l0 * 64);
+}
+
+/** Thread t's share of a pack job: the panels of 8 columns split between threads. */
+function packPart(k: Kernels, j: PackJob, t: number, threads: number): void {
+  const [p0, p1] = share(j.cols / TILE_COLS, t, threads);
+  for (let p = p0; p < p1; p++) {
+    k.pack8(j.src + p * TILE_COLS * 4, j.cols * 4, j.dst + p * j.rows * TILE_COLS * 4, j.rows);
+  }
+}
+
+/** Thread t's share of an Adam job, split on multiples of 16 floats (no shared cache line). */
+function adamPart(k: Kernels, j: AdamJob, t: number, threads: number): void {
+  const [b0, b1] = share(Math.ceil(j.n / 16), t, threads);
+  const from = b0 * 16, to = Math.min(j.n, b1 * 16);
+  if (to <= from) return;
+  const o = from * 4;
+  k.adam(
+    j.p + o,
+    j.g + o,
+    j.m + o,
+    j.v + o,
+    j.po + o,
+    j.mo + o,
+    j.vo + o,
+    to - from,
+    Number(j.hasWd),
+    j.b1,
+    j.omb1,
+    j.b2,
+    j.omb2,
+    j.eps,
+    j.wd,
+    j.bc2,
+    j.step,
+  );
+}
+
+/** Thread t's share of a per-channel sum job: the 16-channel groups split between threads. */
+function chanSumPart(k: Kernels, j: ChanSumJob, t: number, threads: number): void {
+  const [g0, g1] = share(j.c / CHAN_GROUP, t, threads);
+  for (let gi = g0; gi < g1; gi++) {
+    const o = gi * CHAN_GROUP * 4;
+    // csum2 writes Σ y·x where csum1 reads its mean: pass out2 there.
+    k.csum[j.mode](
+      j.x + o,
+      j.y + o,
+      j.rows,
+      j.c * 4,
+      (j.mode === 2 ? j.out2 : j.mean) + o,
+      j.out + o,
+    );
+  }
+}
+
+/** Thread t's share of a per-channel affine job: the rows split between threads. */
+function chanAffinePart(k: Kernels, j: ChanAffineJob, t: number, threads: number): void {
+  const [r0, r1] = share(j.rows, t, threads);
+  if (r1 <= r0) return;
+  const o = r0 * j.c * 4;
+  k.caffine(j.x + o, j.y + o, j.out + o, r1 - r0, j.c, j.u, j.a, j.b, j.k, Number(j.useY));
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { kernelsOf, runJob } from "./gemm_jobs.ts";
+import { ERROR_BASE, kernelsOf, runJob, SPIN } from "./gemm_jobs.ts";
 
 /** What the pool sends once when it starts a worker. */
 interface Start {
@@ -16,11 +16,6 @@ interface Start {
   index: number;
   threads: number;
 }
-
-/** Control words: [0] job sequence number, [1 + i] last job done by thread i, [16 + i] error. */
-const ERROR_BASE = 16;
-/** Polls of the job counter before the worker sleeps (~20-50 µs). */
-const SPIN = 20000;
 
 parentPort?.once("message", (m: Start) => {
   const instance = new WebAssembly.Instance(new WebAssembly.Module(m.bytes), {

@@ -5,8 +5,8 @@
  * one pool worker per extra backend thread (`node:worker_threads`, woken through an atomic
  * counter: ~6 µs per job round trip). Two TF.js kernels use it:
  *
- * - `RulGemmGradFilter` — inputs `x` (already zero-padded) and `dy`; attrs `k`, `stride`;
- *   output the filter gradient [k,k,Ci,Co].
+ * - `RulGemmGradFilter` — inputs `x` and `dy`; attrs `k`, `stride`, `pad`; output the filter
+ *   gradient [k,k,Ci,Co] (x zero-padded into a heap scratch buffer first, as in the forward).
  * - `RulGemmGradInput` — inputs `dy` (zero-padded by `top`/`left` and enough at the far side)
  *   and `filter`; attrs `xShape`, `k`, `stride`, `top`, `left`, `parts` (the polyphase
  *   components, see {@link GemmPhasePart}) and `zeroFirst`; output the input gradient. The
@@ -28,7 +28,9 @@ import { Worker } from "node:worker_threads";
 import { gemmModuleText } from "./gemm_wat.ts";
 import {
   CHAN_GROUP,
+  CONTROL_WORDS,
   encodeJob,
+  ERROR_BASE,
   type Job,
   JOB_ADAM,
   JOB_CHAN_AFFINE,
@@ -44,6 +46,7 @@ import {
   kernelsOf,
   MAX_REORDER_TAPS,
   runJob,
+  SPIN,
   TILE_COLS,
 } from "./gemm_jobs.ts";
 
@@ -66,11 +69,6 @@ interface WasmBackendLike {
   disposeData(dataId: unknown, force?: boolean): boolean;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
-
-/** Control words: [0] job sequence number, [1 + i] last job done by thread i, [16 + i] error. */
-const ERROR_BASE = 16;
-/** Polls of a worker's done counter before the main thread sleeps. */
-const SPIN = 20000;
 
 interface GemmState {
   kernels: Kernels;
@@ -126,7 +124,7 @@ export async function initWasmGemm(threads?: number): Promise<WasmGemmInfo> {
   const module = new WebAssembly.Module(bytes as BufferSource);
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const want = shared ? Math.max(1, threads ?? wasmBackend.getThreadsCount()) : 1;
-  const control = new Int32Array(new SharedArrayBuffer(4 * 32));
+  const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_WORDS));
   const words = new Int32Array(new SharedArrayBuffer(4 * JOB_WORDS));
   const workers: Worker[] = [];
   try {
@@ -213,6 +211,7 @@ function run(kind: number, job: Job): void {
 interface GradFilterAttrs {
   k: number;
   stride: number;
+  pad: number;
 }
 
 interface GradInputAttrs {
@@ -242,6 +241,32 @@ export interface GemmPhasePart {
 }
 
 /**
+ * `x` [N,H,W,C] zero-padded by `pad` on every side into a heap scratch buffer (one multi-threaded
+ * pad job), which is pushed onto `scratch` for the caller to free; `x` itself when `pad` is 0.
+ */
+function padToScratch(
+  b: WasmBackendLike,
+  x: tf.TensorInfo,
+  pad: number,
+  scratch: tf.TensorInfo[],
+): tf.TensorInfo {
+  if (pad === 0) return x;
+  const [n, h, w, c] = x.shape;
+  const xp = b.makeOutput([n, h + 2 * pad, w + 2 * pad, c], "float32");
+  scratch.push(xp);
+  run(JOB_PAD, {
+    src: b.getMemoryOffset(x.dataId),
+    dst: b.getMemoryOffset(xp.dataId),
+    n,
+    h,
+    w,
+    c,
+    pad,
+  });
+  return xp;
+}
+
+/**
  * Forward convolution on the GEMM kernels, for use inside a wasm kernel function: x [N,H,W,Ci]
  * zero-padded into a heap scratch buffer, the filter [k,k,Ci,Co] packed into panels of 8 output
  * channels (XNNPACK re-packs a new filter too, single-threaded and ~5× slower on layer 4), then
@@ -261,20 +286,7 @@ export function gemmConv2d(
   const ho = Math.floor((hp - k) / stride) + 1, wo = Math.floor((wp - k) / stride) + 1;
   const scratch: tf.TensorInfo[] = [];
   try {
-    let xp = x;
-    if (pad > 0) {
-      xp = b.makeOutput([n, hp, wp, ci], "float32");
-      scratch.push(xp);
-      run(JOB_PAD, {
-        src: b.getMemoryOffset(x.dataId),
-        dst: b.getMemoryOffset(xp.dataId),
-        n,
-        h,
-        w,
-        c: ci,
-        pad,
-      });
-    }
+    const xp = padToScratch(b, x, pad, scratch);
     const rows = k * k * ci;
     const packed = b.makeOutput([co / TILE_COLS, rows, TILE_COLS], "float32");
     scratch.push(packed);
@@ -488,30 +500,37 @@ function ensureKernels(): void {
     backendName: "wasm",
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const { k, stride } = attrs as unknown as GradFilterAttrs;
+      const { k, stride, pad } = attrs as unknown as GradFilterAttrs;
       const b = backend as unknown as WasmBackendLike;
-      const [n, hp, wp, ci] = x.shape;
+      const [n, h, w, ci] = x.shape;
       const [, ho, wo, co] = dy.shape;
+      const hp = h + 2 * pad, wp = w + 2 * pad;
       if (co % TILE_COLS !== 0) throw new Error(`${RUL_GEMM_GRAD_FILTER}: Co ${co} % 8 ≠ 0`);
       if (stride * (ho - 1) + k > hp || stride * (wo - 1) + k > wp) {
         throw new Error(`${RUL_GEMM_GRAD_FILTER}: x ${x.shape} too small for dy ${dy.shape}`);
       }
-      const out = b.makeOutput([k, k, ci, co], "float32");
-      run(JOB_GRAD_FILTER, {
-        x: b.getMemoryOffset(x.dataId),
-        dy: b.getMemoryOffset(dy.dataId),
-        out: b.getMemoryOffset(out.dataId),
-        n,
-        hp,
-        wp,
-        ci,
-        ho,
-        wo,
-        co,
-        k,
-        stride,
-      });
-      return out;
+      const scratch: tf.TensorInfo[] = [];
+      try {
+        const xp = padToScratch(b, x, pad, scratch);
+        const out = b.makeOutput([k, k, ci, co], "float32");
+        run(JOB_GRAD_FILTER, {
+          x: b.getMemoryOffset(xp.dataId),
+          dy: b.getMemoryOffset(dy.dataId),
+          out: b.getMemoryOffset(out.dataId),
+          n,
+          hp,
+          wp,
+          ci,
+          ho,
+          wo,
+          co,
+          k,
+          stride,
+        });
+        return out;
+      } finally {
+        for (const t of scratch) b.disposeData(t.dataId);
+      }
     },
   });
   tf.registerKernel({
