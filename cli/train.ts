@@ -12,8 +12,8 @@ import {
   TRAIN_OPTIONS,
   type TrainConfigInput,
   Trainer,
-  VARIANT_HELP,
 } from "../lib/train/mod.ts";
+import { VARIANT_HELP } from "../lib/rul/variants.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../lib/io/atomic_write.ts";
 import {
   type CliFlag,

@@ -10,7 +10,7 @@ import { LinearLayer } from "./layers.ts";
 import { ResNet18Backbone, torchvisionNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
-import type { EvalOutput, FerModel, TrainOutput } from "./types.ts";
+import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
 
 /** The baseline model (build it with `createModel({ kind: "baseline", ... })`). */
@@ -37,16 +37,16 @@ export class BaselineModel extends ModelBase implements FerModel {
     return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
   }
 
-  /** Training-mode forward (no mixing). */
-  forwardTrain(x: tf.Tensor4D): TrainOutput {
+  /** Training-mode forward (no mixing); the cross-entropy `loss` when `options.labels` are given. */
+  forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const r = tidyObject(() => {
       const featureMap = this.backbone.apply(this.checkInput(x), true);
-      const pooled = tf.mean(featureMap, [1, 2]) as tf.Tensor2D;
-      return { featureMap, pooled, logits: this.fc.apply(pooled) };
+      const logits = this.fc.apply(tf.mean(featureMap, [1, 2]) as tf.Tensor2D);
+      const loss = options.labels ? crossEntropy(logits, options.labels) : null;
+      return { featureMap, logits, loss };
     });
     return {
       featureMap: r.featureMap,
-      embedding: r.pooled,
       mu: null,
       logVar: null,
       u: null,
@@ -55,6 +55,7 @@ export class BaselineModel extends ModelBase implements FerModel {
       wPartner: null,
       mixed: null,
       logits: r.logits,
+      loss: r.loss,
     };
   }
 

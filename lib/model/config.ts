@@ -5,17 +5,16 @@
  * @module
  */
 
-/** Which network to build. */
-export type ModelKind = "rul" | "baseline";
-
-/** How the RUL branch pairs the samples of a batch for feature mixing. */
-export type PairingKind = "random" | "different-label" | "hardest";
-
-/** How the two cross-entropy terms of the add-up loss are weighted. */
-export type AddUpWeighting = "half" | "w";
+import {
+  ADD_UP_WEIGHTINGS,
+  type ModelKind,
+  PAIRINGS,
+  type RulSwitches,
+  variantSwitches,
+} from "../rul/variants.ts";
 
 /** Every option of a model (see {@link resolveModelConfig} for the defaults). */
-export interface ModelConfig {
+export interface ModelConfig extends RulSwitches {
   /** `"rul"` (ResNet-18 + μ/σ heads + classifier) or `"baseline"` (ResNet-18 + pool + Linear). */
   kind: ModelKind;
   /** Square input size in pixels (224 in the paper); the heads' flatten size follows from it. */
@@ -28,27 +27,18 @@ export interface ModelConfig {
   dropout: number;
   /** Channel widths of the four ResNet stages ([64,128,256,512] = ResNet-18; smaller for tests). */
   widths: [number, number, number, number];
-  /** RUL pairing (official: `"random"`). */
-  pairing: PairingKind;
-  /** RUL add-up loss weighting (official: `"half"` = 0.5/0.5; `"w"` = by mix weight). */
-  addUpWeighting: AddUpWeighting;
-  /** Whether the RUL model has its σ (log-variance) head; without it w is fixed to 0.5. */
-  sigmaHead: boolean;
   /** Seed of the weight initialisation and of the model's own pairing/dropout randomness. */
   seed: number;
 }
 
-/** The official RUL defaults (RAF-DB, 224 px). */
+/** The official RUL defaults (RAF-DB, 224 px; the switches of the variant `rul`). */
 export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = Object.freeze({
-  kind: "rul",
+  ...variantSwitches("rul"),
   inputSize: 224,
   numClasses: 7,
   featureDim: 64,
   dropout: 0.4,
   widths: [64, 128, 256, 512],
-  pairing: "random",
-  addUpWeighting: "half",
-  sigmaHead: true,
   seed: 0,
 }) as Readonly<ModelConfig>;
 
@@ -75,11 +65,9 @@ export function resolveModelConfig(partial: Partial<ModelConfig> = {}): ModelCon
   if (c.widths.length !== 4 || c.widths.some((w) => !Number.isInteger(w) || w < 1)) {
     throw bad("widths", c.widths, "four positive integers");
   }
-  if (!["random", "different-label", "hardest"].includes(c.pairing)) {
-    throw bad("pairing", c.pairing, "random | different-label | hardest");
-  }
-  if (c.addUpWeighting !== "half" && c.addUpWeighting !== "w") {
-    throw bad("addUpWeighting", c.addUpWeighting, "half | w");
+  if (!PAIRINGS.includes(c.pairing)) throw bad("pairing", c.pairing, PAIRINGS.join(" | "));
+  if (!ADD_UP_WEIGHTINGS.includes(c.addUpWeighting)) {
+    throw bad("addUpWeighting", c.addUpWeighting, ADD_UP_WEIGHTINGS.join(" | "));
   }
   if (!Number.isInteger(c.seed)) throw bad("seed", c.seed, "integer");
   return c;

@@ -18,8 +18,8 @@
  *
  * // train mode: BN batch statistics (running stats updated), dropout, RUL mixing
  * const { value, grads } = tf.variableGrads(() => {
- *   const out = model.forwardTrain(x, { labels }); // { mu, logVar, u, perm, w, mixed, logits, … }
- *   return model.loss(out, labels); // add-up loss (RUL) or cross-entropy (baseline)
+ *   const out = model.forwardTrain(x, { labels }); // { mu, logVar, u, perm, w, mixed, logits, loss, … }
+ *   return out.loss!; // add-up loss (RUL, lib/rul rulTrainingStep) or cross-entropy (baseline)
  * }, model.trainableVariables()); // always pass the list explicitly
  * // grads is keyed by variable.name; model.namedParameters() maps PyTorch names to variables.
  * tf.dispose([value, grads]);

@@ -13,15 +13,9 @@ import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
 import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
 import { pairingRng, type UniformRng } from "../rul/random.ts";
-import {
-  differentLabelPairing,
-  hardestDifferentLabelPairing,
-  randomPermutation,
-  validatePairing,
-} from "../rul/pairing.ts";
 import { uncertainty } from "../rul/uncertainty.ts";
-import { halfMixWeights, mixFeatures, mixWeights } from "../rul/mixing.ts";
-import { addUpLoss, crossEntropy, type LabelsLike } from "../rul/loss.ts";
+import { addUpLoss, type LabelsLike } from "../rul/loss.ts";
+import { rulTrainingStep } from "../rul/step.ts";
 
 /**
  * One RUL head, PyTorch `nn.Sequential` indices in brackets: BatchNorm2d(C, eps 2e-5, no affine)
@@ -91,51 +85,35 @@ export class RulModel extends ModelBase implements FerModel {
     return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
   }
 
-  /** Training-mode forward with RUL mixing. */
+  /**
+   * Training-mode forward: backbone and heads (batch statistics, dropout), then the RUL step of
+   * lib/rul ({@link rulTrainingStep}: pairing, u, w, mixed features, logits, and the add-up loss
+   * when `options.labels` are given).
+   */
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const rng = options.rng ?? this.rng;
-    const n = x.shape[0];
     const s1 = Math.floor(rng() * 2 ** 31);
     const s2 = Math.floor(rng() * 2 ** 31);
-    const first = tidyObject(() => {
+    const heads = tidyObject(() => {
       const featureMap = this.backbone.apply(this.checkInput(x), true);
       const mu = this.mu.apply(featureMap, true, s1);
       const logVar = this.logVar ? this.logVar.apply(featureMap, true, s2) : null;
       return { featureMap, mu, logVar };
     });
-    let perm: Int32Array;
-    if (options.perm) {
-      validatePairing(options.perm, n);
-      perm = Int32Array.from(options.perm);
-    } else if (this.config.pairing === "random") {
-      perm = randomPermutation(n, rng);
-    } else {
-      if (!options.labels) {
-        throw new Error(`pairing "${this.config.pairing}" needs options.labels`);
-      }
-      perm = this.config.pairing === "different-label"
-        ? differentLabelPairing(options.labels, rng)
-        : hardestDifferentLabelPairing(first.mu, options.labels);
+    try {
+      const step = rulTrainingStep({
+        mu: heads.mu,
+        logVar: heads.logVar,
+        classifier: (z) => this.fc.apply(z),
+        labels: options.labels,
+        perm: options.perm,
+        rng,
+      }, this.config);
+      return { ...heads, ...step };
+    } catch (e) {
+      tf.dispose([heads.featureMap, heads.mu, heads.logVar].filter((t) => t !== null));
+      throw e;
     }
-    const rest = tidyObject(() => {
-      const u = first.logVar ? uncertainty(first.logVar) : null;
-      const weights = u ? mixWeights(u, perm) : halfMixWeights(n);
-      const mixed = mixFeatures(first.mu, weights, perm);
-      const logits = this.fc.apply(mixed);
-      return { u, w: weights.w, wPartner: weights.wPartner, mixed, logits };
-    });
-    return {
-      featureMap: first.featureMap,
-      embedding: first.mu,
-      mu: first.mu,
-      logVar: first.logVar,
-      u: rest.u,
-      perm,
-      w: rest.w,
-      wPartner: rest.wPartner,
-      mixed: rest.mixed,
-      logits: rest.logits,
-    };
   }
 
   /** Eval-mode forward: logits = fc(μ), plus u from the σ head. */
@@ -153,16 +131,10 @@ export class RulModel extends ModelBase implements FerModel {
     });
   }
 
-  /** Add-up loss with the configured weighting. */
+  /** Add-up loss of a train output with the configured weighting (= `out.loss` for its labels). */
   loss(out: TrainOutput, labels: LabelsLike): tf.Scalar {
-    if (!out.perm) return crossEntropy(out.logits, labels);
-    return addUpLoss(
-      out.logits,
-      labels,
-      out.perm,
-      this.config.addUpWeighting,
-      out.w ?? undefined,
-    );
+    if (!out.perm) throw new Error("RUL loss: the train output has no pairing (not an RUL output)");
+    return addUpLoss(out.logits, labels, out.perm, this.config.addUpWeighting, out.w ?? undefined);
   }
 
   /** Throw a clear error unless `x` is [N, inputSize, inputSize, 3]. */

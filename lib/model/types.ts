@@ -13,7 +13,10 @@ import type { LoadStateDictOptions, StateDictReport } from "./state.ts";
 
 /** Options of a training-mode forward pass. */
 export interface TrainForwardOptions {
-  /** Labels of the batch (needed by the `different-label` and `hardest` pairings). */
+  /**
+   * Labels of the batch: needed by the `different-label` and `hardest` pairings; when given, the
+   * output carries the training loss.
+   */
   labels?: HostLabels;
   /** Explicit pairing p (p(i) = partner of i); overrides the configured pairing (tests). */
   perm?: ArrayLike<number>;
@@ -28,8 +31,6 @@ export interface TrainForwardOptions {
 export interface TrainOutput {
   /** Backbone feature map [N, h, w, C] (before pooling). */
   featureMap: tf.Tensor4D;
-  /** RUL: μ [N, D]; baseline: globally pooled features [N, C]. */
-  embedding: tf.Tensor2D;
   /** RUL: μ [N, D]. */
   mu: tf.Tensor2D | null;
   /** RUL: log σ² [N, D]. */
@@ -46,6 +47,11 @@ export interface TrainOutput {
   mixed: tf.Tensor2D | null;
   /** Classifier output [N, classes] (on the mixed features for RUL). */
   logits: tf.Tensor2D;
+  /**
+   * The training loss for `options.labels` (RUL add-up loss; baseline cross-entropy), or null
+   * when no labels were given.
+   */
+  loss: tf.Scalar | null;
 }
 
 /** Outputs of an eval-mode forward pass (BN running statistics, no dropout, no mixing). */

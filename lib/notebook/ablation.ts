@@ -6,7 +6,8 @@
  *
  * @module
  */
-import type { TrainConfigInput, Variant } from "../train/config.ts";
+import type { TrainConfigInput } from "../train/config.ts";
+import type { Variant } from "../rul/variants.ts";
 import type { AblationPlan } from "./settings.ts";
 import { mergeConfig } from "./settings.ts";
 

@@ -6,7 +6,8 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { TrainConfigInput, Variant } from "../train/config.ts";
+import type { TrainConfigInput } from "../train/config.ts";
+import type { Variant } from "../rul/variants.ts";
 
 /**
  * Absolute path of the committed backbone pretrained on a clean SynthFER split disjoint from the

@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { AddUpWeighting } from "../model/config.ts";
+import type { AddUpWeighting } from "./variants.ts";
 
 /** Class labels: on the host or as an int32 tensor [N]. */
 export type LabelsLike = Int32Array | readonly number[] | tf.Tensor1D;

@@ -5,29 +5,7 @@
  *
  * @module
  */
-
-/** Training variants: the official RUL, the baseline and RUL ablations. */
-export const VARIANTS = [
-  "rul",
-  "baseline",
-  "rul-pair-different",
-  "rul-pair-hardest",
-  "rul-addup-w",
-  "rul-no-sigma",
-] as const;
-
-/** One of {@link VARIANTS}. */
-export type Variant = typeof VARIANTS[number];
-
-/** What each variant means, for `--help` and docs. */
-export const VARIANT_HELP: Readonly<Record<Variant, string>> = {
-  "rul": "RUL as officially released (random pairing, 0.5/0.5 add-up loss, σ head)",
-  "baseline": "same backbone + global pooling + Linear, plain cross-entropy",
-  "rul-pair-different": "RUL pairing each sample with a random sample of a different label",
-  "rul-pair-hardest": "RUL pairing each sample with its nearest different-label neighbour",
-  "rul-addup-w": "RUL with the add-up loss weighted by w / 1-w instead of 0.5 / 0.5",
-  "rul-no-sigma": "RUL without the σ head: w fixed to 0.5 (plain feature mixup + add-up loss)",
-};
+import { type Variant, VARIANTS } from "../rul/variants.ts";
 
 /** Dataset sources the trainer can read. */
 export const DATA_SOURCES = ["synthfer", "rafdb", "folder", "fashion-mnist", "cache"] as const;
@@ -407,40 +385,4 @@ export function resolveTrainConfig(input: TrainConfigInput = {}, where = "config
 /** Set a dotted option in a config input (used by flag parsing). */
 export function setOption(input: TrainConfigInput, key: string, value: unknown): void {
   setPath(input as Record<string, unknown>, key, value);
-}
-
-/** RUL model switches implied by a variant. */
-export interface VariantSwitches {
-  /** Model kind. */
-  kind: "rul" | "baseline";
-  /** Pairing rule. */
-  pairing: "random" | "different-label" | "hardest";
-  /** Add-up loss weighting. */
-  addUpWeighting: "half" | "w";
-  /** Whether the σ head exists. */
-  sigmaHead: boolean;
-}
-
-/** Map a variant to the model switches. */
-export function variantSwitches(v: Variant): VariantSwitches {
-  const base: VariantSwitches = {
-    kind: "rul",
-    pairing: "random",
-    addUpWeighting: "half",
-    sigmaHead: true,
-  };
-  switch (v) {
-    case "baseline":
-      return { ...base, kind: "baseline" };
-    case "rul-pair-different":
-      return { ...base, pairing: "different-label" };
-    case "rul-pair-hardest":
-      return { ...base, pairing: "hardest" };
-    case "rul-addup-w":
-      return { ...base, addUpWeighting: "w" };
-    case "rul-no-sigma":
-      return { ...base, sigmaHead: false };
-    default:
-      return base;
-  }
 }

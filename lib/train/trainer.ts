@@ -21,18 +21,15 @@ import { mixSeed } from "../data/prng.ts";
 import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
 import { pairingRng } from "../rul/random.ts";
+import { variantSwitches } from "../rul/variants.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
+import { argmaxRows } from "../eval/metrics.ts";
 import { MetricsLogger, type MetricsRecord } from "../eval/logger.ts";
 import { Progress, type ProgressMode } from "../eval/progress.ts";
 import { writeSampleTable } from "../eval/table.ts";
 import { Adam } from "./adam.ts";
-import {
-  resolveTrainConfig,
-  type TrainConfig,
-  type TrainConfigInput,
-  variantSwitches,
-} from "./config.ts";
+import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from "./config.ts";
 import { type EvalResult, evaluateModel, sampleTableOf } from "./evaluate.ts";
 import { ExponentialLR } from "./schedule.ts";
 import { CHECKPOINT_LAST, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
@@ -188,9 +185,8 @@ export class Trainer {
           `${data.test.classNames.length}`,
       );
     }
-    const sw = variantSwitches(config.variant);
     const model = createModel({
-      ...sw,
+      ...variantSwitches(config.variant),
       ...config.model,
       numClasses: data.train.classNames.length,
       seed: config.seed,
@@ -263,63 +259,56 @@ export class Trainer {
       total: steps * c.batchSize > train.n ? train.n : steps * c.batchSize,
       mode: this.options.progress ?? "auto",
     });
-    const hasU = c.variant !== "baseline" && c.variant !== "rul-no-sigma";
-    const trainU = hasU ? new Float32Array(train.n).fill(NaN) : null;
+    let trainU: Float32Array | null = null; // training-mode u of every sample (models with u)
     const t0 = performance.now();
     let lossSum = 0;
     let seen = 0;
     let correct = 0;
     let step = 0;
-    try {
-      for await (const batch of loader.epoch(epochIdx)) {
-        const labels = new Int32Array(batch.index.length);
-        for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
-        let uT: tf.Tensor1D | null = null;
-        let logitsT: tf.Tensor2D | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const out = this.model.forwardTrain(batch.x, { labels, rng });
-          const loss = this.model.loss(out, batch.y);
-          uT = out.u ? tf.keep(out.u) : null;
-          logitsT = tf.keep(out.logits);
-          return loss;
-        }, vars);
-        this.optimizer.step(grads);
-        const [lossArr, uArr, lgArr] = await Promise.all([
-          value.data(),
-          uT ? (uT as tf.Tensor1D).data() : Promise.resolve(null),
-          (logitsT as unknown as tf.Tensor2D).data(),
-        ]);
-        const k = this.model.config.numClasses;
-        for (let i = 0; i < labels.length; i++) {
-          let best = 0;
-          for (let j = 1; j < k; j++) if (lgArr[i * k + j] > lgArr[i * k + best]) best = j;
-          if (best === labels[i]) correct++;
-          if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
-        }
-        tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
-        tf.dispose(Object.values(grads));
-        const loss = lossArr[0];
-        lossSum += loss * labels.length;
-        seen += labels.length;
-        step++;
-        this.globalStep++;
-        const ips = seen / ((performance.now() - t0) / 1000);
-        progress.update(seen, { loss: lossSum / seen });
-        if (!Number.isFinite(loss)) {
-          throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
-        }
-        await this.options.hooks?.onStep?.({
-          epoch,
-          step,
-          steps,
-          globalStep: this.globalStep,
-          loss,
-          meanLoss: lossSum / seen,
-          imagesPerSec: ips,
-        });
+    for await (const batch of loader.epoch(epochIdx)) {
+      const labels = new Int32Array(batch.index.length);
+      for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
+      let uT: tf.Tensor1D | null = null;
+      let logitsT: tf.Tensor2D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const out = this.model.forwardTrain(batch.x, { labels, rng });
+        uT = out.u ? tf.keep(out.u) : null;
+        logitsT = tf.keep(out.logits);
+        return out.loss!;
+      }, vars);
+      this.optimizer.step(grads);
+      const [lossArr, uArr, lgArr] = await Promise.all([
+        value.data(),
+        uT ? (uT as tf.Tensor1D).data() : Promise.resolve(null),
+        (logitsT as unknown as tf.Tensor2D).data(),
+      ]);
+      const predicted = argmaxRows(lgArr, this.model.config.numClasses);
+      if (uArr) trainU ??= new Float32Array(train.n).fill(NaN);
+      for (let i = 0; i < labels.length; i++) {
+        if (predicted[i] === labels[i]) correct++;
+        if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
       }
-    } finally {
-      // Nothing to release: the loader lives as long as the trainer.
+      tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
+      tf.dispose(Object.values(grads));
+      const loss = lossArr[0];
+      lossSum += loss * labels.length;
+      seen += labels.length;
+      step++;
+      this.globalStep++;
+      const ips = seen / ((performance.now() - t0) / 1000);
+      progress.update(seen, { loss: lossSum / seen });
+      if (!Number.isFinite(loss)) {
+        throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
+      }
+      await this.options.hooks?.onStep?.({
+        epoch,
+        step,
+        steps,
+        globalStep: this.globalStep,
+        loss,
+        meanLoss: lossSum / seen,
+        imagesPerSec: ips,
+      });
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     progress.finish({ loss: lossSum / seen });

@@ -56,7 +56,7 @@ Deno.test("RUL model matches PyTorch (eval, train forward, loss, grads, running 
     const o = model.forwardTrain(x, { perm, labels });
     out = { ...o };
     for (const t of Object.values(o)) if (t instanceof tf.Tensor) tf.keep(t);
-    return model.loss(o, labels);
+    return o.loss!; // the add-up loss of the RUL step (lib/rul/step.ts)
   }, model.trainableVariables());
   const o = out as unknown as TrainOutput;
   assertClose("train.features", o.featureMap, e("train.features"), FWD);
@@ -67,6 +67,9 @@ Deno.test("RUL model matches PyTorch (eval, train forward, loss, grads, running 
   assertClose("train.mixed", o.mixed!, e("train.mixed"), FWD);
   assertClose("train.logits", o.logits, e("train.logits"), FWD);
   assertClose("train.loss", value, e("train.loss"), FWD);
+  const again = model.loss(o, labels);
+  assertClose("model.loss", again, e("train.loss"), FWD);
+  again.dispose();
   const lw = addUpLoss(o.logits, labels, perm, "w", o.w!);
   assertClose("train.loss_w", lw, e("train.loss_w"), FWD);
   lw.dispose();
@@ -112,8 +115,10 @@ Deno.test("baseline model matches PyTorch (eval logits, train loss, grads)", asy
   assertClose("baseline.eval.logits", ev.logits, exp.get("baseline.eval.logits")!, FWD);
   disposeModelOutput(ev);
   const { value, grads } = tf.variableGrads(() => {
-    const o = model.forwardTrain(x);
-    return model.loss(o, labels);
+    const o = model.forwardTrain(x, { labels });
+    const loss = model.loss(o, labels);
+    assertClose("baseline out.loss", o.loss!, loss, 0);
+    return loss;
   }, model.trainableVariables());
   assertClose("baseline.train.loss", value, exp.get("baseline.train.loss")!, FWD);
   const params = model.namedParameters();

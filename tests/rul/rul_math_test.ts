@@ -14,8 +14,12 @@ import {
   permuteRows,
   perSampleCrossEntropy,
   randomPermutation,
+  rulTrainingStep,
   uncertainty,
   validatePairing,
+  VARIANT_HELP,
+  VARIANTS,
+  variantSwitches,
 } from "../../lib/rul/mod.ts";
 
 await initBackend();
@@ -117,4 +121,73 @@ Deno.test("pairings: random permutation, different-label, hardest different-labe
   const h = hardestDifferentLabelPairing(f, [0, 0, 1, 1]);
   assert(h.join() === "2,2,1,1", `hardest ${h}`);
   f.dispose();
+});
+
+Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, add-up loss)", () => {
+  // D = K = 2, the classifier doubles its input; u = [1, 3] from log σ² = log 1, log 3.
+  const mu = tf.tensor2d([[1, 0], [0, 2]]);
+  const logVar = tf.tensor2d([[0, 0], [Math.log(3), Math.log(3)]]);
+  const labels = [0, 1];
+  const classifier = (z: tf.Tensor2D) => tf.mul(z, 2) as tf.Tensor2D;
+  const rng = pairingRng(0);
+  const before = tf.memory().numTensors;
+  // w = [1/4, 3/4]; mixed_0 = ¼·(1,0) + ¾·(0,2) = (0.25, 1.5); mixed_1 = ¾·(0,2) + ¼·(1,0).
+  const logits = [[0.5, 3], [0.5, 3]];
+  const ce = (l: number[], y: number) => Math.log(Math.exp(l[0]) + Math.exp(l[1])) - l[y];
+  const half = 0.5 * (ce(logits[0], 0) + ce(logits[1], 1)) / 2 +
+    0.5 * (ce(logits[0], 1) + ce(logits[1], 0)) / 2;
+  const byW = (0.25 * ce(logits[0], 0) + 0.75 * ce(logits[0], 1) +
+    0.75 * ce(logits[1], 1) + 0.25 * ce(logits[1], 0)) / 2;
+  for (const [weighting, want] of [["half", half], ["w", byW]] as const) {
+    const s = rulTrainingStep({ mu, logVar, classifier, labels, perm: [1, 0], rng }, {
+      pairing: "random",
+      addUpWeighting: weighting,
+    });
+    assert(s.perm.join() === "1,0", `perm ${s.perm}`);
+    close(s.u!, [1, 3], "u");
+    close(s.w, [0.25, 0.75], "w");
+    close(s.wPartner, [0.75, 0.25], "partner share");
+    close(s.mixed, [0.25, 1.5, 0.25, 1.5], "mixed");
+    close(s.logits, logits.flat(), "logits");
+    close(s.loss!, [want], `add-up loss (${weighting})`, 1e-5);
+    tf.dispose([s.u!, s.w, s.wPartner, s.mixed, s.logits, s.loss!]);
+  }
+  // Without σ head: w = 0.5; without labels: no loss; random pairing from the rng.
+  const ns = rulTrainingStep({ mu, logVar: null, classifier, rng: pairingRng(5) }, {
+    pairing: "random",
+    addUpWeighting: "half",
+  });
+  assert(ns.u === null && ns.loss === null, "no u, no loss");
+  assert(ns.perm.join() === randomPermutation(2, pairingRng(5)).join(), "random pairing");
+  close(ns.w, [0.5, 0.5], "w without σ head");
+  tf.dispose([ns.w, ns.wPartner, ns.mixed, ns.logits]);
+  assert(tf.memory().numTensors === before, "the step leaks no tensors");
+  let msg = "";
+  try {
+    rulTrainingStep({ mu, logVar, classifier, rng }, {
+      pairing: "hardest",
+      addUpWeighting: "half",
+    });
+  } catch (e) {
+    msg = (e as Error).message;
+  }
+  assert(msg.includes(`pairing "hardest" needs the labels`), msg);
+  tf.dispose([mu, logVar]);
+});
+
+Deno.test("variant table: every variant has help text and the switches it names", () => {
+  assert(VARIANTS[0] === "rul" && VARIANTS.length === 6, VARIANTS.join());
+  for (const v of VARIANTS) assert(VARIANT_HELP[v].length > 10, `help of ${v}`);
+  const official = { kind: "rul", pairing: "random", addUpWeighting: "half", sigmaHead: true };
+  const want: Record<string, object> = {
+    "rul": official,
+    "baseline": { ...official, kind: "baseline" },
+    "rul-pair-different": { ...official, pairing: "different-label" },
+    "rul-pair-hardest": { ...official, pairing: "hardest" },
+    "rul-addup-w": { ...official, addUpWeighting: "w" },
+    "rul-no-sigma": { ...official, sigmaHead: false },
+  };
+  for (const v of VARIANTS) {
+    assert(JSON.stringify(variantSwitches(v)) === JSON.stringify(want[v]), `switches of ${v}`);
+  }
 });

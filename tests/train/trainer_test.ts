@@ -13,8 +13,8 @@ import {
   resolveTrainConfig,
   type TrainConfigInput,
   Trainer,
-  VARIANTS,
 } from "../../lib/train/mod.ts";
+import { VARIANTS } from "../../lib/rul/mod.ts";
 
 const TINY: TrainConfigInput = {
   epochs: 3,
