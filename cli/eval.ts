@@ -49,7 +49,8 @@ const FLAGS: CliFlag[] = [
   {
     flag: "checkpoint",
     type: "string",
-    help: "weights: our .safetensors checkpoint, or a PyTorch .pth (config inferred from shapes)",
+    help: "weights: our .safetensors checkpoint, or a PyTorch .pth (official RUL acc_888.pth, " +
+      "{state_dict}, {model} or bare; config inferred from shapes)",
   },
   {
     flag: "split",
@@ -71,7 +72,12 @@ const FLAGS: CliFlag[] = [
     help: "tensor name of the labels in --inputs (optional)",
     defaultText: "labels",
   },
-  { flag: "key", type: "string", help: "state-dict key inside a .pth", defaultText: "auto" },
+  {
+    flag: "key",
+    type: "string",
+    help: "state-dict key inside a .pth",
+    defaultText: "auto: the layout is recognised",
+  },
   { flag: "top", type: "string", help: "most uncertain samples listed", defaultText: "20" },
   { flag: "out", type: "string", help: "output folder", defaultText: "runs/eval-<date>" },
 ];
@@ -91,7 +97,7 @@ const DESCRIPTION = [
   "",
   "examples:",
   "  deno task eval --checkpoint runs/demo/rul/checkpoints/best.safetensors --split both",
-  "  deno task eval --checkpoint rul.pth --data rafdb --data-root ~/RAF-DB --input-size 224",
+  "  deno task eval --checkpoint acc_888.pth --data rafdb --data-root ~/RAF-DB",
   "  deno task eval --checkpoint tests/fixtures/model/rul_small.pth \\",
   "    --inputs tests/fixtures/model/rul_small_expected.safetensors --out runs/eval-fixture",
 ].join("\n");

@@ -8,7 +8,7 @@
 import { unzipSync } from "fflate";
 import { PickleDict, PickleError, unpickle } from "./pickle.ts";
 import { type StorageTypeGlobal, torchSafeGlobals } from "./torch_globals.ts";
-import { TORCH_ELEMENT_SIZE, TorchStorage, TorchTensor } from "./torch_tensor.ts";
+import { TORCH_ELEMENT_SIZE, TorchStorage } from "./torch_tensor.ts";
 
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
@@ -148,7 +148,7 @@ function parseLegacy(bytes: Uint8Array, file: string): unknown {
 
 /**
  * Parse the bytes of a `.pth`/`.pt` file (zip or legacy format) into plain values: dicts are
- * {@link PickleDict}s, tensors {@link TorchTensor}s. Only state-dict globals are allowed.
+ * {@link PickleDict}s, tensors `TorchTensor`s. Only state-dict globals are allowed.
  */
 export function parseTorchCheckpoint(bytes: Uint8Array, file = "<bytes>"): unknown {
   if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03) {
@@ -170,54 +170,4 @@ export async function readTorchCheckpoint(file: string): Promise<unknown> {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`);
   }
   return parseTorchCheckpoint(bytes, file);
-}
-
-/** Options of {@link findStateDict}. */
-export interface FindStateDictOptions {
-  /** Key of the state dict inside the checkpoint (default: auto, see {@link findStateDict}). */
-  key?: string;
-  /** File name for messages. */
-  file?: string;
-}
-
-function isTensorDict(v: unknown): v is PickleDict {
-  if (!(v instanceof Map) || v.size === 0) return false;
-  let tensors = 0;
-  for (const x of v.values()) if (x instanceof TorchTensor) tensors++;
-  return tensors > 0 && tensors >= v.size / 2;
-}
-
-/**
- * The state dict inside a checkpoint: `obj[key]` when `key` is given; else `obj` itself if its
- * values are tensors; else the first of `state_dict`, `model_state_dict`, `model`, `net`,
- * `state`. Non-tensor entries of the state dict are dropped. Throws, naming the keys found,
- * when nothing fits.
- */
-export function findStateDict(
-  obj: unknown,
-  options: FindStateDictOptions = {},
-): Map<string, TorchTensor> {
-  const file = options.file ?? "checkpoint";
-  let sd: unknown = obj;
-  if (options.key !== undefined) {
-    if (!(obj instanceof Map) || !obj.has(options.key)) {
-      const keys = obj instanceof Map ? [...obj.keys()].map(String).join(", ") : typeof obj;
-      throw new Error(`${file}: no key '${options.key}' (top-level keys: ${keys})`);
-    }
-    sd = obj.get(options.key);
-  } else if (!isTensorDict(obj) && obj instanceof Map) {
-    const k = ["state_dict", "model_state_dict", "model", "net", "state"].find((k) =>
-      isTensorDict(obj.get(k))
-    );
-    if (k === undefined) {
-      throw new Error(
-        `${file}: no state dict found (top-level keys: ${[...obj.keys()].map(String).join(", ")})`,
-      );
-    }
-    sd = obj.get(k);
-  }
-  if (!isTensorDict(sd)) throw new Error(`${file}: the selected object is not a state dict`);
-  const out = new Map<string, TorchTensor>();
-  for (const [k, v] of sd) if (v instanceof TorchTensor) out.set(String(k), v);
-  return out;
 }

@@ -13,7 +13,8 @@ export interface StorageTypeGlobal extends SafeGlobal {
   readonly storageDtype: TorchDType;
 }
 
-const STORAGE_TYPES: Record<string, TorchDType> = {
+/** Element type of each `torch.*Storage` class a checkpoint may name (the writer's inverse too). */
+export const TORCH_STORAGE_TYPES: Readonly<Record<string, TorchDType>> = {
   FloatStorage: "float32",
   DoubleStorage: "float64",
   HalfStorage: "float16",
@@ -89,7 +90,7 @@ function numpyScalar(args: unknown[]): number | boolean {
 export function torchSafeGlobals(): Map<string, SafeGlobal> {
   const m = new Map<string, SafeGlobal>();
   const add = (s: SafeGlobal) => m.set(s.qualifiedName, s);
-  for (const [cls, dtype] of Object.entries(STORAGE_TYPES)) {
+  for (const [cls, dtype] of Object.entries(TORCH_STORAGE_TYPES)) {
     for (const mod of cls === "UntypedStorage" ? ["torch", "torch.storage"] : ["torch"]) {
       const st: StorageTypeGlobal = {
         qualifiedName: `${mod}.${cls}`,

@@ -78,6 +78,72 @@ export class TorchTensor {
     readonly requiresGrad = false,
   ) {}
 
+  /**
+   * A contiguous tensor with its own storage, for writing checkpoints: `values` are converted to
+   * `dtype` (e.g. int32 values to int64, as PyTorch stores `num_batches_tracked`); `source` names
+   * the tensor in errors. Float values given for an integer dtype must be integers.
+   */
+  static fromArray(
+    dtype: TorchDType,
+    shape: readonly number[],
+    values: ArrayLike<number> | BigInt64Array,
+    source = "tensor",
+  ): TorchTensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (values.length !== n) {
+      throw new Error(`${source}: ${values.length} values for shape [${shape}]`);
+    }
+    const es = TORCH_ELEMENT_SIZE[dtype];
+    const bytes = new Uint8Array(n * es);
+    const dv = new DataView(bytes.buffer);
+    const num = (i: number): number => Number(values[i]);
+    const int = (i: number): number => {
+      const v = num(i);
+      if (!Number.isInteger(v)) throw new Error(`${source}: ${v} is not an integer (${dtype})`);
+      return v;
+    };
+    switch (dtype) {
+      case "float32":
+        if (values instanceof Float32Array) bytes.set(new Uint8Array(values.slice().buffer));
+        else for (let i = 0; i < n; i++) dv.setFloat32(i * 4, num(i), true);
+        break;
+      case "float64":
+        for (let i = 0; i < n; i++) dv.setFloat64(i * 8, num(i), true);
+        break;
+      case "float16":
+      case "bfloat16":
+        throw new Error(`${source}: writing ${dtype} is not supported (use float32)`);
+      case "int64":
+        for (let i = 0; i < n; i++) {
+          dv.setBigInt64(i * 8, values instanceof BigInt64Array ? values[i] : BigInt(int(i)), true);
+        }
+        break;
+      case "int32":
+        for (let i = 0; i < n; i++) dv.setInt32(i * 4, int(i), true);
+        break;
+      case "int16":
+        for (let i = 0; i < n; i++) dv.setInt16(i * 2, int(i), true);
+        break;
+      case "int8":
+        for (let i = 0; i < n; i++) dv.setInt8(i, int(i));
+        break;
+      case "uint8":
+        for (let i = 0; i < n; i++) dv.setUint8(i, int(i));
+        break;
+      case "bool":
+        for (let i = 0; i < n; i++) dv.setUint8(i, num(i) ? 1 : 0);
+        break;
+    }
+    const storage = new TorchStorage(dtype, "0", n, source);
+    storage.bytes = bytes;
+    const stride = new Array<number>(shape.length);
+    for (let d = shape.length - 1, s = 1; d >= 0; d--) {
+      stride[d] = s;
+      s *= shape[d];
+    }
+    return new TorchTensor(storage, 0, [...shape], stride);
+  }
+
   /** PyTorch dtype. */
   get dtype(): TorchDType {
     return this.storage.dtype;

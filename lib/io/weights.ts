@@ -11,31 +11,71 @@ import { createModel } from "../model/create.ts";
 import { type ModelConfig, resolveModelConfig } from "../model/config.ts";
 import type { FerModel } from "../model/types.ts";
 import type { LoadStateDictOptions, StateDictReport } from "../model/state.ts";
-import { findStateDict, readTorchCheckpoint } from "./torch_file.ts";
+import {
+  type CheckpointLayoutReport,
+  normalizeCheckpointLayout,
+} from "../model/checkpoint_layout.ts";
+import { readTorchCheckpoint } from "./torch_file.ts";
+import { TorchTensor } from "./torch_tensor.ts";
 import { readSafetensors, writeSafetensors } from "./safetensors.ts";
 
 /** Value of the `format` metadata entry of our model checkpoints. */
 export const MODEL_CHECKPOINT_FORMAT = "rul-notebooks/model-v1";
 
+/** A weights file read by {@link readWeightsFile}. */
+export interface WeightsFile {
+  /** The merged state dict in PyTorch names and layouts (caller disposes). */
+  tensors: Map<string, tf.Tensor>;
+  /** Metadata of a safetensors file (empty for `.pth`). */
+  metadata: Record<string, string>;
+  /** The checkpoint layout matched (official RUL, `{"state_dict": …}`, bare, …). */
+  layout: CheckpointLayoutReport;
+}
+
+const isTorchTensor = (x: unknown): x is TorchTensor => x instanceof TorchTensor;
+const isTfTensor = (x: unknown): x is tf.Tensor => x instanceof tf.Tensor;
+
 /**
- * Read the state dict of a PyTorch checkpoint as TF.js tensors in PyTorch layout (float16/64 →
- * float32, int64 → int32). `key` selects it inside the checkpoint (default: auto-detect,
- * e.g. `state_dict`). The caller disposes the tensors.
+ * Read the weights of a `.pth`/`.pt`/`.tar` PyTorch checkpoint (zip or legacy format) or a
+ * `.safetensors` file as one PyTorch-named state dict of TF.js tensors (float16/64 → float32,
+ * int64 → int32), whatever layout the file uses (see {@link normalizeCheckpointLayout}: the
+ * official `{model_state_dict, fc_state_dict}`, `{state_dict}` with or without a DataParallel
+ * `module.` prefix, `{model}`, bare, …). `key` picks the state dict explicitly.
+ * @throws Error naming the file for unreadable, corrupt, refused (malicious) or unrecognised files
+ */
+export async function readWeightsFile(file: string, key?: string): Promise<WeightsFile> {
+  if (file.endsWith(".safetensors")) {
+    const { tensors, metadata } = await readSafetensors(file);
+    try {
+      const n = normalizeCheckpointLayout(tensors, isTfTensor, { file, key });
+      const { stateDict, ...layout } = n;
+      return { tensors: stateDict, metadata, layout };
+    } catch (e) {
+      tf.dispose([...tensors.values()]);
+      throw e;
+    }
+  }
+  const obj = await readTorchCheckpoint(file);
+  const { stateDict, ...layout } = normalizeCheckpointLayout(obj, isTorchTensor, { file, key });
+  const out = new Map<string, tf.Tensor>();
+  try {
+    for (const [k, t] of stateDict) out.set(k, t.toTf(k));
+  } catch (e) {
+    tf.dispose([...out.values()]);
+    throw e;
+  }
+  return { tensors: out, metadata: {}, layout };
+}
+
+/**
+ * The state dict of a weights file as TF.js tensors in PyTorch layout (see
+ * {@link readWeightsFile}; this drops the layout report). The caller disposes the tensors.
  */
 export async function readTorchStateDict(
   file: string,
   key?: string,
 ): Promise<Map<string, tf.Tensor>> {
-  const obj = await readTorchCheckpoint(file);
-  const sd = findStateDict(obj, { key, file });
-  const out = new Map<string, tf.Tensor>();
-  try {
-    for (const [k, t] of sd) out.set(k, t.toTf(k));
-  } catch (e) {
-    tf.dispose([...out.values()]);
-    throw e;
-  }
-  return out;
+  return (await readWeightsFile(file, key)).tensors;
 }
 
 /** Short alias of {@link readTorchStateDict} (what `lib/train/init.ts` looks for). */
@@ -43,20 +83,23 @@ export const readPth: (file: string, key?: string) => Promise<Map<string, tf.Ten
   readTorchStateDict;
 
 /**
- * Load a PyTorch checkpoint into `model`, printing missing / unexpected / shape-mismatched keys
- * (`strict: true` makes any of them an error). For `resnet18_msceleb.pth` and torchvision's
- * `resnet18-*.pth` the backbone is loaded and the 1000-way `fc` is reported and ignored.
+ * Load a PyTorch checkpoint (any layout of {@link readWeightsFile}) into `model`, printing the
+ * layout matched and missing / unexpected / shape-mismatched keys (`strict: true` makes any of
+ * them an error). For `resnet18_msceleb.pth` and torchvision's `resnet18-*.pth` the backbone is
+ * loaded and the 1000-way `fc` is reported and ignored.
  */
 export async function loadTorchWeights(
   model: FerModel,
   file: string,
   options: LoadStateDictOptions & { key?: string } = {},
-): Promise<StateDictReport> {
-  const sd = await readTorchStateDict(file, options.key);
+): Promise<StateDictReport & { layout: CheckpointLayoutReport }> {
+  const { tensors, layout } = await readWeightsFile(file, options.key);
   try {
-    return model.loadStateDict(sd, { file, ...options });
+    const log = options.log === undefined ? console.log : options.log;
+    log?.(`${file}: ${layout.description}`);
+    return { ...model.loadStateDict(tensors, { file, ...options }), layout };
   } finally {
-    tf.dispose([...sd.values()]);
+    tf.dispose([...tensors.values()]);
   }
 }
 

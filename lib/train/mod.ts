@@ -27,3 +27,4 @@ export * from "./init.ts";
 export * from "./trainer.ts";
 export * from "./data.ts";
 export * from "./model_file.ts";
+export * from "./export.ts";

@@ -10,9 +10,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createModel } from "../model/create.ts";
 import { type ModelConfig, resolveModelConfig } from "../model/config.ts";
 import type { FerModel } from "../model/types.ts";
+import type { CheckpointLayoutReport } from "../model/checkpoint_layout.ts";
 import { MODEL_CHECKPOINT_FORMAT } from "../io/weights.ts";
 import { readInitStateDict } from "./init.ts";
-import { readSafetensors } from "../io/safetensors.ts";
 import type { TrainConfig } from "./config.ts";
 
 /** The model configuration implied by a state dict's names and shapes. */
@@ -117,35 +117,30 @@ export interface LoadedModel {
   trainConfig: TrainConfig | null;
   /** Epoch stored in our checkpoints (null otherwise). */
   epoch: number | null;
+  /** The checkpoint layout matched (official RUL, `{"state_dict": …}`, bare, …). */
+  layout: CheckpointLayoutReport;
 }
 
 /**
  * Build and strictly load a model from `file`: one of our `.safetensors` checkpoints (config from
- * the metadata), or a `.pth` / bare `.safetensors` state dict (config inferred from the shapes;
- * the input size follows from the RUL heads, or `options.inputSize`). Every tensor must match.
+ * the metadata), or a `.pth` (any layout of `normalizeCheckpointLayout`: the official RUL
+ * `{model_state_dict, fc_state_dict}`, `{state_dict}` with or without `module.`, `{model}`, bare)
+ * / bare `.safetensors` state dict (config inferred from the shapes; the input size follows from
+ * the RUL heads, or `options.inputSize`). Every tensor must match. The layout matched is logged
+ * and returned.
  */
 export async function loadModelForEval(
   file: string,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const log = options.log === undefined ? console.log : (options.log ?? (() => {}));
-  let metadata: Record<string, string> = {};
-  let sd: Map<string, tf.Tensor>;
-  if (file.endsWith(".safetensors")) {
-    const r = await readSafetensors(file);
-    metadata = r.metadata;
-    sd = r.tensors;
-    for (const [k, t] of sd) {
-      if (k.startsWith("adam.")) {
-        t.dispose();
-        sd.delete(k);
-      }
-    }
-  } else sd = await readInitStateDict(file, options.key);
+  const { tensors: sd, metadata, layout } = await readInitStateDict(file, options.key);
+  const ours = metadata.format === MODEL_CHECKPOINT_FORMAT && !!metadata.model_config;
+  if (!ours) log(`${file}: ${layout.description}`);
   try {
     let config: ModelConfig;
     let configSource: LoadedModel["configSource"];
-    if (metadata.format === MODEL_CHECKPOINT_FORMAT && metadata.model_config) {
+    if (ours) {
       try {
         config = resolveModelConfig(JSON.parse(metadata.model_config));
       } catch (e) {
@@ -209,6 +204,7 @@ export async function loadModelForEval(
       configSource,
       trainConfig,
       epoch: metadata.epoch !== undefined ? Number(metadata.epoch) : null,
+      layout,
     };
   } finally {
     tf.dispose([...sd.values()]);

@@ -4,7 +4,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import { gunzipSync } from "fflate";
 import { initBackend } from "../../lib/backend.ts";
 import {
-  findStateDict,
   loadTorchWeights,
   parseTorchCheckpoint,
   PickleDict,
@@ -12,7 +11,12 @@ import {
   readTorchCheckpoint,
   TorchTensor,
 } from "../../lib/io/mod.ts";
-import { createModel } from "../../lib/model/mod.ts";
+import { createModel, normalizeCheckpointLayout } from "../../lib/model/mod.ts";
+
+const isTorchTensor = (x: unknown): x is TorchTensor => x instanceof TorchTensor;
+/** The state dict of a parsed checkpoint (layout recognised, or `key`). */
+const findStateDict = (obj: unknown, options: { key?: string; file?: string } = {}) =>
+  normalizeCheckpointLayout(obj, isTorchTensor, options).stateDict;
 
 await initBackend();
 const DIR = new URL("../fixtures/model/", import.meta.url).pathname;
@@ -64,8 +68,11 @@ Deno.test("dtypes, strides, offsets and nested values (zip and legacy)", async (
     const list = nested.get("list") as unknown[];
     assert(JSON.stringify(list) === JSON.stringify([1, 2.5, "x", null, true]), `list ${list}`);
     assert(nested.get("big") === 2n ** 70n, "big int");
-    const w = findStateDict(obj, { key: "weights", file: f });
-    const v = (k: string) => w.get("module." + k)!.toHost(k);
+    const n = normalizeCheckpointLayout(obj, isTorchTensor, { key: "weights", file: f });
+    assert(n.layout === "key" && n.strippedModulePrefix, "DataParallel prefix removed");
+    assert(n.ignored.join() === "meta", `ignored ${n.ignored}`);
+    const w = n.stateDict;
+    const v = (k: string) => w.get(k)!.toHost(k);
     const range = (n: number, f: (i: number) => number) =>
       Array.from({ length: n }, (_, i) => f(i));
     sameArray(v("half").data, range(12, (i) => i / 4 - 1), "half");
@@ -76,7 +83,7 @@ Deno.test("dtypes, strides, offsets and nested values (zip and legacy)", async (
     assert(v("long").dtype === "int32", "long dtype");
     sameArray(v("flag").data, [1, 0, 1], "flag");
     assert(v("flag").dtype === "bool", "bool dtype");
-    const tr = w.get("module.transposed")!;
+    const tr = w.get("transposed")!;
     assert(!tr.isContiguous() && tr.shape.join() === "3,2", "transposed is a strided view");
     sameArray(v("transposed").data, [0, 3, 1, 4, 2, 5], "transposed");
     sameArray(v("view_a").data, range(6, (i) => (i + 2) / 8), "view_a");
