@@ -31,13 +31,32 @@ export interface ImageFolderOptions {
   classNames?: string[];
 }
 
+/**
+ * Whether a directory entry is a folder / a file, following symbolic links (a dataset assembled
+ * from links on shared storage is read like a copied one, as torchvision's ImageFolder does).
+ * @throws DataError naming the link when it points nowhere
+ */
+async function entryKind(dir: string, e: Deno.DirEntry): Promise<"dir" | "file" | "other"> {
+  if (!e.isSymlink) return e.isDirectory ? "dir" : e.isFile ? "file" : "other";
+  const p = join(dir, e.name);
+  try {
+    const st = await Deno.stat(p);
+    return st.isDirectory ? "dir" : st.isFile ? "file" : "other";
+  } catch (err) {
+    const why = err instanceof Deno.errors.NotFound
+      ? "broken symbolic link (its target does not exist)"
+      : `symbolic link cannot be followed: ${(err as Error).message}`;
+    throw new DataError(p, why);
+  }
+}
+
 function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
  * Lists `<dir>/<class>/*` images. Class folders are sorted by code point (Python's `sorted`, as
- * torchvision does); files within a class too.
+ * torchvision does); files within a class too. Symbolic links to folders and files are followed.
  * @throws DataError naming the folder when it is missing, has no class folders, a required
  *   class folder is missing, or holds no image at all (empty split)
  */
@@ -45,9 +64,10 @@ export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): 
   const subdirs: string[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isDirectory && !e.name.startsWith(".")) subdirs.push(e.name);
+      if (!e.name.startsWith(".") && await entryKind(dir, e) === "dir") subdirs.push(e.name);
     }
   } catch (e) {
+    if (e instanceof DataError) throw e;
     const why = e instanceof Deno.errors.NotFound ? "folder not found" : (e as Error).message;
     throw new DataError(dir, why);
   }
@@ -63,7 +83,8 @@ export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): 
     const files: string[] = [];
     for await (const e of Deno.readDir(cdir)) {
       const lower = e.name.toLowerCase();
-      if (e.isFile && IMAGE_EXTENSIONS.some((x) => lower.endsWith(x))) files.push(e.name);
+      if (!IMAGE_EXTENSIONS.some((x) => lower.endsWith(x))) continue;
+      if (await entryKind(cdir, e) === "file") files.push(e.name);
     }
     files.sort(byCodePoint);
     for (const f of files) {
@@ -79,7 +100,12 @@ export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): 
   return { items, classNames, noisy: false, source: `folder ${dir}` };
 }
 
-/** Lists and decodes a folder-per-class dataset (default 100 × 100 RGB). */
+/**
+ * Lists and decodes a folder-per-class dataset: every image resized once, from its own size
+ * straight to `size` × `size` (Pillow bilinear, torchvision's `Resize((size, size))` on a PIL
+ * image; default 100, RAF-DB's size). Training passes the model's input size, so the batch
+ * pipeline does not resize again.
+ */
 export async function loadImageFolder(
   dir: string,
   o: ImageFolderOptions & DecodeListOptions = {},

@@ -53,8 +53,11 @@ export async function loadRunData(
     }
     case "folder": {
       const root = d.root!;
-      train = await loadImageFolder(path.join(root, "train"));
-      test = await loadImageFolder(path.join(root, "test"), { classNames: train.classNames });
+      // Decoded straight to the model size: one Pillow-bilinear resize from each image's own size,
+      // as the official transforms.Resize((s, s)) (the batch pipeline then does not resize).
+      const size = cfg.model.inputSize;
+      train = await loadImageFolder(path.join(root, "train"), { size });
+      test = await loadImageFolder(path.join(root, "test"), { classNames: train.classNames, size });
       break;
     }
     case "fashion-mnist": {

@@ -128,6 +128,43 @@ export interface TrainAudit {
 
 const DEFAULT_LOG = (line: string) => console.log(line);
 
+/**
+ * Per-epoch memorisation and uncertainty figures of the training pass, split by whether the
+ * training label was flipped (`labels[i] ≠ cleanLabels[i]`), over the samples seen this epoch:
+ * - `train_acc_flipped` / `train_acc_clean`: training-mode accuracy against the (noisy) training
+ *   label, i.e. the fraction of flipped samples whose wrong label the model already predicts (for
+ *   RUL the logits are those of the mixed feature, scored against the sample's own label);
+ * - `train_u_mean_flipped` / `train_u_mean_clean`: mean training-mode u of each group (models with
+ *   u only).
+ * Empty when no label (or every label) is flipped.
+ */
+export function fitOfNoisyLabels(
+  hit: Uint8Array,
+  u: Float32Array | null,
+  data: Pick<ImageDataset, "labels" | "cleanLabels">,
+): MetricsRecord {
+  const clean = data.cleanLabels;
+  if (!clean) return {};
+  const n = [0, 0], hits = [0, 0], uSum = [0, 0], uN = [0, 0];
+  for (let i = 0; i < hit.length; i++) {
+    if (hit[i] === 255) continue;
+    const g = data.labels[i] !== clean[i] ? 1 : 0;
+    n[g]++;
+    hits[g] += hit[i];
+    if (u && !Number.isNaN(u[i])) {
+      uSum[g] += u[i];
+      uN[g]++;
+    }
+  }
+  if (n[0] === 0 || n[1] === 0) return {};
+  const r: MetricsRecord = { train_acc_flipped: hits[1] / n[1], train_acc_clean: hits[0] / n[0] };
+  if (uN[0] > 0 && uN[1] > 0) {
+    r.train_u_mean_flipped = uSum[1] / uN[1];
+    r.train_u_mean_clean = uSum[0] / uN[0];
+  }
+  return r;
+}
+
 /** A training run: build with {@link Trainer.create}, then {@link Trainer.run}. */
 export class Trainer {
   /** Epochs completed so far (0 before training; restored on resume). */
@@ -260,6 +297,8 @@ export class Trainer {
       mode: this.options.progress ?? "auto",
     });
     let trainU: Float32Array | null = null; // training-mode u of every sample (models with u)
+    // Training-mode hit (prediction = training label) of every sample seen: 1, 0; 255 = unseen.
+    const trainHit = new Uint8Array(train.n).fill(255);
     const t0 = performance.now();
     let lossSum = 0;
     let seen = 0;
@@ -285,7 +324,9 @@ export class Trainer {
       const predicted = argmaxRows(lgArr, this.model.config.numClasses);
       if (uArr) trainU ??= new Float32Array(train.n).fill(NaN);
       for (let i = 0; i < labels.length; i++) {
-        if (predicted[i] === labels[i]) correct++;
+        const hit = predicted[i] === labels[i];
+        if (hit) correct++;
+        trainHit[batch.index[i]] = hit ? 1 : 0;
         if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
       }
       tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
@@ -333,6 +374,7 @@ export class Trainer {
       train_seconds: trainSeconds,
       train_images_per_s: seen / trainSeconds,
     };
+    if (train.cleanLabels) Object.assign(record, fitOfNoisyLabels(trainHit, trainU, train));
     if (trainU && train.cleanLabels) {
       const seenIdx: number[] = [];
       for (let i = 0; i < train.n; i++) if (!Number.isNaN(trainU[i])) seenIdx.push(i);
