@@ -10,7 +10,8 @@ below is run by tests/train/official_layout_test.ts when /usr/bin/python3 has to
         # OURS.safetensors (written by our side, with our logits), print the largest difference
         # and exit 1 when it exceeds 1e-4. F: official-pth (default; res18feature + separate fc)
         # or pth (a plain state dict: `features.*`/`mu.*`/`log_var.*`/`fc.*` for RUL, torchvision
-        # names for the baseline, loaded with load_state_dict(strict=True)).
+        # names for the baseline (torchvision.models.resnet18 itself at full width), loaded with
+        # load_state_dict(strict=True)).
 
 The model classes below rebuild the official code's modules with the same structure and the same
 state-dict names (github zyh-uaiaaaa/Relative-Uncertainty-Learning: src/resnet.py `ResNet` /
@@ -274,12 +275,21 @@ def check(path, ours_path, fmt):
         print("state dict:", whole.load_state_dict(ckpt, strict=True))
         logits, _, u = official_eval(res18, whole.fc, x)
     else:
-        # baseline: torchvision's names (conv1, bn1, layerK, fc) = the official ResNet's
-        net = ResNet(BasicBlock, [2, 2, 2, 2], widths, num_classes)
-        print("state dict:", net.load_state_dict(ckpt, strict=True))
-        net.eval()
-        with torch.no_grad():
-            logits, _ = net(x)
+        # baseline: torchvision's names (conv1, bn1, layerK, fc) = the official ResNet's; at
+        # full width torchvision's own resnet18
+        if widths == [64, 128, 256, 512]:
+            import torchvision
+            net = torchvision.models.resnet18(num_classes=num_classes)
+            print("torchvision resnet18 state dict:", net.load_state_dict(ckpt, strict=True))
+            net.eval()
+            with torch.no_grad():
+                logits = net(x)
+        else:
+            net = ResNet(BasicBlock, [2, 2, 2, 2], widths, num_classes)
+            print("state dict:", net.load_state_dict(ckpt, strict=True))
+            net.eval()
+            with torch.no_grad():
+                logits, _ = net(x)
         u = None
     d = (logits.double() - ours["logits"].double()).abs().max().item()
     scale = ours["logits"].abs().max().item()

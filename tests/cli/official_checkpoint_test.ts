@@ -16,7 +16,7 @@ import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { readSafetensors, saveModelCheckpoint, writeSafetensors } from "../../lib/io/mod.ts";
 import { createModel, type FerModel } from "../../lib/model/mod.ts";
-import { loadModelForEval, Trainer } from "../../lib/train/mod.ts";
+import { exportTorchCheckpoint, loadModelForEval, Trainer } from "../../lib/train/mod.ts";
 import { hasTorch, TORCH_MISSING } from "../_python.ts";
 import { ROOT, runScript } from "./_run.ts";
 
@@ -85,6 +85,14 @@ Deno.test("the DataParallel {'state_dict': module.*} layout loads the same model
   assert.equal(sa.size, 142);
   for (const [k, t] of sa) assert.equal(maxAbsDiff(t, sb.get(k)!), 0, k);
   tf.dispose([...sa.values(), ...sb.values()]);
+  // exporting leaks nothing either
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
+  const mid = tf.memory().numTensors;
+  for (const format of ["official-pth", "pth"] as const) {
+    await exportTorchCheckpoint(a.model, path.join(dir, "x.pth"), format);
+  }
+  assert.equal(tf.memory().numTensors, mid, "export leaks no tensors");
+  fs.rmSync(dir, { recursive: true });
   a.model.dispose();
   b.model.dispose();
   assert.equal(tf.memory().numTensors, before, "no tensor leaks");
@@ -222,6 +230,28 @@ Deno.test({
       back.model.dispose();
     }
     tf.dispose([x, ...exp.values()]);
+    model.dispose();
+    fs.rmSync(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "a full-size RUL model (224 px) exports into the unmodified official res18feature",
+  ignore: !hasTorch(),
+  fn: async () => {
+    await initBackend();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
+    const model = createModel({ kind: "rul", seed: 4 }); // official dimensions
+    const out = path.join(dir, "acc_888.pth");
+    const r = await exportTorchCheckpoint(model, out, "official-pth");
+    assert.deepEqual(r.notes, [], "nothing differs from the official model");
+    const x = tf.randomNormal([1, 224, 224, 3], 0, 1, "float32", 3) as tf.Tensor4D;
+    const ours = path.join(dir, "ours.safetensors");
+    await writeOurs(ours, model, x);
+    const text = pythonCheck(out, ours, "official-pth");
+    console.log(text.trim());
+    assert.match(text, /model_state_dict: <All keys matched successfully>/);
+    tf.dispose(x);
     model.dispose();
     fs.rmSync(dir, { recursive: true });
   },
