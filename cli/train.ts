@@ -8,13 +8,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   resolveTrainConfig,
+  type RunSummary,
   setOption,
   TRAIN_OPTIONS,
   type TrainConfigInput,
   Trainer,
+  writeRunSummary,
 } from "../lib/train/mod.ts";
 import { VARIANT_HELP } from "../lib/rul/variants.ts";
-import { writeFileAtomicSync as writeFileAtomic } from "../lib/io/atomic_write.ts";
 import {
   type CliFlag,
   COMMON_FLAGS,
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   try {
     console.log(`run folder: ${out}`);
     const r = await trainer.run();
-    const summary: Record<string, unknown> = {
+    const summary: RunSummary = {
       variant: trainer.config.variant,
       epochs: r.epochs,
       best_epoch_test_acc: r.bestTestAcc,
@@ -125,12 +126,12 @@ async function main(): Promise<void> {
       summary.train_noisy_label_auroc = audit.noisyAuroc;
       if (audit.meanU) summary.train_mean_u = audit.meanU;
     }
-    writeFileAtomic(path.join(out, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
+    writeRunSummary(out, summary);
     console.log(
       `done: best-epoch test acc ${(r.bestTestAcc * 100).toFixed(2)} % (epoch ${r.bestEpoch}), ` +
         `last-epoch test acc ${(r.lastTestAcc * 100).toFixed(2)} %` +
         (summary.train_noisy_label_auroc != null
-          ? `, noisy-label AUROC of u ${(summary.train_noisy_label_auroc as number).toFixed(3)}`
+          ? `, noisy-label AUROC of u ${summary.train_noisy_label_auroc.toFixed(3)}`
           : ""),
     );
   } finally {

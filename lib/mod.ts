@@ -15,3 +15,4 @@ export * from "./eval/mod.ts";
 export * from "./tsne/mod.ts";
 export * from "./plots/mod.ts";
 export * from "./notebook/mod.ts";
+export * from "./grid/mod.ts";

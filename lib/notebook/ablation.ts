@@ -1,12 +1,14 @@
 /**
- * Ablation grids for the notebooks: expand variants × noise rates × seeds into runs, run them one
- * after another with any training function (the notebook passes the {@link train} of lib/train),
- * and aggregate the best-epoch and last-epoch test accuracy over seeds (mean ± sample s.d.) into
- * a table and into the entries of the ablation bar chart.
+ * Ablation grids for the notebooks: expand variants × noise rates × swept hyper-parameters × seeds
+ * into runs, run them one after another with any training function (the notebook passes the
+ * {@link train} of lib/train), and aggregate the best-epoch and last-epoch test accuracy over seeds
+ * (mean ± sample s.d.) into a table and into the entries of the ablation bar chart. Runs that
+ * are missing (not finished, failed, cancelled) can be passed to {@link summarizeAblation} and are
+ * shown as missing. lib/grid runs the same jobs as separate processes or on Slurm.
  *
  * @module
  */
-import type { TrainConfigInput } from "../train/config.ts";
+import { TRAIN_OPTIONS, type TrainConfigInput } from "../train/config.ts";
 import type { Variant } from "../rul/variants.ts";
 import type { AblationPlan } from "./settings.ts";
 import { mergeConfig } from "./settings.ts";
@@ -19,7 +21,17 @@ export interface AblationJob {
   noise: number;
   /** Training seed. */
   seed: number;
-  /** Short unique name, e.g. `rul-noise30-seed1` (a run-folder name). */
+  /** Values of the swept hyper-parameters, by dotted config key (empty without a sweep). */
+  params: Record<string, number | string | boolean>;
+  /**
+   * Row label of the aggregated table: the variant, followed by the swept values
+   * (e.g. `rul lr-backbone=0.001`); the seeds of one label and noise rate are aggregated.
+   */
+  label: string;
+  /**
+   * Short unique name, e.g. `rul-noise30-seed1` or `rul-noise30-lr-backbone0.001-seed1` (a
+   * run-folder name: letters, digits, `.`, `_` and `-` only).
+   */
   name: string;
   /** Full configuration input of the run. */
   config: TrainConfigInput;
@@ -27,7 +39,7 @@ export interface AblationJob {
 
 /** The outcome of one run. */
 export interface AblationResult {
-  /** Variant trained. */
+  /** Variant trained, or the job's {@link AblationJob.label} when hyper-parameters are swept. */
   variant: string;
   /** Fraction of flipped training labels. */
   noise: number;
@@ -47,6 +59,8 @@ export interface AblationRow {
   noise: number;
   /** Number of seeds aggregated. */
   seeds: number;
+  /** Seeds of this row whose run is missing (not finished); empty when none is. */
+  missing: number[];
   /** Best-epoch accuracy: mean, sample s.d. (0 for one seed) and the per-seed values. */
   best: { mean: number; std: number; values: number[] };
   /** Last-epoch accuracy: mean, sample s.d. and the per-seed values. */
@@ -58,28 +72,96 @@ export function noiseLabel(noise: number): string {
   return `${Math.round(noise * 100)} %`;
 }
 
-/** Expand a plan into jobs, ordered noise → variant → seed. */
+function valueText(v: unknown): string {
+  return typeof v === "number" ? String(v) : String(v).replace(/[^A-Za-z0-9._-]+/g, "_");
+}
+
+/**
+ * The swept hyper-parameters of a plan as (dotted key, CLI flag, values), checked: every key is a
+ * training option other than variant, seed and data.noise (the grid's own axes), with at least one
+ * value.
+ *
+ * @throws Error naming the key and listing the valid keys.
+ */
+export function sweepAxes(
+  plan: AblationPlan,
+): { key: string; flag: string; values: (number | string | boolean)[] }[] {
+  const axes = [];
+  for (const [key, values] of Object.entries(plan.sweep ?? {})) {
+    const spec = TRAIN_OPTIONS.find((o) => o.key === key);
+    if (!spec || key === "variant" || key === "seed" || key === "data.noise") {
+      const valid = TRAIN_OPTIONS.map((o) => o.key).filter((k) =>
+        k !== "variant" && k !== "seed" && k !== "data.noise"
+      );
+      throw new Error(
+        `ablation plan: cannot sweep "${key}"` +
+          (spec ? " (it is an axis of the grid: use variants, noises or seeds)" : "") +
+          `; sweepable keys: ${valid.join(", ")}`,
+      );
+    }
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new Error(`ablation plan: sweep "${key}" needs a non-empty list of values`);
+    }
+    axes.push({ key, flag: spec.flag, values });
+  }
+  return axes;
+}
+
+/**
+ * Expand a plan into jobs, ordered noise → variant → swept values (first key slowest) → seed.
+ * Each swept value is set at its dotted key of the run's config.
+ *
+ * @throws Error when an axis is empty, a noise rate is outside [0, 1) or a sweep key is unknown.
+ */
 export function ablationJobs(plan: AblationPlan): AblationJob[] {
   if (plan.variants.length === 0 || plan.noises.length === 0 || plan.seeds.length === 0) {
     throw new Error("ablationJobs: the plan needs at least one variant, noise rate and seed");
   }
+  const axes = sweepAxes(plan);
+  let combos: Record<string, number | string | boolean>[] = [{}];
+  for (const a of axes) combos = combos.flatMap((c) => a.values.map((v) => ({ ...c, [a.key]: v })));
   const jobs: AblationJob[] = [];
   for (const noise of plan.noises) {
     if (!(noise >= 0 && noise < 1)) throw new Error(`ablationJobs: noise ${noise} not in [0, 1)`);
     for (const variant of plan.variants) {
-      for (const seed of plan.seeds) {
-        const pct = String(Math.round(noise * 100)).padStart(2, "0");
-        jobs.push({
-          variant,
-          noise,
-          seed,
-          name: `${variant}-noise${pct}-seed${seed}`,
-          config: mergeConfig(plan.config, { variant, seed, data: { noise } }),
-        });
+      for (const params of combos) {
+        const swept = axes.map((a) => ({ flag: a.flag, v: params[a.key] }));
+        const label = [variant, ...swept.map((p) => `${p.flag}=${p.v}`)].join(" ");
+        const nameParams = swept.map((p) => `-${p.flag}${valueText(p.v)}`).join("");
+        const sweepInput: Record<string, unknown> = {};
+        for (const [key, v] of Object.entries(params)) setDotted(sweepInput, key, v);
+        for (const seed of plan.seeds) {
+          const pct = String(Math.round(noise * 100)).padStart(2, "0");
+          jobs.push({
+            variant,
+            noise,
+            seed,
+            params,
+            label,
+            name: `${variant}-noise${pct}${nameParams}-seed${seed}`,
+            config: mergeConfig(plan.config, sweepInput as TrainConfigInput, {
+              variant,
+              seed,
+              data: { noise },
+            }),
+          });
+        }
       }
     }
   }
+  const names = new Set<string>();
+  for (const j of jobs) {
+    if (names.has(j.name)) throw new Error(`ablationJobs: two runs are named ${j.name}`);
+    names.add(j.name);
+  }
   return jobs;
+}
+
+function setDotted(obj: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split(".");
+  let o = obj;
+  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
+  o[parts[parts.length - 1]] = value;
 }
 
 /** What {@link runAblation} needs from a training run. */
@@ -114,7 +196,7 @@ export async function runAblation(
       throw new Error(`ablation run ${job.name} failed: ${(e as Error).message}`, { cause: e });
     }
     const res: AblationResult = {
-      variant: job.variant,
+      variant: job.label,
       noise: job.noise,
       seed: job.seed,
       bestTestAcc: r.bestTestAcc,
@@ -128,52 +210,94 @@ export async function runAblation(
 
 function stats(values: number[]): { mean: number; std: number; values: number[] } {
   const n = values.length;
+  if (n === 0) return { mean: NaN, std: NaN, values };
   const mean = values.reduce((a, b) => a + b, 0) / n;
   const ss = values.reduce((a, v) => a + (v - mean) ** 2, 0);
   return { mean, std: n > 1 ? Math.sqrt(ss / (n - 1)) : 0, values };
 }
 
+/** A run of the grid without a result (see {@link summarizeAblation}). */
+export interface MissingRun {
+  /** Variant (or label, as in {@link AblationResult.variant}). */
+  variant: string;
+  /** Noise rate. */
+  noise: number;
+  /** Seed. */
+  seed: number;
+}
+
 /**
- * Aggregate results over seeds: one row per (noise, variant), in order of first appearance.
+ * Aggregate results over seeds: one row per (noise, variant), in order of first appearance, noise
+ * rates ascending. Runs in `missing` are counted in their row's {@link AblationRow.missing}; a
+ * row whose runs are all missing has NaN statistics and no values.
+ *
+ * mean = (1/n) Σ v_i, s.d. = sqrt(Σ (v_i − mean)² / (n − 1)) (0 for n = 1).
+ *
  * @throws Error when a result is not finite or a (variant, noise, seed) appears twice.
  */
-export function summarizeAblation(results: readonly AblationResult[]): AblationRow[] {
-  const groups = new Map<string, AblationResult[]>();
+export function summarizeAblation(
+  results: readonly AblationResult[],
+  missing: readonly MissingRun[] = [],
+): AblationRow[] {
+  const groups = new Map<string, { variant: string; noise: number; done: AblationResult[] }>();
+  const missingOf = new Map<string, number[]>();
   const seen = new Set<string>();
+  const group = (variant: string, noise: number) => {
+    const key = `${noise}|${variant}`;
+    if (!groups.has(key)) groups.set(key, { variant, noise, done: [] });
+    return { key, g: groups.get(key)! };
+  };
+  const once = (variant: string, noise: number, seed: number) => {
+    const id = `${variant}|${noise}|${seed}`;
+    if (seen.has(id)) {
+      throw new Error(`summarizeAblation: ${variant} noise ${noise} seed ${seed} twice`);
+    }
+    seen.add(id);
+  };
   for (const r of results) {
     if (!Number.isFinite(r.bestTestAcc) || !Number.isFinite(r.lastTestAcc)) {
       throw new Error(
         `summarizeAblation: ${r.variant} noise ${r.noise} seed ${r.seed}: not finite`,
       );
     }
-    const id = `${r.variant}|${r.noise}|${r.seed}`;
-    if (seen.has(id)) {
-      throw new Error(`summarizeAblation: ${r.variant} noise ${r.noise} seed ${r.seed} twice`);
-    }
-    seen.add(id);
-    const key = `${r.noise}|${r.variant}`;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(r);
+    once(r.variant, r.noise, r.seed);
+    group(r.variant, r.noise).g.done.push(r);
   }
-  const rows = [...groups.values()].map((g) => ({
-    variant: g[0].variant,
-    noise: g[0].noise,
-    seeds: g.length,
-    best: stats(g.map((r) => r.bestTestAcc)),
-    last: stats(g.map((r) => r.lastTestAcc)),
+  for (const m of missing) {
+    once(m.variant, m.noise, m.seed);
+    const { key } = group(m.variant, m.noise);
+    if (!missingOf.has(key)) missingOf.set(key, []);
+    missingOf.get(key)!.push(m.seed);
+  }
+  const rows = [...groups.entries()].map(([key, g]) => ({
+    variant: g.variant,
+    noise: g.noise,
+    seeds: g.done.length,
+    missing: missingOf.get(key) ?? [],
+    best: stats(g.done.map((r) => r.bestTestAcc)),
+    last: stats(g.done.map((r) => r.lastTestAcc)),
   }));
   return rows.sort((a, b) => a.noise - b.noise);
 }
 
-/** The table as Markdown (accuracies in %, mean ± s.d.), for `Deno.jupyter.md` or a file. */
+/**
+ * The table as Markdown (accuracies in %, mean ± s.d.), for `Deno.jupyter.md` or a file. A row
+ * with missing runs says so in its seeds column (`1 of 3 (missing seeds 1, 2)`); a row without any
+ * result shows `missing` in the accuracy columns.
+ */
 export function ablationMarkdown(rows: readonly AblationRow[]): string {
   const pct = (s: { mean: number; std: number }) =>
-    `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`;
+    Number.isFinite(s.mean)
+      ? `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`
+      : "missing";
+  const seeds = (r: AblationRow) =>
+    r.missing.length === 0 ? `${r.seeds}` : `${r.seeds} of ${r.seeds + r.missing.length} ` +
+      `(missing seed${r.missing.length > 1 ? "s" : ""} ${r.missing.join(", ")})`;
   const lines = [
     "| noise | variant | seeds | best-epoch acc (%) | last-epoch acc (%) |",
     "| ---: | --- | ---: | ---: | ---: |",
     ...rows.map((r) =>
-      `| ${noiseLabel(r.noise)} | ${r.variant} | ${r.seeds} | ${pct(r.best)} | ${pct(r.last)} |`
+      `| ${noiseLabel(r.noise)} | ${r.variant} | ${seeds(r)} | ${pct(r.best)} | ${pct(r.last)} |`
     ),
   ];
   return lines.join("\n");
@@ -181,14 +305,15 @@ export function ablationMarkdown(rows: readonly AblationRow[]): string {
 
 /**
  * Entries of the ablation bar chart (`ablationBars` of lib/plots): one bar per variant ×
- * noise rate, named `variant @ noise`, holding the per-seed values of the chosen metric.
+ * noise rate, named `variant @ noise`, holding the per-seed values of the chosen metric. Rows
+ * without any result (all runs missing) get no bar.
  */
 export function ablationEntries(
   rows: readonly AblationRow[],
   metric: "best" | "last",
 ): { name: string; values: number[] }[] {
   const multiNoise = new Set(rows.map((r) => r.noise)).size > 1;
-  return rows.map((r) => ({
+  return rows.filter((r) => r.seeds > 0).map((r) => ({
     name: multiNoise ? `${r.variant} @ ${noiseLabel(r.noise)}` : r.variant,
     values: r[metric].values,
   }));

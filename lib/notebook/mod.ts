@@ -13,3 +13,4 @@
  */
 export * from "./settings.ts";
 export * from "./ablation.ts";
+export * from "./grid_view.ts";

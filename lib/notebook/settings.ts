@@ -1,7 +1,8 @@
 /**
- * Notebook settings: the scale switch (`quick` | `paper`), the dataset folder and the output
- * folder, read from `RUL_SCALE`, `RUL_DATA` and `RUL_OUT` (so the same notebook runs unchanged in
- * Jupyter, in a terminal and in CI), and the training configuration each scale implies.
+ * Notebook settings: the scale switch (`quick` | `paper`), the dataset folder, the output folder
+ * and where grids run (in the kernel, or on a Slurm cluster), read from `RUL_SCALE`, `RUL_DATA`,
+ * `RUL_OUT` and `RUL_CLUSTER` (so the same notebook runs unchanged in Jupyter, in a terminal and
+ * in CI), and the training configuration each scale implies.
  *
  * @module
  */
@@ -29,15 +30,21 @@ export interface NotebookSettings {
   dataRoot: string | null;
   /** Folder for caches, run folders, checkpoints and exported figures. */
   out: string;
+  /**
+   * Where ablation grids run: null = one after another in the notebook's kernel; `"slurm"` = as
+   * a Slurm job array submitted from the notebook (lib/grid; `out` must then be on a filesystem
+   * the compute nodes share).
+   */
+  cluster: "slurm" | null;
 }
 
 /**
- * Read the settings from environment variables (`RUL_SCALE`, `RUL_DATA`, `RUL_OUT`); an empty
- * variable counts as unset.
+ * Read the settings from environment variables (`RUL_SCALE`, `RUL_DATA`, `RUL_OUT`,
+ * `RUL_CLUSTER`: `slurm`, or `none` / unset for the kernel); an empty variable counts as unset.
  *
  * @param env variable lookup (default `Deno.env.get`).
  * @param defaultOut output folder when `RUL_OUT` is unset (notebooks: `../runs/notebooks-work`).
- * @throws Error naming `RUL_SCALE` and its valid values when it is neither quick nor paper.
+ * @throws Error naming `RUL_SCALE` or `RUL_CLUSTER` and the valid values when one is invalid.
  */
 export function notebookSettings(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
@@ -51,7 +58,16 @@ export function notebookSettings(
   if (scale !== "quick" && scale !== "paper") {
     throw new Error(`RUL_SCALE must be "quick" or "paper", got "${scale}"`);
   }
-  return { scale, dataRoot: get("RUL_DATA") ?? null, out: get("RUL_OUT") ?? defaultOut };
+  const cluster = get("RUL_CLUSTER") ?? "none";
+  if (cluster !== "none" && cluster !== "slurm") {
+    throw new Error(`RUL_CLUSTER must be "slurm" or "none" (or unset), got "${cluster}"`);
+  }
+  return {
+    scale,
+    dataRoot: get("RUL_DATA") ?? null,
+    out: get("RUL_OUT") ?? defaultOut,
+    cluster: cluster === "slurm" ? "slurm" : null,
+  };
 }
 
 /**
@@ -79,7 +95,7 @@ export function scaleConfig(scale: Scale, dataRoot: string | null = null): Train
   };
 }
 
-/** An ablation grid: variants × noise rates × seeds, at a number of epochs. */
+/** An ablation grid: variants × noise rates × swept hyper-parameters × seeds. */
 export interface AblationPlan {
   /** Variants compared (the first is the reference, usually the baseline). */
   variants: Variant[];
@@ -89,6 +105,11 @@ export interface AblationPlan {
   seeds: number[];
   /** Overrides applied to {@link scaleConfig} for every run of the grid. */
   config: TrainConfigInput;
+  /**
+   * Further swept hyper-parameters: dotted training-config key → values, e.g.
+   * `{ "optim.lrBackbone": [1e-4, 2e-4] }` (every combination is run; none by default).
+   */
+  sweep?: Record<string, (number | string | boolean)[]>;
 }
 
 /**

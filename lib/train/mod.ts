@@ -28,3 +28,4 @@ export * from "./trainer.ts";
 export * from "./data.ts";
 export * from "./model_file.ts";
 export * from "./export.ts";
+export * from "./summary.ts";
