@@ -1,17 +1,63 @@
 /**
- * Command-line parsing shared by the CLIs: `--flag value` / `--flag=value` / bare boolean flags,
- * driven by option specs (the trainer's {@link TRAIN_OPTIONS} plus CLI-only flags), with errors
- * that name the bad flag or value and list the valid ones, and generated `--help` text.
+ * Command-line parsing shared by the CLIs: the flag name of every training option
+ * ({@link TRAIN_FLAGS}), text → value parsing, `--flag value` / `--flag=value` / bare boolean
+ * flags, errors that name the bad flag or value and list the valid ones, generated `--help` text,
+ * and {@link runCommand}, the set-up every command shares (parse, `--help`, flags every CLI has,
+ * backend start, a clean `error:` line).
  *
  * @module
  */
 import { type BackendChoice, describeBackend, initBackend } from "../lib/backend.ts";
+import type { ProgressMode } from "../lib/eval/progress.ts";
 import {
-  defaultText,
-  type OptionSpec,
-  parseOptionValue,
+  DEFAULT_TRAIN_CONFIG,
+  getOption,
+  optionError,
+  optionName,
+  type OptionRule,
+  TRAIN_OPTIONS,
   validValues,
 } from "../lib/train/config.ts";
+
+/** A training option with its CLI flag. */
+export interface OptionSpec extends OptionRule {
+  /** CLI flag without dashes, e.g. `lr-backbone`. */
+  flag: string;
+}
+
+/** Every training option ({@link TRAIN_OPTIONS}) as a CLI flag named {@link optionName}. */
+export const TRAIN_FLAGS: readonly OptionSpec[] = TRAIN_OPTIONS.map((o) => ({
+  ...o,
+  flag: optionName(o.key),
+}));
+
+/** The default value of an option, as text (for `--help`). */
+export function defaultText(spec: OptionRule): string {
+  const v = getOption(DEFAULT_TRAIN_CONFIG, spec.key);
+  if (v === null) return "none";
+  if (Array.isArray(v)) return v.join(",");
+  return String(v);
+}
+
+/**
+ * Parse a CLI text value for `spec` (numbers, `true/false`, `none`, comma lists) and validate it.
+ * @throws Error naming the flag and listing the valid values
+ */
+export function parseOptionValue(spec: OptionSpec, text: string): unknown {
+  let v: unknown = text;
+  if (spec.type === "int" || spec.type === "number") v = text.trim() === "" ? NaN : Number(text);
+  else if (spec.type === "bool") {
+    v = text === "true" || text === "1" || text === "yes"
+      ? true
+      : text === "false" || text === "0" || text === "no"
+      ? false
+      : text;
+  } else if (spec.type === "widths") v = text.split(",").map((s) => Number(s.trim()));
+  else if (spec.type === "path" && spec.nullable && (text === "none" || text === "")) v = null;
+  const err = optionError(spec, v);
+  if (err) throw new Error(`--${spec.flag} ${JSON.stringify(text)}: ${err}`);
+  return v;
+}
 
 /** A CLI-only flag (not part of the training config). */
 export interface CliFlag {
@@ -222,6 +268,65 @@ export function enumFlag<T extends string>(
   return v as T;
 }
 
+/** What a command declares for {@link runCommand}. */
+export interface CommandSpec {
+  /** Usage line for `--help`, e.g. `deno task train [options]`. */
+  usage: string;
+  /** Description for `--help`. */
+  description: string;
+  /** The command's own flags ({@link COMMON_FLAGS} are added in front). */
+  flags: readonly CliFlag[];
+  /** Which of {@link COMMON_FLAGS} the command takes (default all). */
+  common?: readonly string[];
+  /** Training options accepted as flags (default none). */
+  options?: readonly OptionSpec[];
+  /** Heading of the options in `--help`. */
+  optionsHeading?: string;
+}
+
+/** A parsed command line with the flags every command shares already read. */
+export interface Command extends ParsedArgs {
+  /** `--progress`. */
+  progress: Exclude<ProgressMode, "jupyter"> | undefined;
+  /** `--workers` (default 1). */
+  workers: number;
+  /** A string flag's value, or undefined. */
+  text(name: string): string | undefined;
+  /** Start the backend from `--backend` / `--threads` and print `backend: …`. */
+  startBackend(): Promise<void>;
+}
+
+/**
+ * Run a command: parse `Deno.args` against its flags and options, print `--help`, reject
+ * positional arguments, read the shared flags, then call `main`; any error is printed as one
+ * `error: …` line and the process exits with status 2.
+ */
+export async function runCommand(
+  spec: CommandSpec,
+  main: (cmd: Command) => Promise<void>,
+): Promise<void> {
+  const common = spec.common;
+  const flags = [...COMMON_FLAGS.filter((f) => !common || common.includes(f.flag)), ...spec.flags];
+  const options = spec.options ?? [];
+  await runCli(async () => {
+    const args = parseArgs(Deno.args, options, flags);
+    if (args.flags.get("help")) {
+      console.log(helpText(spec.usage, spec.description, options, flags, spec.optionsHeading));
+      return;
+    }
+    if (args.positional.length) {
+      throw new Error(`unexpected argument ${args.positional[0]} (options start with --)`);
+    }
+    await main({
+      ...args,
+      progress: progressFlag(args.flags),
+      workers: intFlag(args.flags, "workers", 1)!,
+      text: (name) => args.flags.get(name) as string | undefined,
+      startBackend: async () => console.log(`backend: ${await initBackendFromFlags(args.flags)}`),
+    });
+  });
+}
+
 /** Run a CLI main function: print a clean `error: ...` line and exit 2 on failure. */
 export async function runCli(main: () => Promise<void>): Promise<void> {
   try {
@@ -251,6 +356,6 @@ export async function initBackendFromFlags(flags: Map<string, string | boolean>)
 /** The shared `--progress` flag. */
 export function progressFlag(
   flags: Map<string, string | boolean>,
-): "auto" | "terminal" | "lines" | "silent" | undefined {
+): Exclude<ProgressMode, "jupyter"> | undefined {
   return enumFlag(flags, "progress", ["auto", "terminal", "lines", "silent"] as const);
 }

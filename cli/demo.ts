@@ -11,7 +11,6 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeFileAtomicSync } from "../lib/io/atomic_write.ts";
 import type { ImageDataset } from "../lib/data/dataset.ts";
 import { rocAuc } from "../lib/eval/roc.ts";
@@ -25,46 +24,20 @@ import {
 } from "../lib/plots/mod.ts";
 import { createModel } from "../lib/model/create.ts";
 import {
+  DEMO_CONFIG,
   loadInitWeights,
   loadRunData,
+  mergeConfig,
   perSampleLoss,
   resolveTrainConfig,
   type TrainConfig,
   type TrainConfigInput,
   Trainer,
 } from "../lib/train/mod.ts";
-import {
-  type CliFlag,
-  COMMON_FLAGS,
-  enumFlag,
-  helpText,
-  initBackendFromFlags,
-  intFlag,
-  parseArgs,
-  progressFlag,
-  runCli,
-} from "./args.ts";
+import { type CliFlag, type Command, enumFlag, intFlag, runCommand } from "./args.ts";
 
-/**
- * The demo's default initialisation: the backbone pretrained by `deno task pretrain`
- * (tools/pretrain_synthfer.ts) on clean SynthFER from another data seed, the stand-in for the
- * paper's MS-Celeb-1M initialisation (committed; `--init none` trains from scratch).
- */
-export const DEMO_INIT = fileURLToPath(
-  new URL("../data/fixtures/synthfer_pretrained_backbone_48px_w32.safetensors", import.meta.url),
-);
-
-/** The demo's setting: small enough for a 2-core CPU, chosen before seeing results. */
-export const DEMO_CONFIG: TrainConfigInput = {
-  epochs: 4,
-  batchSize: 64,
-  seed: 0,
-  model: { inputSize: 48, widths: [32, 64, 128, 256], featureDim: 64, dropout: 0.4 },
-  data: { source: "synthfer", noise: 0.3, trainSize: 5000, testSize: 1000, augment: true },
-};
-
-/** `--quick`: a few seconds, for tests (numbers meaningless). */
-export const QUICK_CONFIG: TrainConfigInput = {
+/** `--quick`: a few seconds, for tests (numbers meaningless; no init). */
+export const TINY_CONFIG: TrainConfigInput = {
   epochs: 2,
   batchSize: 16,
   evalBatchSize: 64,
@@ -74,7 +47,6 @@ export const QUICK_CONFIG: TrainConfigInput = {
 };
 
 const FLAGS: CliFlag[] = [
-  ...COMMON_FLAGS,
   { flag: "quick", type: "bool", help: "tiny setting that runs in seconds (for tests)" },
   { flag: "out", type: "string", help: "output folder", defaultText: "runs/demo" },
   { flag: "epochs", type: "string", help: "epochs per variant", defaultText: "4" },
@@ -337,35 +309,25 @@ function chromiumPresent(): boolean {
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, [], FLAGS);
-  if (args.flags.get("help")) {
-    console.log(helpText("deno task demo [--quick] [options]", DESCRIPTION, [], FLAGS));
-    return;
-  }
-  if (args.positional.length) {
-    throw new Error(`unexpected argument ${args.positional[0]} (options start with --)`);
-  }
+async function main(args: Command): Promise<void> {
   const quick = args.flags.get("quick") === true;
-  const input = structuredClone(quick ? QUICK_CONFIG : DEMO_CONFIG);
+  const input = mergeConfig(quick ? TINY_CONFIG : DEMO_CONFIG); // a fresh copy
   const epochs = intFlag(args.flags, "epochs", undefined);
   if (epochs !== undefined) {
     if (epochs < 1) throw new Error(`--epochs "${epochs}": expected an integer >= 1`);
     input.epochs = epochs;
   }
   input.seed = intFlag(args.flags, "seed", input.seed);
-  const initFlag = args.flags.get("init") as string | undefined;
-  if (initFlag === undefined) input.init = quick ? null : DEMO_INIT;
-  else input.init = initFlag === "none" || initFlag === "" ? null : initFlag;
+  const initFlag = args.text("init");
+  if (initFlag !== undefined) input.init = initFlag === "none" || initFlag === "" ? null : initFlag;
   const config = resolveTrainConfig(input, "demo");
   const pngMode = enumFlag(args.flags, "png", ["auto", "yes", "no"] as const) ?? "auto";
   const png = pngMode === "yes" || (pngMode === "auto" && !quick && chromiumPresent());
-  const out = (args.flags.get("out") as string | undefined) ?? "runs/demo";
-  const progress = progressFlag(args.flags);
-  const workers = intFlag(args.flags, "workers", 1);
+  const out = args.text("out") ?? "runs/demo";
+  const { progress, workers } = args;
 
   const t0 = performance.now();
-  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
+  await args.startBackend();
   const m = config.model;
   console.log(
     `setting: SynthFER ${config.data.trainSize} train / ${config.data.testSize} test, ` +
@@ -426,4 +388,10 @@ async function main(): Promise<void> {
   console.log(`figures: ${files.join(", ")}${png ? "" : " (PNG export off or no Chromium)"}`);
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCommand({
+    usage: "deno task demo [--quick] [options]",
+    description: DESCRIPTION,
+    flags: FLAGS,
+  }, main);
+}

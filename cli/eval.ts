@@ -23,29 +23,17 @@ import {
   resolveTrainConfig,
   sampleTableOf,
   setOption,
-  TRAIN_OPTIONS,
   type TrainConfigInput,
 } from "../lib/train/mod.ts";
-import {
-  type CliFlag,
-  COMMON_FLAGS,
-  enumFlag,
-  helpText,
-  initBackendFromFlags,
-  intFlag,
-  parseArgs,
-  progressFlag,
-  runCli,
-} from "./args.ts";
+import { type CliFlag, type Command, enumFlag, intFlag, runCommand, TRAIN_FLAGS } from "./args.ts";
 
 /** Config options that select the data (the rest of the training config is irrelevant here). */
-const DATA_OPTIONS = TRAIN_OPTIONS.filter((o) =>
+const DATA_OPTIONS = TRAIN_FLAGS.filter((o) =>
   (o.key.startsWith("data.") && o.key !== "data.augment") || o.key === "model.inputSize" ||
   o.key === "evalBatchSize"
 );
 
 const FLAGS: CliFlag[] = [
-  ...COMMON_FLAGS,
   {
     flag: "checkpoint",
     type: "string",
@@ -361,29 +349,13 @@ async function evalInputs(
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, DATA_OPTIONS, FLAGS);
-  if (args.flags.get("help")) {
-    console.log(
-      helpText(
-        "deno task eval --checkpoint FILE [--split test|train|both | --inputs FILE] [options]",
-        DESCRIPTION,
-        DATA_OPTIONS,
-        FLAGS,
-        "data (default: the checkpoint's training data; for a .pth: SynthFER):",
-      ),
-    );
-    return;
-  }
-  if (args.positional.length) {
-    throw new Error(`unexpected argument ${args.positional[0]} (options start with --)`);
-  }
+async function main(args: Command): Promise<void> {
   const ckpt = args.flags.get("checkpoint");
   if (typeof ckpt !== "string") {
     throw new Error("--checkpoint FILE is required (a .safetensors checkpoint or a .pth)");
   }
   const split = enumFlag(args.flags, "split", ["test", "train", "both"] as const) ?? "test";
-  const inputs = args.flags.get("inputs") as string | undefined;
+  const inputs = args.text("inputs");
   if (inputs !== undefined && (args.options.size > 0 || args.flags.has("split"))) {
     const given = [...args.options.keys()].filter((k) => k !== "evalBatchSize");
     if (given.length || args.flags.has("split")) {
@@ -393,15 +365,15 @@ async function main(): Promise<void> {
     }
   }
   const top = intFlag(args.flags, "top", 20)!;
-  const progress = progressFlag(args.flags);
+  const progress = args.progress;
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  const out = (args.flags.get("out") as string | undefined) ?? path.join("runs", `eval-${stamp}`);
-  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
+  const out = args.text("out") ?? path.join("runs", `eval-${stamp}`);
+  await args.startBackend();
 
   const inputSize = args.options.get("model.inputSize") as number | undefined;
   const loaded = await loadModelForEval(ckpt, {
     inputSize: inputs ? undefined : inputSize,
-    key: args.flags.get("key") as string | undefined,
+    key: args.text("key"),
   });
   const model = loaded.model;
   try {
@@ -420,8 +392,8 @@ async function main(): Promise<void> {
         await evalInputs(
           model,
           inputs,
-          (args.flags.get("inputs-key") as string | undefined) ?? "x",
-          (args.flags.get("labels-key") as string | undefined) ?? "labels",
+          args.text("inputs-key") ?? "x",
+          args.text("labels-key") ?? "labels",
           out,
           batchSize,
         ),
@@ -471,4 +443,12 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCommand({
+    usage: "deno task eval --checkpoint FILE [--split test|train|both | --inputs FILE] [options]",
+    description: DESCRIPTION,
+    flags: FLAGS,
+    options: DATA_OPTIONS,
+    optionsHeading: "data (default: the checkpoint's training data; for a .pth: SynthFER):",
+  }, main);
+}

@@ -5,26 +5,12 @@
  *
  * @module
  */
-import {
-  exportTorchCheckpoint,
-  loadModelForEval,
-  TORCH_EXPORT_FORMATS,
-  TRAIN_OPTIONS,
-} from "../lib/train/mod.ts";
-import {
-  type CliFlag,
-  COMMON_FLAGS,
-  enumFlag,
-  helpText,
-  initBackendFromFlags,
-  parseArgs,
-  runCli,
-} from "./args.ts";
+import { exportTorchCheckpoint, loadModelForEval, TORCH_EXPORT_FORMATS } from "../lib/train/mod.ts";
+import { type CliFlag, type Command, enumFlag, runCommand, TRAIN_FLAGS } from "./args.ts";
 
-const OPTIONS = TRAIN_OPTIONS.filter((o) => o.key === "model.inputSize");
+const OPTIONS = TRAIN_FLAGS.filter((o) => o.key === "model.inputSize");
 
 const FLAGS: CliFlag[] = [
-  ...COMMON_FLAGS.filter((f) => ["help", "backend", "threads"].includes(f.flag)),
   {
     flag: "checkpoint",
     type: "string",
@@ -59,32 +45,16 @@ const DESCRIPTION = [
   "    --out baseline_resnet18.pth",
 ].join("\n");
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, OPTIONS, FLAGS);
-  if (args.flags.get("help")) {
-    console.log(
-      helpText(
-        "deno task export --checkpoint FILE --out FILE.pth [--format official-pth|pth]",
-        DESCRIPTION,
-        OPTIONS,
-        FLAGS,
-        "model (only for a baseline .pth input, whose input size cannot be inferred):",
-      ),
-    );
-    return;
-  }
-  if (args.positional.length) {
-    throw new Error(`unexpected argument ${args.positional[0]} (options start with --)`);
-  }
+async function main(args: Command): Promise<void> {
   const ckpt = args.flags.get("checkpoint");
   if (typeof ckpt !== "string") throw new Error("--checkpoint FILE is required");
   const out = args.flags.get("out");
   if (typeof out !== "string") throw new Error("--out FILE.pth is required");
   const format = enumFlag(args.flags, "format", TORCH_EXPORT_FORMATS) ?? "official-pth";
-  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
+  await args.startBackend();
   const { model } = await loadModelForEval(ckpt, {
     inputSize: args.options.get("model.inputSize") as number | undefined,
-    key: args.flags.get("key") as string | undefined,
+    key: args.text("key"),
   });
   try {
     const c = model.config;
@@ -119,4 +89,13 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCommand({
+    usage: "deno task export --checkpoint FILE --out FILE.pth [--format official-pth|pth]",
+    description: DESCRIPTION,
+    flags: FLAGS,
+    common: ["help", "backend", "threads"],
+    options: OPTIONS,
+    optionsHeading: "model (only for a baseline .pth input, whose input size cannot be inferred):",
+  }, main);
+}

@@ -6,8 +6,8 @@
  */
 import * as fs from "node:fs";
 import process from "node:process";
-import { type AblationPlan, ablationPlan, mergeConfig } from "../lib/notebook/settings.ts";
-import { setOption, TRAIN_OPTIONS, type TrainConfigInput } from "../lib/train/config.ts";
+import { type AblationPlan, ablationPlan } from "../lib/notebook/settings.ts";
+import { mergeConfig, setOption, type TrainConfigInput } from "../lib/train/config.ts";
 import { VARIANTS } from "../lib/rul/variants.ts";
 import {
   cancelGrid,
@@ -22,7 +22,7 @@ import {
   submitGrid,
   watchGrid,
 } from "../lib/grid/mod.ts";
-import { type CliFlag, helpText, intFlag, parseArgs, runCli } from "./args.ts";
+import { type CliFlag, helpText, intFlag, parseArgs, runCli, TRAIN_FLAGS } from "./args.ts";
 
 const FLAGS: CliFlag[] = [
   { flag: "help", type: "bool", help: "show this help and exit" },
@@ -168,7 +168,7 @@ function planFromFlags(
   for (const k of ["variant", "seed", "data.noise"]) {
     if (options.has(k)) {
       throw new Error(
-        `--${TRAIN_OPTIONS.find((o) => o.key === k)!.flag} is a grid axis: use ` +
+        `--${TRAIN_FLAGS.find((o) => o.key === k)!.flag} is a grid axis: use ` +
           "--variants, --seeds or --noises",
       );
     }
@@ -206,14 +206,14 @@ function only(flags: Map<string, string | boolean>): string[] {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, TRAIN_OPTIONS, FLAGS);
+  const args = parseArgs(Deno.args, TRAIN_FLAGS, FLAGS);
   const cmd = args.positional[0];
   if (args.flags.get("help") || !cmd) {
     console.log(
       helpText(
         "deno task grid submit|status|collect|cancel --grid DIR [options]",
         DESCRIPTION,
-        TRAIN_OPTIONS.filter((o) => !["variant", "seed", "data.noise"].includes(o.key)),
+        TRAIN_FLAGS.filter((o) => !["variant", "seed", "data.noise"].includes(o.key)),
         FLAGS,
         "training configuration of every run (submit; overrides the plan's config):",
       ),

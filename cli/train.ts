@@ -10,25 +10,14 @@ import {
   resolveTrainConfig,
   type RunSummary,
   setOption,
-  TRAIN_OPTIONS,
   type TrainConfigInput,
   Trainer,
   writeRunSummary,
 } from "../lib/train/mod.ts";
 import { VARIANT_HELP } from "../lib/rul/variants.ts";
-import {
-  type CliFlag,
-  COMMON_FLAGS,
-  helpText,
-  initBackendFromFlags,
-  intFlag,
-  parseArgs,
-  progressFlag,
-  runCli,
-} from "./args.ts";
+import { type CliFlag, type Command, runCommand, TRAIN_FLAGS } from "./args.ts";
 
 const FLAGS: CliFlag[] = [
-  ...COMMON_FLAGS,
   { flag: "config", type: "string", help: "JSON file with (some of) the options below" },
   {
     flag: "out",
@@ -73,16 +62,8 @@ function readConfigFile(file: string): TrainConfigInput {
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, TRAIN_OPTIONS, FLAGS);
-  if (args.flags.get("help")) {
-    console.log(helpText("deno task train [options]", DESCRIPTION, TRAIN_OPTIONS, FLAGS));
-    return;
-  }
-  if (args.positional.length) {
-    throw new Error(`unexpected argument ${args.positional[0]} (options start with --)`);
-  }
-  const cfgFile = args.flags.get("config") as string | undefined;
+async function main(args: Command): Promise<void> {
+  const cfgFile = args.text("config");
   const input: TrainConfigInput = cfgFile ? readConfigFile(cfgFile) : {};
   // Validate the file alone first so its errors name it.
   if (cfgFile) resolveTrainConfig(input, cfgFile);
@@ -90,7 +71,7 @@ async function main(): Promise<void> {
   const resume = args.flags.get("resume") === true;
   const config = resolveTrainConfig(input, "options");
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  const out = (args.flags.get("out") as string | undefined) ??
+  const out = args.text("out") ??
     (resume ? undefined : path.join("runs", `${config.variant}-${stamp}`));
   if (!out) throw new Error("--resume needs --out (the run folder to continue)");
   if (resume && args.options.size > 0) {
@@ -101,14 +82,13 @@ async function main(): Promise<void> {
       );
     }
   }
-  const progress = progressFlag(args.flags);
-  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
+  await args.startBackend();
   const trainer = await Trainer.create({
     config: resume ? (args.options.has("epochs") ? { epochs: config.epochs } : undefined) : input,
     out,
     resume,
-    progress,
-    workers: intFlag(args.flags, "workers", 1),
+    progress: args.progress,
+    workers: args.workers,
   });
   try {
     console.log(`run folder: ${out}`);
@@ -139,4 +119,14 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCommand(
+    {
+      usage: "deno task train [options]",
+      description: DESCRIPTION,
+      flags: FLAGS,
+      options: TRAIN_FLAGS,
+    },
+    main,
+  );
+}

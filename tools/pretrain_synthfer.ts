@@ -15,7 +15,7 @@
  *   the last epoch are kept (no selection on the held-out split).
  *
  * Writes the backbone (the baseline's state dict minus `fc`, torchvision names, PyTorch layout,
- * float32) as safetensors to {@link DEMO_INIT} (or `--out`), with metadata saying how it was made
+ * float32) as safetensors to {@link QUICK_INIT} (or `--out`), with metadata saying how it was made
  * (script, seeds, images, epochs, held-out clean test accuracy). The run folder (metrics,
  * checkpoints) goes to `runs/pretrain_synthfer/`.
  *
@@ -27,18 +27,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { ImageDataset } from "../lib/data/dataset.ts";
 import { synthFerSplits } from "../lib/data/synthfer.ts";
 import { writeSafetensors } from "../lib/io/safetensors.ts";
-import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
 import {
-  type CliFlag,
-  COMMON_FLAGS,
-  helpText,
-  initBackendFromFlags,
-  intFlag,
-  parseArgs,
-  progressFlag,
-  runCli,
-} from "../cli/args.ts";
-import { DEMO_CONFIG, DEMO_INIT } from "../cli/demo.ts";
+  DEMO_CONFIG,
+  loadRunData,
+  QUICK_INIT,
+  QUICK_PRESET,
+  resolveTrainConfig,
+  Trainer,
+} from "../lib/train/mod.ts";
+import { type CliFlag, type Command, runCommand } from "../cli/args.ts";
 
 /** Data seed of the pretraining splits (the demo's data seed is 0: disjoint sample streams). */
 export const PRETRAIN_DATA_SEED = 1;
@@ -61,7 +58,6 @@ export const PRETRAIN_SETTING = {
 export const PRETRAIN_SCRIPT = "tools/pretrain_synthfer.ts";
 
 const FLAGS: CliFlag[] = [
-  ...COMMON_FLAGS,
   {
     flag: "out",
     type: "string",
@@ -92,29 +88,14 @@ function overlap(a: ImageDataset, others: ImageDataset[]): number {
   return imageHashes(a).filter((h) => seen.has(h)).length;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(Deno.args, [], FLAGS);
-  if (args.flags.get("help")) {
-    console.log(
-      helpText(
-        "deno task pretrain [options]",
-        "Pretrain the demo's backbone on clean SynthFER (data seed 1, 10,000 train / 2,000\n" +
-          "held-out images, 5 epochs, baseline model at the demo's size) and write it as\n" +
-          "safetensors (PyTorch names, fc removed) for `deno task demo`'s --init.",
-        [],
-        FLAGS,
-      ),
-    );
-    return;
-  }
-  if (args.positional.length) throw new Error(`unexpected argument ${args.positional[0]}`);
-  const outFile = (args.flags.get("out") as string | undefined) ?? DEMO_INIT;
-  const runDir = (args.flags.get("run-dir") as string | undefined) ?? "runs/pretrain_synthfer";
+async function main(args: Command): Promise<void> {
+  const outFile = args.text("out") ?? QUICK_INIT;
+  const runDir = args.text("run-dir") ?? "runs/pretrain_synthfer";
   const t0 = performance.now();
-  console.log(`backend: ${await initBackendFromFlags(args.flags)}`);
+  await args.startBackend();
 
   const S = PRETRAIN_SETTING;
-  const model = DEMO_CONFIG.model!;
+  const model = QUICK_PRESET.model!;
   const size = model.inputSize!;
   const data = synthFerSplits({
     train: S.trainSize,
@@ -156,8 +137,8 @@ async function main(): Promise<void> {
     },
     out: runDir,
     data,
-    progress: progressFlag(args.flags),
-    workers: intFlag(args.flags, "workers", 1),
+    progress: args.progress,
+    workers: args.workers,
   });
   try {
     const r = await trainer.run();
@@ -213,4 +194,12 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(main);
+if (import.meta.main) {
+  await runCommand({
+    usage: "deno task pretrain [options]",
+    description: "Pretrain the demo's backbone on clean SynthFER (data seed 1, 10,000 train / " +
+      "2,000\nheld-out images, 5 epochs, baseline model at the demo's size) and write it as\n" +
+      "safetensors (PyTorch names, fc removed) for `deno task demo`'s --init.",
+    flags: FLAGS,
+  }, main);
+}

@@ -8,10 +8,9 @@
  *
  * @module
  */
-import { TRAIN_OPTIONS, type TrainConfigInput } from "../train/config.ts";
+import { mergeConfig, optionName, TRAIN_OPTIONS, type TrainConfigInput } from "../train/config.ts";
 import type { Variant } from "../rul/variants.ts";
 import type { AblationPlan } from "./settings.ts";
-import { mergeConfig } from "./settings.ts";
 
 /** One run of a grid. */
 export interface AblationJob {
@@ -102,7 +101,7 @@ export function sweepAxes(
     if (!Array.isArray(values) || values.length === 0) {
       throw new Error(`ablation plan: sweep "${key}" needs a non-empty list of values`);
     }
-    axes.push({ key, flag: spec.flag, values });
+    axes.push({ key, flag: optionName(key), values });
   }
   return axes;
 }

@@ -6,18 +6,9 @@
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
-import type { TrainConfigInput } from "../train/config.ts";
+import { mergeConfig, type TrainConfigInput } from "../train/config.ts";
+import { QUICK_PRESET } from "../train/presets.ts";
 import type { Variant } from "../rul/variants.ts";
-
-/**
- * Absolute path of the committed backbone pretrained on a clean SynthFER split disjoint from the
- * notebooks' data (data seed 1; 48 px, widths 32-64-128-256; see docs/training.md, "Pretraining
- * protocol"): the quick scale starts from it, as the paper starts from MS-Celeb-1M.
- */
-export const QUICK_INIT: string = fileURLToPath(
-  new URL("../../data/fixtures/synthfer_pretrained_backbone_48px_w32.safetensors", import.meta.url),
-);
 
 /** The two scales: a small SynthFER run for CI and laptops, or the paper's setting. */
 export type Scale = "quick" | "paper";
@@ -73,26 +64,22 @@ export function notebookSettings(
 /**
  * The training configuration of a scale: `paper` is the official recipe (every default of
  * {@link TrainConfigInput} left as is: 224 px, ResNet-18 widths, batch 64, 60 epochs, `init`
- * null: the user points it at `resnet18_msceleb.pth`). `quick` follows the demo's protocol at a
- * smaller size so that a run takes about a minute on two CPU cores: 48 px, ResNet-18 layout at
- * half width (32-64-128-256), started from the SynthFER-pretrained backbone {@link QUICK_INIT}
- * (as the paper starts from MS-Celeb-1M), batch 64, 4 epochs, 2,000 training / 500 test
- * SynthFER images. With `dataRoot` the data source is RAF-DB at that folder (all of it, same
- * init: the shapes match), otherwise the embedded SynthFER.
+ * null: the user points it at `resnet18_msceleb.pth`). `quick` is the demo's {@link QUICK_PRESET}
+ * (48 px, ResNet-18 layout at half width, batch 64, 4 epochs, from the SynthFER-pretrained
+ * backbone, as the paper starts from MS-Celeb-1M) on 2,000 training / 500 test SynthFER images,
+ * evaluated in batches of 100, so that a run takes about a minute on two CPU cores. With
+ * `dataRoot` the data source is RAF-DB at that folder (all of it, same init: the shapes match),
+ * otherwise the embedded SynthFER.
  */
 export function scaleConfig(scale: Scale, dataRoot: string | null = null): TrainConfigInput {
   const data: TrainConfigInput["data"] = dataRoot
     ? { source: "rafdb", root: dataRoot }
     : { source: "synthfer" };
   if (scale === "paper") return { data };
-  return {
-    epochs: 4,
-    batchSize: 64,
+  return mergeConfig(QUICK_PRESET, {
     evalBatchSize: 100,
-    init: QUICK_INIT,
-    model: { inputSize: 48, widths: [32, 64, 128, 256] },
-    data: { ...data, ...(dataRoot ? {} : { trainSize: 2000, testSize: 500 }) },
-  };
+    data: dataRoot ? data : { ...data, trainSize: 2000, testSize: 500 },
+  });
 }
 
 /** An ablation grid: variants × noise rates × swept hyper-parameters × seeds. */
@@ -138,32 +125,4 @@ export function ablationPlan(scale: Scale, dataRoot: string | null = null): Abla
     seeds: [0, 1],
     config: { ...base, epochs: 3, data },
   };
-}
-
-/**
- * Merge configuration inputs left to right: nested sections (`model`, `data`, `optim`) are merged
- * key by key, other values (arrays included) are replaced. The inputs are not modified.
- */
-export function mergeConfig(...inputs: readonly TrainConfigInput[]): TrainConfigInput {
-  const out: Record<string, unknown> = {};
-  for (const input of inputs) {
-    for (const [k, v] of Object.entries(input)) {
-      if (v === undefined) continue;
-      const prev = out[k];
-      out[k] = isSection(v) ? copy({ ...(isSection(prev) ? prev : {}), ...v }) : copy(v);
-    }
-  }
-  return out as TrainConfigInput;
-}
-
-function copy<T>(v: T): T {
-  if (Array.isArray(v)) return [...v] as T;
-  if (isSection(v)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)])) as T;
-  }
-  return v;
-}
-
-function isSection(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -1,10 +1,13 @@
 /**
- * The training configuration shared by the CLI and the notebooks: one object with the official
- * RUL defaults, a schema (one entry per option: key, CLI flag, type, valid values, help) from which
- * validation, `--help` and flag parsing are derived, and clear errors that list the valid options.
+ * The training configuration shared by the CLI and the notebooks: its types, the official RUL
+ * defaults (each written once: the model's come from {@link DEFAULT_MODEL_CONFIG}), a schema (one
+ * entry per option: key, type, valid values, help) from which validation is derived, clear errors
+ * that list the valid options, and {@link mergeConfig} for layering partial configurations. The
+ * CLI's flag names and text parsing live in `cli/args.ts`; the presets in `presets.ts`.
  *
  * @module
  */
+import { DEFAULT_MODEL_CONFIG, type ModelConfig } from "../model/config.ts";
 import { type Variant, VARIANTS } from "../rul/variants.ts";
 
 /** Dataset sources the trainer can read. */
@@ -13,17 +16,11 @@ export const DATA_SOURCES = ["synthfer", "rafdb", "folder", "fashion-mnist", "ca
 /** One of {@link DATA_SOURCES}. */
 export type DataSource = typeof DATA_SOURCES[number];
 
-/** Model options (the number of classes follows from the dataset). */
-export interface ModelOptions {
-  /** Square input size in pixels (224 official). */
-  inputSize: number;
-  /** RUL feature dimension (64). */
-  featureDim: number;
-  /** Dropout inside the RUL heads (0.4). */
-  dropout: number;
-  /** Channel widths of the four ResNet-18 stages ([64,128,256,512]; smaller for quick tests). */
-  widths: [number, number, number, number];
-}
+/**
+ * Model options of a run (documented in {@link ModelConfig}); the number of classes follows from
+ * the dataset, the kind and RUL switches from the variant, the seed from the run's seed.
+ */
+export type ModelOptions = Pick<ModelConfig, "inputSize" | "featureDim" | "dropout" | "widths">;
 
 /** Data options. */
 export interface DataOptions {
@@ -98,7 +95,12 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   evalBatchSize: 128,
   seed: 0,
   init: null,
-  model: { inputSize: 224, featureDim: 64, dropout: 0.4, widths: [64, 128, 256, 512] },
+  model: {
+    inputSize: DEFAULT_MODEL_CONFIG.inputSize,
+    featureDim: DEFAULT_MODEL_CONFIG.featureDim,
+    dropout: DEFAULT_MODEL_CONFIG.dropout,
+    widths: [...DEFAULT_MODEL_CONFIG.widths],
+  },
   data: {
     source: "synthfer",
     root: null,
@@ -122,12 +124,10 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
 /** Value kinds of the schema. */
 export type OptionType = "int" | "number" | "string" | "path" | "bool" | "enum" | "widths";
 
-/** One configurable option. */
-export interface OptionSpec {
+/** One configurable option (the CLI adds its flag name in `cli/args.ts`). */
+export interface OptionRule {
   /** Dotted key in {@link TrainConfig}, e.g. `optim.lrBackbone`. */
   key: string;
-  /** CLI flag without dashes, e.g. `lr-backbone`. */
-  flag: string;
   /** Value kind. */
   type: OptionType;
   /** Valid values (enum). */
@@ -143,30 +143,27 @@ export interface OptionSpec {
 }
 
 /** Every option of {@link TrainConfig}. */
-export const TRAIN_OPTIONS: readonly OptionSpec[] = [
+export const TRAIN_OPTIONS: readonly OptionRule[] = [
   {
     key: "variant",
-    flag: "variant",
     type: "enum",
     choices: VARIANTS,
     help: "model/loss variant",
   },
-  { key: "epochs", flag: "epochs", type: "int", min: 1, help: "number of epochs" },
-  { key: "batchSize", flag: "batch-size", type: "int", min: 2, help: "training batch size" },
-  { key: "evalBatchSize", flag: "eval-batch-size", type: "int", min: 1, help: "eval batch size" },
-  { key: "seed", flag: "seed", type: "int", min: 0, help: "random seed" },
+  { key: "epochs", type: "int", min: 1, help: "number of epochs" },
+  { key: "batchSize", type: "int", min: 2, help: "training batch size" },
+  { key: "evalBatchSize", type: "int", min: 1, help: "eval batch size" },
+  { key: "seed", type: "int", min: 0, help: "random seed" },
   {
     key: "init",
-    flag: "init",
     type: "path",
     nullable: true,
     help: "PyTorch .pth to initialise the backbone from",
   },
-  { key: "model.inputSize", flag: "input-size", type: "int", min: 32, help: "input size (px)" },
-  { key: "model.featureDim", flag: "feature-dim", type: "int", min: 1, help: "RUL feature dim" },
+  { key: "model.inputSize", type: "int", min: 32, help: "input size (px)" },
+  { key: "model.featureDim", type: "int", min: 1, help: "RUL feature dim" },
   {
     key: "model.dropout",
-    flag: "dropout",
     type: "number",
     min: 0,
     below: 1,
@@ -174,27 +171,23 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: "model.widths",
-    flag: "widths",
     type: "widths",
     help: "ResNet stage widths, e.g. 64,128,256,512",
   },
   {
     key: "data.source",
-    flag: "data",
     type: "enum",
     choices: DATA_SOURCES,
     help: "dataset source",
   },
   {
     key: "data.root",
-    flag: "data-root",
     type: "path",
     nullable: true,
     help: "dataset folder / IDX folder / cache file",
   },
   {
     key: "data.noise",
-    flag: "noise",
     type: "number",
     min: 0,
     below: 1,
@@ -202,48 +195,58 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
   },
   {
     key: "data.noiseFile",
-    flag: "noise-file",
     type: "path",
     nullable: true,
     help: "EAC-style noisy label file",
   },
   {
     key: "data.trainSize",
-    flag: "train-size",
     type: "int",
     min: 1,
     help: "SynthFER training images",
   },
-  { key: "data.testSize", flag: "test-size", type: "int", min: 1, help: "SynthFER test images" },
-  { key: "data.augment", flag: "augment", type: "bool", help: "official train augmentations" },
+  { key: "data.testSize", type: "int", min: 1, help: "SynthFER test images" },
+  { key: "data.augment", type: "bool", help: "official train augmentations" },
   {
     key: "optim.lrBackbone",
-    flag: "lr-backbone",
     type: "number",
     min: 0,
     help: "lr of backbone and heads",
   },
   {
     key: "optim.lrClassifier",
-    flag: "lr-classifier",
     type: "number",
     min: 0,
     help: "lr of the classifier",
   },
-  { key: "optim.weightDecay", flag: "weight-decay", type: "number", min: 0, help: "weight decay" },
-  { key: "optim.beta1", flag: "beta1", type: "number", min: 0, below: 1, help: "Adam β1" },
-  { key: "optim.beta2", flag: "beta2", type: "number", min: 0, below: 1, help: "Adam β2" },
-  { key: "optim.eps", flag: "eps", type: "number", min: 0, help: "Adam ε" },
+  { key: "optim.weightDecay", type: "number", min: 0, help: "weight decay" },
+  { key: "optim.beta1", type: "number", min: 0, below: 1, help: "Adam β1" },
+  { key: "optim.beta2", type: "number", min: 0, below: 1, help: "Adam β2" },
+  { key: "optim.eps", type: "number", min: 0, help: "Adam ε" },
   {
     key: "optim.gamma",
-    flag: "gamma",
     type: "number",
     min: 0,
     help: "ExponentialLR γ per epoch (0 < γ <= 1)",
   },
 ];
 
-function getPath(obj: Record<string, unknown>, key: string): unknown {
+/** Short names of the options whose name is not their last key part in kebab case. */
+const SHORT_NAMES: Readonly<Record<string, string>> = {
+  "data.source": "data",
+  "data.root": "data-root",
+};
+
+/**
+ * The short name of an option (`optim.lrBackbone` → `lr-backbone`, `data.source` → `data`): its
+ * CLI flag (`--lr-backbone`) and its label in ablation run names.
+ */
+export function optionName(key: string): string {
+  return SHORT_NAMES[key] ?? key.split(".").pop()!.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/** The value at a dotted key (`model.widths`) of a (partial) configuration, or undefined. */
+export function getOption(obj: object, key: string): unknown {
   return key.split(".").reduce<unknown>(
     (o, k) => (o as Record<string, unknown> | undefined)?.[k],
     obj,
@@ -260,16 +263,8 @@ function setPath(obj: Record<string, unknown>, key: string, value: unknown): voi
   o[parts[parts.length - 1]] = value;
 }
 
-/** The default value of an option, as text (for `--help`). */
-export function defaultText(spec: OptionSpec): string {
-  const v = getPath(DEFAULT_TRAIN_CONFIG as unknown as Record<string, unknown>, spec.key);
-  if (v === null) return "none";
-  if (Array.isArray(v)) return v.join(",");
-  return String(v);
-}
-
 /** Describe the valid values of an option ("one of: a | b", "integer >= 1", …). */
-export function validValues(spec: OptionSpec): string {
+export function validValues(spec: OptionRule): string {
   switch (spec.type) {
     case "enum":
       return `one of: ${spec.choices!.join(" | ")}`;
@@ -290,27 +285,8 @@ export function validValues(spec: OptionSpec): string {
   }
 }
 
-/**
- * Parse a CLI text value for `spec` (numbers, `true/false`, `none`, comma lists) and validate it.
- * @throws Error naming the flag and listing the valid values
- */
-export function parseOptionValue(spec: OptionSpec, text: string): unknown {
-  let v: unknown = text;
-  if (spec.type === "int" || spec.type === "number") v = text.trim() === "" ? NaN : Number(text);
-  else if (spec.type === "bool") {
-    v = text === "true" || text === "1" || text === "yes"
-      ? true
-      : text === "false" || text === "0" || text === "no"
-      ? false
-      : text;
-  } else if (spec.type === "widths") v = text.split(",").map((s) => Number(s.trim()));
-  else if (spec.type === "path" && spec.nullable && (text === "none" || text === "")) v = null;
-  const err = checkValue(spec, v);
-  if (err) throw new Error(`--${spec.flag} ${JSON.stringify(text)}: ${err}`);
-  return v;
-}
-
-function checkValue(spec: OptionSpec, v: unknown): string | null {
+/** Why `v` is not a valid value of option `spec` ("expected …"), or null when it is valid. */
+export function optionError(spec: OptionRule, v: unknown): string | null {
   const need = `expected ${validValues(spec)}`;
   switch (spec.type) {
     case "int":
@@ -363,9 +339,9 @@ export function resolveTrainConfig(input: TrainConfigInput = {}, where = "config
   check(input as Record<string, unknown>, "");
   const cfg = structuredClone(DEFAULT_TRAIN_CONFIG) as unknown as Record<string, unknown>;
   for (const spec of TRAIN_OPTIONS) {
-    const v = getPath(input as Record<string, unknown>, spec.key);
+    const v = getOption(input as Record<string, unknown>, spec.key);
     if (v === undefined) continue;
-    const err = checkValue(spec, v);
+    const err = optionError(spec, v);
     if (err) throw new Error(`${where}: ${spec.key} = ${JSON.stringify(v)} is invalid: ${err}`);
     setPath(cfg, spec.key, Array.isArray(v) ? [...v] : v);
   }
@@ -385,4 +361,32 @@ export function resolveTrainConfig(input: TrainConfigInput = {}, where = "config
 /** Set a dotted option in a config input (used by flag parsing). */
 export function setOption(input: TrainConfigInput, key: string, value: unknown): void {
   setPath(input as Record<string, unknown>, key, value);
+}
+
+/**
+ * Merge configuration inputs left to right: nested sections (`model`, `data`, `optim`) are merged
+ * key by key, other values (arrays included) are replaced. The inputs are not modified.
+ */
+export function mergeConfig(...inputs: readonly TrainConfigInput[]): TrainConfigInput {
+  const out: Record<string, unknown> = {};
+  for (const input of inputs) {
+    for (const [k, v] of Object.entries(input)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] = isSection(v) ? copy({ ...(isSection(prev) ? prev : {}), ...v }) : copy(v);
+    }
+  }
+  return out as TrainConfigInput;
+}
+
+function copy<T>(v: T): T {
+  if (Array.isArray(v)) return [...v] as T;
+  if (isSection(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copy(x)])) as T;
+  }
+  return v;
+}
+
+function isSection(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -21,6 +21,7 @@
 export * from "./adam.ts";
 export * from "./schedule.ts";
 export * from "./config.ts";
+export * from "./presets.ts";
 export * from "./evaluate.ts";
 export * from "./checkpoint.ts";
 export * from "./init.ts";

@@ -9,8 +9,14 @@ import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
 import { readSafetensors, writeSafetensors } from "../../lib/io/safetensors.ts";
 import { createModel } from "../../lib/model/create.ts";
-import { DATA_SEED, loadInitWeights, resolveTrainConfig } from "../../lib/train/mod.ts";
-import { checkInitFits, DEMO_CONFIG, DEMO_INIT, QUICK_CONFIG } from "../../cli/demo.ts";
+import {
+  DATA_SEED,
+  DEMO_CONFIG,
+  loadInitWeights,
+  QUICK_INIT as DEMO_INIT,
+  resolveTrainConfig,
+} from "../../lib/train/mod.ts";
+import { checkInitFits, TINY_CONFIG } from "../../cli/demo.ts";
 import {
   PRETRAIN_DATA_SEED,
   PRETRAIN_SCRIPT,
@@ -86,7 +92,7 @@ Deno.test("the committed pretrained backbone loads completely into both demo mod
 
 Deno.test("checkInitFits refuses a backbone of another size, naming the file", async () => {
   await initBackend();
-  const quick = resolveTrainConfig(QUICK_CONFIG, "quick");
+  const quick = resolveTrainConfig(TINY_CONFIG, "quick");
   await assert.rejects(
     () => checkInitFits(quick, DEMO_INIT),
     (e: Error) => e.message.includes(DEMO_INIT) && /expected \[/.test(e.message),

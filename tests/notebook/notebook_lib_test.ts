@@ -3,14 +3,13 @@ import {
   ablationJobs,
   ablationMarkdown,
   ablationPlan,
-  mergeConfig,
   notebookSettings,
-  QUICK_INIT,
   runAblation,
   scaleConfig,
   summarizeAblation,
 } from "../../lib/notebook/mod.ts";
-import { resolveTrainConfig } from "../../lib/train/config.ts";
+import { mergeConfig, resolveTrainConfig } from "../../lib/train/config.ts";
+import { QUICK_INIT } from "../../lib/train/presets.ts";
 import { loadInitWeights } from "../../lib/train/init.ts";
 import { createModel } from "../../lib/model/create.ts";
 import { initBackend } from "../../lib/backend.ts";
