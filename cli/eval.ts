@@ -258,9 +258,10 @@ async function evalInputs(
         features = new Float32Array(n * featureDim);
         if (o.u) u = new Float32Array(n);
       }
-      logits.set(o.logits.dataSync() as Float32Array, i * k);
-      features.set(o.features.dataSync() as Float32Array, i * featureDim);
-      if (u && o.u) u.set(o.u.dataSync() as Float32Array, i);
+      // Asynchronous reads: WebGPU has no synchronous one.
+      logits.set(await o.logits.data() as Float32Array, i * k);
+      features.set(await o.features.data() as Float32Array, i * featureDim);
+      if (u && o.u) u.set(await o.u.data() as Float32Array, i);
       tf.dispose(
         [xb, o.logits, o.features, o.u, o.logVar].filter((t) => t !== null) as tf.Tensor[],
       );
@@ -294,7 +295,7 @@ async function evalInputs(
     };
     const classNames = Array.from({ length: k }, (_, j) => `class${j}`);
     if (yT) {
-      const labels = Int32Array.from(yT.dataSync());
+      const labels = Int32Array.from(await yT.data());
       if (labels.length !== n || labels.some((v) => v < 0 || v >= k || !Number.isInteger(v))) {
         throw new Error(`--inputs ${file}: "${yKey}" must hold ${n} labels in 0..${k - 1}`);
       }

@@ -1,7 +1,9 @@
 /**
  * Backend selection for TF.js. Order when nothing is requested: `tfjs-node-gpu`, `tfjs-node`
- * (optional native packages, skipped silently when absent), then wasm (SIMD, multi-threaded under
- * Deno through a worker shim), then cpu. Override with the `backend` option or the `RUL_BACKEND`
+ * (optional native packages, skipped silently when absent), WebGPU when Deno's adapter is a real
+ * GPU (a software or fallback adapter such as Mesa's llvmpipe/lavapipe or SwiftShader is skipped:
+ * it is slower than wasm), then wasm (SIMD, multi-threaded under Deno through a worker shim),
+ * then cpu. Override with the `backend` option or the `RUL_BACKEND`
  * environment variable (option > env > auto); thread count with `threads` / `RUL_THREADS`.
  *
  * Importing this module also registers TF.js's gradient functions (they ship in the
@@ -56,6 +58,108 @@ export interface BackendInfo {
   package: string;
   /** Backends tried before this one and why they were skipped. */
   skipped: string[];
+  /** webgpu only: the adapter in use. */
+  adapter?: WebgpuAdapterReport;
+}
+
+/** What Deno's WebGPU adapter says about itself ({@link probeWebgpuAdapter}). */
+export interface WebgpuAdapterReport {
+  /** `adapter.info.vendor` (a name or a PCI id). */
+  vendor: string;
+  /** `adapter.info.architecture`. */
+  architecture: string;
+  /** `adapter.info.device`. */
+  device: string;
+  /** `adapter.info.description`, e.g. `NVIDIA H200` or `llvmpipe (LLVM 15.0.6, 256 bits)`. */
+  description: string;
+  /** Whether the adapter is a software or fallback adapter (see {@link isSoftwareAdapter}). */
+  software: boolean;
+  /** Why it counts as software (empty for a real GPU). */
+  softwareReason: string;
+  /** The adapter's optional features (e.g. `timestamp-query`, `shader-f16`). */
+  features: string[];
+  /** `maxBufferSize` and `maxStorageBufferBindingSize` in bytes. */
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number };
+}
+
+/** Adapter names of software renderers: Mesa llvmpipe/lavapipe, SwiftShader, WARP, softpipe. */
+const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|softpipe|microsoft basic render|\bwarp\b/i;
+
+/**
+ * Whether an adapter is a software or fallback one: `isFallbackAdapter` (on the adapter or, in
+ * newer WebGPU, on `adapter.info`), or a vendor/device/description naming a software renderer
+ * (Mesa's vendor id 0x10005 = 65541 is Mesa's software Vulkan). Returns the reason, or `""` for
+ * a real GPU.
+ */
+export function isSoftwareAdapter(a: {
+  isFallbackAdapter?: boolean;
+  vendor?: string;
+  device?: string;
+  description?: string;
+  architecture?: string;
+}): string {
+  if (a.isFallbackAdapter) return "the adapter reports isFallbackAdapter";
+  for (const k of ["description", "device", "vendor", "architecture"] as const) {
+    const v = a[k] ?? "";
+    const m = v.match(SOFTWARE_NAMES);
+    if (m) return `${k} '${v}' names the software renderer ${m[0]}`;
+  }
+  if (a.vendor === "65541" || a.vendor?.toLowerCase() === "0x10005") {
+    return `vendor ${a.vendor} is Mesa's software Vulkan (0x10005)`;
+  }
+  return "";
+}
+
+/**
+ * Run `fn` (which creates Deno's Vulkan instance) with `XDG_RUNTIME_DIR` set when it is not:
+ * without it Mesa's Wayland code prints `error: XDG_RUNTIME_DIR is invalid or not set` twice on
+ * every start (harmless, but alarming on a machine without a GPU). Any value silences it; the
+ * variable is removed again afterwards so child processes see the environment unchanged.
+ */
+async function quietVulkan<T>(fn: () => Promise<T>): Promise<T> {
+  if (Deno.env.get("XDG_RUNTIME_DIR") !== undefined) return await fn();
+  Deno.env.set("XDG_RUNTIME_DIR", os.tmpdir());
+  try {
+    return await fn();
+  } finally {
+    Deno.env.delete("XDG_RUNTIME_DIR");
+  }
+}
+
+/**
+ * Ask Deno's WebGPU for its (high-performance) adapter and describe it; the reason as a string
+ * when there is none. Does not initialise TF.js.
+ */
+export async function probeWebgpuAdapter(): Promise<WebgpuAdapterReport | string> {
+  const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+  if (!gpu) return "this Deno has no navigator.gpu";
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await quietVulkan(() => gpu.requestAdapter({ powerPreference: "high-performance" }));
+  } catch (e) {
+    return `requestAdapter failed: ${e instanceof Error ? e.message : e}`;
+  }
+  if (!adapter) return "no WebGPU adapter (no Vulkan/Metal/D3D12 driver found)";
+  const info = (adapter.info ?? {}) as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const fields = {
+    vendor: String(info.vendor ?? ""),
+    architecture: String(info.architecture ?? ""),
+    device: String(info.device ?? ""),
+    description: String(info.description ?? ""),
+  };
+  const fallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
+    info.isFallbackAdapter;
+  const softwareReason = isSoftwareAdapter({ ...fields, isFallbackAdapter: fallback });
+  return {
+    ...fields,
+    software: softwareReason !== "",
+    softwareReason,
+    features: [...adapter.features].map(String).sort(),
+    limits: {
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+    },
+  };
 }
 
 const CHOICES: BackendChoice[] = ["auto", "tfjs-node-gpu", "tfjs-node", "webgpu", "wasm", "cpu"];
@@ -115,14 +219,27 @@ async function tryNode(pkg: "tfjs-node-gpu" | "tfjs-node"): Promise<string | nul
   }
 }
 
-/** Try the WebGPU backend (Deno's built-in WebGPU); returns the failure reason or null. */
-async function tryWebgpu(): Promise<string | null> {
+/**
+ * Try the WebGPU backend (Deno's built-in WebGPU); returns the failure reason or null. Under
+ * `auto` (`realGpuOnly`) a software adapter is refused with the reason.
+ */
+async function tryWebgpu(
+  realGpuOnly: boolean,
+  report: { adapter?: WebgpuAdapterReport },
+): Promise<string | null> {
   try {
-    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
-    if (!nav?.gpu) return "this Deno has no navigator.gpu";
+    const probe = await probeWebgpuAdapter();
+    if (typeof probe === "string") return probe;
+    report.adapter = probe;
+    if (realGpuOnly && probe.software) {
+      return `software adapter '${probe.description || probe.vendor}' (${probe.softwareReason}; ` +
+        "slower than wasm; RUL_BACKEND=webgpu uses it anyway)";
+    }
     const spec = "@tensorflow/tfjs-backend-webgpu";
     await import(spec);
-    if (!(await tf.setBackend("webgpu"))) return "backend 'webgpu' failed to initialise";
+    if (!(await quietVulkan(() => tf.setBackend("webgpu")))) {
+      return "backend 'webgpu' failed to initialise";
+    }
     return null;
   } catch (e) {
     return e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -194,10 +311,12 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       skipped.push(`${p}: ${why}`);
     }
   }
-  if (!pkg && choice === "webgpu") {
-    const why = await tryWebgpu();
-    if (why !== null) fail("webgpu", why);
-    pkg = "@tensorflow/tfjs-backend-webgpu";
+  const gpuReport: { adapter?: WebgpuAdapterReport } = {};
+  if (!pkg && (choice === "auto" || choice === "webgpu")) {
+    const why = await tryWebgpu(choice === "auto", gpuReport);
+    if (why === null) pkg = "@tensorflow/tfjs-backend-webgpu";
+    else if (choice === "webgpu") fail("webgpu", why);
+    else skipped.push(`webgpu: ${why}`);
   }
   let simd: boolean | undefined;
   let gemmThreads: number | undefined;
@@ -242,15 +361,26 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     ...(gemmThreads === undefined ? {} : { gemmThreads }),
     package: pkg,
     skipped,
+    ...(pkg === "@tensorflow/tfjs-backend-webgpu" ? { adapter: gpuReport.adapter } : {}),
   };
   return current;
 }
 
-/** One line describing the active backend, e.g. `wasm (SIMD, 2 threads), fast gradients on`. */
+/**
+ * One line describing the active backend and why it was chosen, e.g. `wasm (SIMD, 2 threads),
+ * fast gradients on [...]; skipped webgpu: software adapter ...` or `webgpu on NVIDIA H200 (real
+ * GPU), fast gradients off [...]`.
+ */
 export function describeBackend(): string {
   if (!current) return "no backend initialised (call initBackend first)";
   const extra: string[] = [];
   if (current.simd !== undefined) extra.push(current.simd ? "SIMD" : "no SIMD");
+  const a = current.adapter;
+  const on = a
+    ? ` on ${a.description || `vendor ${a.vendor} device ${a.device}`} (${
+      a.software ? `software adapter: ${a.softwareReason}` : "real GPU"
+    })`
+    : "";
   if (current.name === "wasm") {
     extra.push(`${current.threads} thread${current.threads === 1 ? "" : "s"}`);
   }
@@ -258,7 +388,9 @@ export function describeBackend(): string {
     ? (wasmGemmActive() ? " (wasm GEMM kernels)" : " (XNNPACK formulations)")
     : "";
   const grads = `fast gradients ${fastGradientsActive() ? "on" : "off"}${gemm}`;
-  return `${current.name}${
+  // Why the faster candidates were passed over (only what matters to a reader: GPU routes).
+  const why = current.skipped.filter((s) => s.startsWith("webgpu:"));
+  return `${current.name}${on}${
     extra.length ? ` (${extra.join(", ")})` : ""
-  }, ${grads} [${current.package}]`;
+  }, ${grads} [${current.package}]${why.length ? `; skipped ${why.join("; ")}` : ""}`;
 }

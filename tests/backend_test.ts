@@ -3,6 +3,7 @@ import {
   describeBackend,
   fastGradientsActive,
   initBackend,
+  isSoftwareAdapter,
   setFastGradients,
 } from "../lib/backend.ts";
 
@@ -107,4 +108,51 @@ Deno.test("Web Workers and node workers still work after initBackend({wasm, thre
   // 2 images × 14·14 outputs × 4 channels, each a sum of 3·3·8 ones.
   if (r.convSum !== 2 * 14 * 14 * 4 * 72) throw new Error(`conv sum ${r.convSum}`);
   if (!out.success) throw new Error(`probe exited with ${out.code}`);
+});
+
+Deno.test("isSoftwareAdapter: fallback flag and software renderer names, not real GPUs", () => {
+  const soft = [
+    { isFallbackAdapter: true, description: "whatever" },
+    { vendor: "65541", device: "0", description: "" },
+    { description: "llvmpipe (LLVM 15.0.6, 256 bits)" },
+    { device: "lavapipe" },
+    { description: "SwiftShader Device (Subzero)" },
+    { description: "Microsoft Basic Render Driver" },
+  ];
+  for (const a of soft) {
+    if (isSoftwareAdapter(a) === "") throw new Error(`not recognised: ${JSON.stringify(a)}`);
+  }
+  const real = [
+    { vendor: "nvidia", description: "NVIDIA H200", isFallbackAdapter: false },
+    { vendor: "4318", device: "8967", description: "NVIDIA GeForce RTX 4090" },
+    { vendor: "apple", architecture: "metal-3", description: "Apple M2" },
+    { vendor: "4098", description: "AMD Radeon RX 7900 XTX (RADV NAVI31)" },
+  ];
+  for (const a of real) {
+    const why = isSoftwareAdapter(a);
+    if (why !== "") throw new Error(`${JSON.stringify(a)} taken for software: ${why}`);
+  }
+});
+
+Deno.test("auto skips a software WebGPU adapter and says why; webgpu on request uses it", async () => {
+  const auto = await probe({ threads: 1 });
+  if (!auto.ok) throw new Error(JSON.stringify(auto));
+  const gpu = await probe({ backend: "webgpu" });
+  if (!gpu.ok) {
+    // No Vulkan/Metal driver at all: auto must still have said why WebGPU was skipped.
+    if (!auto.info.skipped.some((s: string) => s.startsWith("webgpu:"))) {
+      throw new Error(`auto gave no reason for skipping webgpu: ${JSON.stringify(auto)}`);
+    }
+    return;
+  }
+  if (gpu.info.name !== "webgpu" || !gpu.info.adapter || !gpu.line.includes(" on ")) {
+    throw new Error(JSON.stringify(gpu));
+  }
+  if (gpu.info.adapter.software) {
+    // The software adapter (Mesa lavapipe in CI) must not be chosen under auto.
+    if (auto.info.name === "webgpu") throw new Error(`auto chose ${JSON.stringify(auto.info)}`);
+    if (!/skipped webgpu: software adapter/.test(auto.line)) throw new Error(auto.line);
+  } else if (auto.info.name !== "webgpu" && auto.info.name !== "tensorflow") {
+    throw new Error(`a real GPU adapter was passed over: ${auto.line}`);
+  }
 });

@@ -32,10 +32,15 @@ const ELEM: Record<string, number> = {
   BOOL: 1,
 };
 
-/** Serialise tensors (float32, int32, bool) and string metadata to safetensors bytes. */
+/**
+ * Serialise tensors (float32, int32, bool) and string metadata to safetensors bytes. `values`
+ * holds already-read tensor data by name (what {@link writeSafetensors} reads asynchronously, as
+ * WebGPU requires); tensors not in it are read with `dataSync`.
+ */
 export function encodeSafetensors(
   tensors: Map<string, tf.Tensor>,
   metadata: Record<string, string> = {},
+  values?: Map<string, tf.TypedArray>,
 ): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) {
@@ -50,7 +55,7 @@ export function encodeSafetensors(
     if (name === "__metadata__") throw new Error(`tensor name __metadata__ is reserved`);
     const dtype = DTYPE_OUT[t.dtype];
     if (!dtype) throw new Error(`safetensors: tensor ${name} has unsupported dtype ${t.dtype}`);
-    const data = t.dataSync() as Float32Array | Int32Array | Uint8Array;
+    const data = (values?.get(name) ?? t.dataSync()) as Float32Array | Int32Array | Uint8Array;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
@@ -176,13 +181,19 @@ function toTensor(buf: ArrayBuffer, dtype: string, shape: number[], what: string
   throw new Error(`${what}: unsupported dtype ${dtype}`);
 }
 
-/** Write tensors + metadata to `file` atomically (temp file + rename). */
+/**
+ * Write tensors + metadata to `file` atomically (temp file + rename). Tensor data is read with
+ * `await tensor.data()` (works on every backend, WebGPU included).
+ */
 export async function writeSafetensors(
   file: string,
   tensors: Map<string, tf.Tensor>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  await writeBytesAtomic(file, encodeSafetensors(tensors, metadata));
+  const entries = [...tensors];
+  const data = await Promise.all(entries.map(([, t]) => t.data()));
+  const values = new Map(entries.map(([name], i) => [name, data[i] as tf.TypedArray]));
+  await writeBytesAtomic(file, encodeSafetensors(tensors, metadata, values));
 }
 
 /** Read a safetensors file (errors name the file). */

@@ -37,8 +37,12 @@ export interface TrainOutput {
   logVar: tf.Tensor2D | null;
   /** RUL: uncertainty u = mean(exp(log σ²)) [N]. */
   u: tf.Tensor1D | null;
-  /** RUL: pairing used (p(i) = partner of sample i). */
-  perm: Int32Array | null;
+  /**
+   * RUL: pairing used (p(i) = partner of sample i): on the host, except the `hardest` pairing
+   * on a backend without synchronous reads (WebGPU), where it stays on the device as an int32
+   * tensor [N] (read it with `await perm.data()`; disposed with the output).
+   */
+  perm: Int32Array | tf.Tensor1D | null;
   /** RUL: mix weight w_i = u_i/(u_i+u_p(i)) [N] (0.5 without σ head). */
   w: tf.Tensor1D | null;
   /** RUL: partner share u_p(i)/(u_i+u_p(i)) [N]. */

@@ -5,6 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { AddUpWeighting } from "./variants.ts";
+import type { Pairing } from "./pairing.ts";
+import { permuteRows } from "./mixing.ts";
 
 /** Class labels: on the host or as an int32 tensor [N]. */
 export type LabelsLike = Int32Array | readonly number[] | tf.Tensor1D;
@@ -39,17 +41,19 @@ export function crossEntropy(logits: tf.Tensor2D, labels: LabelsLike): tf.Scalar
 export function addUpLoss(
   logits: tf.Tensor2D,
   labels: LabelsLike,
-  perm: ArrayLike<number>,
+  perm: Pairing,
   weighting: AddUpWeighting = "half",
   w?: tf.Tensor1D,
 ): tf.Scalar {
   return tf.tidy(() => {
     const y = labelTensor(labels);
     const n = y.shape[0];
-    if (perm.length !== n) throw new Error(`add-up loss: pairing of ${perm.length} for ${n}`);
-    const yData = y.dataSync();
-    const yp = new Int32Array(n);
-    for (let i = 0; i < n; i++) yp[i] = yData[perm[i]];
+    const m = perm instanceof tf.Tensor ? perm.shape[0] : perm.length;
+    if (m !== n) throw new Error(`add-up loss: pairing of ${m} for ${n}`);
+    // y[p] on the device (WebGPU has no synchronous read), as a one-hot product rather than a
+    // gather: a pairing computed from the features is on the gradient tape, and gather's
+    // gradient refuses int32 indices. Labels < 2^24 are exact in float32.
+    const yp = tf.cast(permuteRows(tf.cast(y, "float32") as tf.Tensor1D, perm), "int32");
     const ceA = perSampleCrossEntropy(logits, y);
     const ceB = perSampleCrossEntropy(logits, yp);
     if (weighting === "half") {

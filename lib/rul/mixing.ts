@@ -4,15 +4,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { type Pairing, pairingTensor } from "./pairing.ts";
 
 /**
  * Rows of `x` re-ordered by `perm` (row i = x[perm[i]]). Done as a one-hot matrix product rather
  * than `gather` because the wasm backend has no kernel for gather's gradient (and N is small).
  */
-export function permuteRows<T extends tf.Tensor1D | tf.Tensor2D>(x: T, perm: ArrayLike<number>): T {
+export function permuteRows<T extends tf.Tensor1D | tf.Tensor2D>(x: T, perm: Pairing): T {
   return tf.tidy(() => {
     const n = x.shape[0];
-    const pm = tf.cast(tf.oneHot(tf.tensor1d(Array.from(perm), "int32"), n), "float32");
+    const pm = tf.cast(tf.oneHot(pairingTensor(perm), n), "float32");
     if (x.rank === 1) return tf.reshape(tf.matMul(pm, tf.reshape(x, [n, 1])), [n]) as T;
     return tf.matMul(pm, x as tf.Tensor2D) as T;
   });
@@ -27,7 +28,7 @@ export interface MixWeights {
 }
 
 /** w_i = u_i/(u_i+u_p(i)) and the partner share, from uncertainties `u` [N] and pairing `perm`. */
-export function mixWeights(u: tf.Tensor1D, perm: ArrayLike<number>): MixWeights {
+export function mixWeights(u: tf.Tensor1D, perm: Pairing): MixWeights {
   return tf.tidy(() => {
     const up = permuteRows(u, perm);
     const sum = tf.add(u, up);
@@ -44,7 +45,7 @@ export function halfMixWeights(n: number): MixWeights {
 export function mixFeatures(
   mu: tf.Tensor2D,
   weights: MixWeights,
-  perm: ArrayLike<number>,
+  perm: Pairing,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const n = mu.shape[0];

@@ -10,8 +10,10 @@ import { halfMixWeights, mixFeatures, mixWeights } from "./mixing.ts";
 import {
   differentLabelPairing,
   hardestDifferentLabelPairing,
+  hardestDifferentLabelPairingOnDevice,
   type HostLabels,
   randomPermutation,
+  syncReadsAvailable,
   validatePairing,
 } from "./pairing.ts";
 import type { UniformRng } from "./random.ts";
@@ -36,8 +38,12 @@ export interface RulStepInput {
 
 /** Everything the step computes (new tensors; the caller disposes them). */
 export interface RulStepOutput {
-  /** Pairing p (p(i) = partner of sample i). */
-  perm: Int32Array;
+  /**
+   * Pairing p (p(i) = partner of sample i): on the host, except the `hardest` pairing on a
+   * backend without synchronous reads (WebGPU), where it stays on the device as an int32
+   * tensor [N] (the caller disposes it).
+   */
+  perm: Int32Array | tf.Tensor1D;
   /** u [N] (null without σ head). */
   u: tf.Tensor1D | null;
   /** w_i [N] (0.5 without σ head). */
@@ -75,7 +81,7 @@ export function rulTrainingStep(
 ): RulStepOutput {
   const { mu, logVar, labels } = input;
   const n = mu.shape[0];
-  let perm: Int32Array;
+  let perm: Int32Array | tf.Tensor1D;
   if (input.perm) {
     validatePairing(input.perm, n);
     perm = Int32Array.from(input.perm);
@@ -86,7 +92,9 @@ export function rulTrainingStep(
   } else {
     perm = switches.pairing === "different-label"
       ? differentLabelPairing(labels, input.rng)
-      : hardestDifferentLabelPairing(mu, labels);
+      : syncReadsAvailable()
+      ? hardestDifferentLabelPairing(mu, labels)
+      : hardestDifferentLabelPairingOnDevice(mu, labels);
   }
   const out = tf.tidy(() => {
     const u = logVar ? uncertainty(logVar) : null;

@@ -401,7 +401,9 @@ export class Trainer {
         fmt(record.train_acc)
       }` +
         ` | test loss ${fmt(test.loss)} acc ${fmt(test.accuracy)} | best ${fmt(this.best.acc)} @ ` +
-        `${this.best.epoch} | ${fmt(record.train_images_per_s, 1)} img/s`,
+        `${this.best.epoch} | ${fmt(record.train_images_per_s, 1)} img/s | epoch ${
+          fmt((performance.now() - t0) / 1000, 1)
+        } s (train ${fmt(trainSeconds, 1)} s)`,
     );
     const info: EpochInfo = { epoch, epochs: c.epochs, record, test, trainU };
     await this.options.hooks?.onEpoch?.(info);

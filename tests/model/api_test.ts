@@ -129,8 +129,9 @@ Deno.test("RUL variants: no sigma head (w = 0.5), hardest pairing, explicit perm
   assert(threw, "hardest pairing needs labels");
   const h = hard.forwardTrain(x, { labels });
   const ref = hardestDifferentLabelPairing(h.mu!, labels);
-  assert(h.perm!.join() === ref.join(), `hardest pairing ${h.perm} vs ${ref}`);
-  for (let i = 0; i < 4; i++) assert(labels[h.perm![i]] !== labels[i], "different labels");
+  const hp = h.perm as Int32Array; // on the host: wasm/cpu read synchronously
+  assert(hp.join() === ref.join(), `hardest pairing ${hp} vs ${ref}`);
+  for (let i = 0; i < 4; i++) assert(labels[hp[i]] !== labels[i], "different labels");
   disposeModelOutput(h);
   hard.dispose();
   x.dispose();

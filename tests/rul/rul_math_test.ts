@@ -8,6 +8,7 @@ import {
   differentLabelPairing,
   halfMixWeights,
   hardestDifferentLabelPairing,
+  hardestDifferentLabelPairingOnDevice,
   mixFeatures,
   mixWeights,
   pairingRng,
@@ -143,7 +144,7 @@ Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, a
       pairing: "random",
       addUpWeighting: weighting,
     });
-    assert(s.perm.join() === "1,0", `perm ${s.perm}`);
+    assert((s.perm as Int32Array).join() === "1,0", `perm ${s.perm}`);
     close(s.u!, [1, 3], "u");
     close(s.w, [0.25, 0.75], "w");
     close(s.wPartner, [0.75, 0.25], "partner share");
@@ -158,7 +159,10 @@ Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, a
     addUpWeighting: "half",
   });
   assert(ns.u === null && ns.loss === null, "no u, no loss");
-  assert(ns.perm.join() === randomPermutation(2, pairingRng(5)).join(), "random pairing");
+  assert(
+    (ns.perm as Int32Array).join() === randomPermutation(2, pairingRng(5)).join(),
+    "random pairing",
+  );
   close(ns.w, [0.5, 0.5], "w without σ head");
   tf.dispose([ns.w, ns.wPartner, ns.mixed, ns.logits]);
   assert(tf.memory().numTensors === before, "the step leaks no tensors");
@@ -190,4 +194,25 @@ Deno.test("variant table: every variant has help text and the switches it names"
   for (const v of VARIANTS) {
     assert(JSON.stringify(variantSwitches(v)) === JSON.stringify(want[v]), `switches of ${v}`);
   }
+});
+
+Deno.test("hardest pairing on the device equals the host one; add-up loss takes a tensor pairing", async () => {
+  await initBackend();
+  const labels = [0, 0, 1, 2, 1, 0, 3, 3];
+  // A single-label batch pairs every sample with itself on both sides.
+  const lone = tf.tensor2d([[1, 2], [3, 4]]);
+  const dl = hardestDifferentLabelPairingOnDevice(lone, [5, 5]);
+  assert((await dl.data()).join() === "0,1", "single label: self");
+  tf.dispose([lone, dl]);
+  const rng = pairingRng(4);
+  const f = tf.tensor2d(Array.from({ length: 8 * 5 }, () => rng() * 4 - 2), [8, 5]);
+  const host = hardestDifferentLabelPairing(f, labels);
+  const dev = hardestDifferentLabelPairingOnDevice(f, labels);
+  assert(dev.dtype === "int32" && (await dev.data()).join() === host.join(), `${host}`);
+  const logits = tf.tensor2d(Array.from({ length: 8 * 4 }, () => rng() * 2 - 1), [8, 4]);
+  const y = Int32Array.from(labels);
+  const a = addUpLoss(logits, y, host).dataSync()[0];
+  const b = addUpLoss(logits, y, dev).dataSync()[0];
+  assert(a === b, `host ${a} vs tensor ${b}`);
+  tf.dispose([f, dev, logits]);
 });
