@@ -32,7 +32,7 @@ import { initBackend, probeWebgpuAdapter } from "../../lib/backend.ts";
 import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
 import { pairingRng } from "../../lib/rul/random.ts";
 import { Adam } from "../../lib/train/adam.ts";
-import { type Variant, variantSwitches } from "../../lib/train/config.ts";
+import { type Variant, variantSwitches } from "../../lib/rul/variants.ts";
 
 /** Options of {@link compareBackends}. */
 export interface CompareOptions {

@@ -14,7 +14,8 @@ import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { withSymmetricNoise } from "../../lib/data/noise.ts";
-import { evaluateModel, type TrainConfigInput, Trainer, VARIANTS } from "../../lib/train/mod.ts";
+import { evaluateModel, type TrainConfigInput, Trainer } from "../../lib/train/mod.ts";
+import { VARIANTS } from "../../lib/rul/variants.ts";
 
 const info = await initBackend({ backend: "webgpu" });
 const TINY: TrainConfigInput = {

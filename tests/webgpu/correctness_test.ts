@@ -6,7 +6,7 @@
  * records the same comparison on a real GPU.
  */
 import assert from "node:assert/strict";
-import { VARIANTS } from "../../lib/train/config.ts";
+import { VARIANTS } from "../../lib/rul/variants.ts";
 
 const script = new URL("../../bench/gpu/compare.ts", import.meta.url).pathname;
 

@@ -5,7 +5,7 @@
  * work runs in tests/webgpu/_paths_probe.ts in a fresh process (one backend per process).
  */
 import assert from "node:assert/strict";
-import { VARIANTS } from "../../lib/train/config.ts";
+import { VARIANTS } from "../../lib/rul/variants.ts";
 
 Deno.test("webgpu: every variant, checkpoint + resume, audit, features, no leaks", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
