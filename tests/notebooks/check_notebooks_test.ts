@@ -76,3 +76,24 @@ Deno.test("check_notebooks: a clean notebook outside notebooks/ passes", async (
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("check_notebooks: a badly formatted cell fails at its cell, with or without a last newline", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "check-nb-" });
+  try {
+    Deno.writeTextFileSync(
+      `${dir}/fmt.ipynb`,
+      notebook([
+        { cell_type: "markdown", metadata: {}, source: ["# fine"] },
+        code(["const  x =[1,2];\n", "console.log(x);"]),
+        code(["console.log(1);"]),
+      ]),
+    );
+    const r = await runCmd(Deno.execPath(), ["run", "-A", SCRIPT, dir]);
+    assertEquals(r.code, 1, r.stderr + r.stdout);
+    assertStringIncludes(r.stderr, "fmt.ipynb [cell 1]: not formatted");
+    assert(!r.stderr.includes("[cell 0]: not formatted"), r.stderr);
+    assert(!r.stderr.includes("[cell 2]: not formatted"), r.stderr);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
