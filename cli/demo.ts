@@ -25,8 +25,8 @@ import {
 import { createModel } from "../lib/model/create.ts";
 import {
   DEMO_CONFIG,
-  loadInitWeights,
   loadRunData,
+  loadWeights,
   mergeConfig,
   perSampleLoss,
   resolveTrainConfig,
@@ -104,7 +104,7 @@ export async function checkInitFits(config: TrainConfig, file: string): Promise<
   for (const kind of ["baseline", "rul"] as const) {
     const model = createModel({ ...config.model, kind, numClasses: 7 });
     try {
-      const r = await loadInitWeights(model, file, () => {}, {});
+      const r = await loadWeights(model, file, { log: null });
       const bad = [
         ...r.missing.map((k) => `missing ${k}`),
         ...r.mismatched.map((m) => `${m.name}: expected [${m.expected}] got [${m.got}]`),

@@ -17,7 +17,7 @@ import type { FerModel } from "../lib/model/types.ts";
 import {
   type EvalResult,
   evaluateModel,
-  loadModelForEval,
+  loadModel,
   loadRunData,
   perSampleLoss,
   resolveTrainConfig,
@@ -372,7 +372,7 @@ async function main(args: Command): Promise<void> {
   await args.startBackend();
 
   const inputSize = args.options.get("model.inputSize") as number | undefined;
-  const loaded = await loadModelForEval(ckpt, {
+  const loaded = await loadModel(ckpt, {
     inputSize: inputs ? undefined : inputSize,
     key: args.text("key"),
   });

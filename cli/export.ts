@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { exportTorchCheckpoint, loadModelForEval, TORCH_EXPORT_FORMATS } from "../lib/train/mod.ts";
+import { exportTorchCheckpoint, loadModel, TORCH_EXPORT_FORMATS } from "../lib/train/mod.ts";
 import { type CliFlag, type Command, enumFlag, runCommand, TRAIN_FLAGS } from "./args.ts";
 
 const OPTIONS = TRAIN_FLAGS.filter((o) => o.key === "model.inputSize");
@@ -52,7 +52,7 @@ async function main(args: Command): Promise<void> {
   if (typeof out !== "string") throw new Error("--out FILE.pth is required");
   const format = enumFlag(args.flags, "format", TORCH_EXPORT_FORMATS) ?? "official-pth";
   await args.startBackend();
-  const { model } = await loadModelForEval(ckpt, {
+  const { model } = await loadModel(ckpt, {
     inputSize: args.options.get("model.inputSize") as number | undefined,
     key: args.text("key"),
   });

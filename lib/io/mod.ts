@@ -1,14 +1,12 @@
 /**
- * Checkpoint I/O: a restricted unpickler and reader for PyTorch `.pth` files (zip and legacy
- * formats; only state-dict globals allowed, nothing executed), a PyTorch-free `.pth` writer
- * (`torch.save`'s zip format), safetensors read/write (atomic), and model checkpoints built on
- * them.
+ * File formats only (nothing here knows the model): a restricted unpickler and reader for PyTorch
+ * `.pth` files (zip and legacy formats; only state-dict globals allowed, nothing executed), the
+ * checkpoint layouts FER code uses, a PyTorch-free `.pth` writer (`torch.save`'s zip format),
+ * safetensors read/write (atomic). lib/train/weights.ts loads weights files into a model.
  *
  * ```ts
- * const model = createModel({ kind: "rul" });
- * await loadTorchWeights(model, "resnet18_msceleb.pth"); // backbone; prints the report
- * await saveModelCheckpoint("runs/x/last.safetensors", model, { epoch: 3 });
- * const { tensors, metadata } = await readSafetensors("runs/x/last.safetensors");
+ * const { tensors, layout } = await readWeightsFile("resnet18_msceleb.pth"); // named tensors
+ * const { tensors: t, metadata } = await readSafetensors("runs/x/last.safetensors");
  * await writeTorchCheckpoint("x.pth", { model: new Map([["w", TorchTensor.fromArray("float32", [2], [1, 2])]]) });
  * ```
  *
@@ -21,5 +19,6 @@ export * from "./torch_tensor.ts";
 export * from "./torch_globals.ts";
 export * from "./torch_file.ts";
 export * from "./safetensors.ts";
+export * from "./checkpoint_layout.ts";
 export * from "./weights.ts";
 export * from "./torch_writer.ts";

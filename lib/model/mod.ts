@@ -47,4 +47,3 @@ export * from "./base.ts";
 export * from "./rul_model.ts";
 export * from "./baseline.ts";
 export * from "./create.ts";
-export * from "./checkpoint_layout.ts";

@@ -1,5 +1,5 @@
 /**
- * Training checkpoints, built on lib/io's model checkpoints: the model file holds only the model's
+ * Training checkpoints, built on the model checkpoints of weights.ts: the model file holds only the model's
  * state dict (PyTorch names and layouts, so PyTorch's strict `load_state_dict` accepts it) with the
  * model config, training config, epoch, best test accuracy and global step in its metadata; the
  * optimiser state (`adam.*`) goes to the sibling `<name>.optim.safetensors`
@@ -14,7 +14,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FerModel } from "../model/types.ts";
 import { decodeSafetensors } from "../io/safetensors.ts";
-import { MODEL_CHECKPOINT_FORMAT, optimizerStatePath, saveModelCheckpoint } from "../io/weights.ts";
+import {
+  applyWeights,
+  MODEL_CHECKPOINT_FORMAT,
+  optimizerStatePath,
+  saveModelCheckpoint,
+} from "./weights.ts";
 import type { Adam } from "./adam.ts";
 import type { TrainConfig } from "./config.ts";
 
@@ -22,8 +27,6 @@ import type { TrainConfig } from "./config.ts";
 export const CHECKPOINT_LAST = path.join("checkpoints", "last.safetensors");
 /** Path of the best-test-accuracy checkpoint (model only) inside a run folder. */
 export const CHECKPOINT_BEST = path.join("checkpoints", "best.safetensors");
-/** `format` metadata value of our checkpoints (lib/io's model checkpoint format). */
-export const CHECKPOINT_FORMAT = MODEL_CHECKPOINT_FORMAT;
 
 /** Training state stored beside the tensors. */
 export interface CheckpointInfo {
@@ -122,7 +125,7 @@ export function readCheckpoint(file: string): LoadedCheckpoint {
     tf.dispose([...tensors.values()]);
     return new Error(`${file}: ${why}`);
   };
-  if (metadata.format !== CHECKPOINT_FORMAT) {
+  if (metadata.format !== MODEL_CHECKPOINT_FORMAT) {
     throw fail(
       `not a rul-notebooks checkpoint (metadata format = ${metadata.format ?? "none"})`,
     );
@@ -183,8 +186,7 @@ export function loadCheckpoint(
         `cannot resume from ${file}: optimiser state ${optimizerStatePath(file)} is missing`,
       );
     }
-    const modelPart = new Map([...ck.tensors].filter(([k]) => !k.startsWith("adam.")));
-    model.loadStateDict(modelPart, { strict: true, source: "model", log: null, file });
+    applyWeights(model, ck.tensors, { strict: true, source: "model", log: null, file });
     if (optimizer) optimizer.setState(ck.tensors);
   } finally {
     tf.dispose([...ck.tensors.values()]);

@@ -3,7 +3,7 @@
  * that the official `src/main.py` code path loads, or a plain state dict.
  *
  * ```ts
- * const { model } = await loadModelForEval("runs/rul/checkpoints/best.safetensors");
+ * const { model } = await loadModel("runs/rul/checkpoints/best.safetensors");
  * await exportTorchCheckpoint(model, "acc_888.pth", "official-pth");
  * // PyTorch: ckpt = torch.load("acc_888.pth")
  * //          res18.load_state_dict(ckpt['model_state_dict']); fc.load_state_dict(ckpt['fc_state_dict'])
@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { TorchTensor } from "../io/torch_tensor.ts";
 import { type TorchSaveValue, writeTorchCheckpoint } from "../io/torch_writer.ts";
-import { toOfficialRulLayout } from "../model/checkpoint_layout.ts";
+import { toOfficialRulLayout } from "../io/checkpoint_layout.ts";
 import { backboneOutputShape, DEFAULT_MODEL_CONFIG } from "../model/config.ts";
 import type { FerModel } from "../model/types.ts";
 

@@ -33,7 +33,7 @@ import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from "./c
 import { type EvalResult, evaluateModel, sampleTableOf } from "./evaluate.ts";
 import { ExponentialLR } from "./schedule.ts";
 import { CHECKPOINT_LAST, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
-import { loadInitWeights } from "./init.ts";
+import { loadWeights } from "./weights.ts";
 import { loadRunData } from "./data.ts";
 
 /** Reported after every optimiser step. */
@@ -229,7 +229,7 @@ export class Trainer {
       seed: config.seed,
     });
     try {
-      if (config.init && !options.resume) await loadInitWeights(model, config.init, log);
+      if (config.init && !options.resume) await loadWeights(model, config.init, { log });
       const groups = model.trainableGroups();
       const named = model.namedParameters();
       const cls = new Set(groups.classifier);

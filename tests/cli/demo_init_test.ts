@@ -12,7 +12,7 @@ import { createModel } from "../../lib/model/create.ts";
 import {
   DATA_SEED,
   DEMO_CONFIG,
-  loadInitWeights,
+  loadWeights,
   QUICK_INIT as DEMO_INIT,
   resolveTrainConfig,
 } from "../../lib/train/mod.ts";
@@ -55,7 +55,7 @@ Deno.test("the committed pretrained backbone loads completely into both demo mod
     for (const kind of ["baseline", "rul"] as const) {
       const model = createModel({ ...config.model, kind, numClasses: 7 });
       try {
-        const r = await loadInitWeights(model, DEMO_INIT, () => {});
+        const r = await loadWeights(model, DEMO_INIT, { log: null });
         assert.equal(r.source, "backbone");
         assert.deepEqual(r.missing, [], `${kind}: missing backbone keys`);
         assert.deepEqual(r.mismatched, [], `${kind}: shape mismatches`);

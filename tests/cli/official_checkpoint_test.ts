@@ -14,9 +14,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
-import { readSafetensors, saveModelCheckpoint, writeSafetensors } from "../../lib/io/mod.ts";
+import { readSafetensors, writeSafetensors } from "../../lib/io/mod.ts";
 import { createModel, type FerModel } from "../../lib/model/mod.ts";
-import { exportTorchCheckpoint, loadModelForEval, Trainer } from "../../lib/train/mod.ts";
+import {
+  exportTorchCheckpoint,
+  loadModel,
+  saveModelCheckpoint,
+  Trainer,
+} from "../../lib/train/mod.ts";
 import { hasTorch, TORCH_MISSING } from "../_python.ts";
 import { ROOT, runScript } from "./_run.ts";
 
@@ -70,8 +75,8 @@ Deno.test("the DataParallel {'state_dict': module.*} layout loads the same model
   await initBackend();
   const before = tf.memory().numTensors;
   const lines: string[] = [];
-  const a = await loadModelForEval(FIX + "acc_888.pth", { log: null });
-  const b = await loadModelForEval(FIX + "acc_888_dataparallel.pth", { log: (l) => lines.push(l) });
+  const a = await loadModel(FIX + "acc_888.pth", { log: null });
+  const b = await loadModel(FIX + "acc_888_dataparallel.pth", { log: (l) => lines.push(l) });
   assert.equal(a.layout.layout, "official-rul");
   assert.equal(b.layout.layout, "state_dict");
   assert.ok(b.layout.strippedModulePrefix);
@@ -115,7 +120,7 @@ Deno.test("train --init acc_888.pth initialises the whole model (official layout
   });
   try {
     assert.ok(lines.some((l) => /official RUL layout/.test(l)), lines.join("\n"));
-    const ref = await loadModelForEval(FIX + "acc_888.pth", { log: null });
+    const ref = await loadModel(FIX + "acc_888.pth", { log: null });
     const a = t.model.stateDict();
     const b = ref.model.stateDict();
     for (const [k, v] of b) assert.equal(maxAbsDiff(a.get(k)!, v), 0, k);
@@ -190,7 +195,7 @@ Deno.test({
   fn: async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
-    const ref = await loadModelForEval(FIX + "acc_888.pth", { log: null });
+    const ref = await loadModel(FIX + "acc_888.pth", { log: null });
     const model = perturbed(ref.model, 11);
     ref.model.dispose();
     const ckpt = path.join(dir, "best.safetensors");
@@ -221,7 +226,7 @@ Deno.test({
       }
       assert.match(text, /OK$/m);
       // and it reads back here as the layout it is, bit for bit
-      const back = await loadModelForEval(out, { log: null });
+      const back = await loadModel(out, { log: null });
       assert.equal(back.layout.layout, format === "pth" ? "bare" : "official-rul");
       const a = back.model.stateDict();
       const b = model.stateDict();

@@ -4,14 +4,15 @@ import * as tf from "@tensorflow/tfjs-core";
 import { gunzipSync } from "fflate";
 import { initBackend } from "../../lib/backend.ts";
 import {
-  loadTorchWeights,
+  normalizeCheckpointLayout,
   parseTorchCheckpoint,
   PickleDict,
   PickleError,
   readTorchCheckpoint,
   TorchTensor,
 } from "../../lib/io/mod.ts";
-import { createModel, normalizeCheckpointLayout } from "../../lib/model/mod.ts";
+import { createModel } from "../../lib/model/mod.ts";
+import { loadWeights } from "../../lib/train/weights.ts";
 
 const isTorchTensor = (x: unknown): x is TorchTensor => x instanceof TorchTensor;
 /** The state dict of a parsed checkpoint (layout recognised, or `key`). */
@@ -152,14 +153,14 @@ Deno.test("full-size torchvision and MS-Celeb (legacy) ResNet-18 files load into
   }
 });
 
-Deno.test("loadTorchWeights reads a file and maps it (nested state_dict, strict)", async () => {
+Deno.test("loadWeights reads a .pth and maps it (nested state_dict, strict)", async () => {
   const model = createModel({
     kind: "rul",
     inputSize: 64,
     featureDim: 16,
     widths: [8, 16, 32, 64],
   });
-  const r = await loadTorchWeights(model, DIR + "rul_small.pth", { strict: true, log: null });
+  const r = await loadWeights(model, DIR + "rul_small.pth", { strict: true, log: null });
   assert(r.source === "model" && r.loaded.length === 142 && !r.missing.length, "loaded all");
   model.dispose();
 });

@@ -6,12 +6,10 @@ import { initBackend } from "../../lib/backend.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
-  loadModelCheckpoint,
-  optimizerStatePath,
   readSafetensors,
-  saveModelCheckpoint,
   writeSafetensors,
 } from "../../lib/io/mod.ts";
+import { loadModel, optimizerStatePath, saveModelCheckpoint } from "../../lib/train/weights.ts";
 import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
 
 await initBackend();
@@ -136,15 +134,18 @@ Deno.test("model checkpoint: config + epoch metadata, optimiser sibling, exact r
     optimizerMetadata: { lr: "0.0002" },
   });
   assert(optimizerStatePath(file) === `${dir}/epoch3.optim.safetensors`, "sibling name");
-  const ck = await loadModelCheckpoint(file); // builds a new model from the stored config
-  assert(ck.epoch === 3 && ck.config.featureDim === 16 && ck.config.seed === 3, "metadata");
-  assert(ck.optimizerMetadata!.lr === "0.0002", "optimizer metadata");
+  const ck = await loadModel(file, { log: null }); // builds a new model from the stored config
+  const c = ck.model.config;
+  assert(ck.epoch === 3 && c.featureDim === 16 && c.seed === 3, "metadata");
+  assert(ck.configSource === "metadata" && ck.report.loaded.length === 142, "strict load");
+  const opt = await readSafetensors(optimizerStatePath(file));
+  assert(opt.metadata.lr === "0.0002", "optimizer metadata");
   const a = model.stateDict();
   const b = ck.model.stateDict();
   assert(a.size === b.size && a.size === 142, `state sizes ${a.size} ${b.size}`);
   for (const [k, t] of a) sameBytes(bytesOf(b.get(k)!), bytesOf(t), k);
   for (const [k, t] of optimizerState) {
-    sameBytes(bytesOf(ck.optimizerState!.get(k)!), bytesOf(t), k);
+    sameBytes(bytesOf(opt.tensors.get(k)!), bytesOf(t), k);
   }
   const e1 = model.forwardEval(x);
   const e2 = ck.model.forwardEval(x);
@@ -155,7 +156,7 @@ Deno.test("model checkpoint: config + epoch metadata, optimiser sibling, exact r
     ...a.values(),
     ...b.values(),
     ...optimizerState.values(),
-    ...ck.optimizerState!.values(),
+    ...opt.tensors.values(),
     x,
   ]);
   model.dispose();

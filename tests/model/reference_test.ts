@@ -4,7 +4,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend.ts";
 import { createModel, disposeModelOutput, type TrainOutput } from "../../lib/model/mod.ts";
-import { readSafetensors, readTorchStateDict } from "../../lib/io/mod.ts";
+import { readSafetensors, readWeightsFile } from "../../lib/io/mod.ts";
 import { addUpLoss } from "../../lib/rul/mod.ts";
 import { assertClose as check, FIXTURES } from "./compare.ts";
 
@@ -28,7 +28,7 @@ const CONFIG = {
 };
 
 Deno.test("RUL model matches PyTorch (eval, train forward, loss, grads, running stats)", async () => {
-  const sd = await readTorchStateDict(FIXTURES + "rul_small.pth", "state_dict");
+  const sd = (await readWeightsFile(FIXTURES + "rul_small.pth", "state_dict")).tensors;
   const { tensors: exp } = await readSafetensors(FIXTURES + "rul_small_expected.safetensors");
   const e = (k: string) => {
     const t = exp.get(k);
@@ -100,7 +100,7 @@ Deno.test("RUL model matches PyTorch (eval, train forward, loss, grads, running 
 });
 
 Deno.test("baseline model matches PyTorch (eval logits, train loss, grads)", async () => {
-  const rul = await readTorchStateDict(FIXTURES + "rul_small.pth");
+  const rul = (await readWeightsFile(FIXTURES + "rul_small.pth")).tensors;
   const { tensors: exp } = await readSafetensors(FIXTURES + "rul_small_expected.safetensors");
   const sd = new Map<string, tf.Tensor>();
   for (const [k, t] of rul) if (k.startsWith("features.")) sd.set(k, t);

@@ -10,7 +10,7 @@ import {
 } from "../../lib/notebook/mod.ts";
 import { mergeConfig, resolveTrainConfig } from "../../lib/train/config.ts";
 import { QUICK_INIT } from "../../lib/train/presets.ts";
-import { loadInitWeights } from "../../lib/train/init.ts";
+import { loadWeights } from "../../lib/train/weights.ts";
 import { createModel } from "../../lib/model/create.ts";
 import { initBackend } from "../../lib/backend.ts";
 import { isAbsolute } from "node:path";
@@ -65,7 +65,7 @@ Deno.test("QUICK_INIT is an absolute path to the committed backbone that fits th
   for (const kind of ["baseline", "rul"] as const) {
     const model = createModel({ ...cfg.model, kind, numClasses: 7 });
     try {
-      const r = await loadInitWeights(model, QUICK_INIT, () => {}, {});
+      const r = await loadWeights(model, QUICK_INIT, { log: null });
       assert(r.source === "backbone", `${kind}: read as ${r.source}`);
       assert(r.missing.length === 0 && r.mismatched.length === 0, `${kind}: ${JSON.stringify(r)}`);
       assert(r.loaded.length > 0, `${kind}: nothing loaded`);

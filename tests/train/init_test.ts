@@ -8,8 +8,13 @@ import * as path from "node:path";
 import { gunzipSync } from "fflate";
 import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
-import { readTorchStateDict, saveModelCheckpoint } from "../../lib/io/mod.ts";
-import { inferModelConfig, type TrainConfigInput, Trainer } from "../../lib/train/mod.ts";
+import { readWeightsFile } from "../../lib/io/mod.ts";
+import {
+  inferModelConfig,
+  saveModelCheckpoint,
+  type TrainConfigInput,
+  Trainer,
+} from "../../lib/train/mod.ts";
 
 const FIX = new URL("../fixtures/model/", import.meta.url).pathname;
 const SMALL: TrainConfigInput = {
@@ -44,7 +49,7 @@ async function initFrom(file: string, config: TrainConfigInput, lines: string[])
 Deno.test("--init loads a whole RUL model from .pth (zip and legacy) and from our safetensors", async () => {
   await initBackend();
   const before = tf.memory().numTensors;
-  const ref = await readTorchStateDict(FIX + "rul_small.pth");
+  const ref = (await readWeightsFile(FIX + "rul_small.pth")).tensors;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-init-"));
   for (const file of ["rul_small.pth", "rul_small_legacy.pth", "saved"]) {
     let src = FIX + file;
@@ -73,7 +78,7 @@ Deno.test("--init with an MS-Celeb-style legacy .pth ({state_dict, epoch, arch})
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-init-"));
   const file = path.join(dir, "resnet18_msceleb.pth");
   fs.writeFileSync(file, gunzipSync(fs.readFileSync(FIX + "msceleb_pattern_legacy.pth.gz")));
-  const ref = await readTorchStateDict(file);
+  const ref = (await readWeightsFile(file)).tensors;
   for (const variant of ["rul", "baseline"] as const) {
     const lines: string[] = [];
     const t = await initFrom(file, { epochs: 1, variant, model: { inputSize: 32 } }, lines);
@@ -108,7 +113,7 @@ Deno.test("--init errors name the file (missing, malicious, wrong shapes)", asyn
 
 Deno.test("inferModelConfig reads kind, widths, classes, feature dim and map size from shapes", async () => {
   await initBackend();
-  const rul = await readTorchStateDict(FIX + "rul_small.pth");
+  const rul = (await readWeightsFile(FIX + "rul_small.pth")).tensors;
   assert.deepEqual(inferModelConfig(rul), {
     kind: "rul",
     widths: [8, 16, 32, 64],
@@ -127,7 +132,7 @@ Deno.test("inferModelConfig reads kind, widths, classes, feature dim and map siz
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-init-"));
   const file = path.join(dir, "r.pth");
   fs.writeFileSync(file, gunzipSync(fs.readFileSync(FIX + "resnet18_pattern.pth.gz")));
-  const tv = await readTorchStateDict(file);
+  const tv = (await readWeightsFile(file)).tensors;
   assert.deepEqual(inferModelConfig(tv), {
     kind: "baseline",
     widths: [64, 128, 256, 512],

@@ -1,8 +1,24 @@
 /**
- * Building a model from a weights file for evaluation: our safetensors checkpoints (the model
- * config is in the metadata) or a PyTorch `.pth` / bare safetensors state dict, whose model
- * configuration (kind, stage widths, feature dimension, classes, σ head, input size) is inferred
- * from the tensor shapes.
+ * The one path from a weights file into a model, for initialisation (`--init`), evaluation and
+ * resuming, and our model checkpoints out:
+ *
+ * 1. lib/io reads the file ({@link readWeightsFile}: `.pth` in any layout the official code,
+ *    torchvision or DataParallel scripts write, or `.safetensors`) into PyTorch-named tensors;
+ * 2. {@link applyWeights} normalises the keys (one step: optimiser state `adam.*` is left out;
+ *    the model's `loadStateDict` then maps `features.N` ↔ torchvision names) and loads them into
+ *    the model with one report of loaded / missing / unexpected / shape-mismatched keys.
+ *
+ * {@link loadWeights} loads a file into an existing model (init; backbone-only files such as
+ * `resnet18_msceleb.pth` fill the backbone); {@link loadModel} builds the model from the file
+ * (config from our metadata or inferred from the shapes) and loads it strictly (eval, export);
+ * lib/train/checkpoint.ts resumes through {@link applyWeights}.
+ *
+ * ```ts
+ * const model = createModel({ kind: "rul" });
+ * const report = await loadWeights(model, "resnet18_msceleb.pth"); // backbone, fc ignored
+ * await saveModelCheckpoint("runs/x/last.safetensors", model, { epoch: 3 });
+ * const { model: again, epoch } = await loadModel("runs/x/last.safetensors");
+ * ```
  *
  * @module
  */
@@ -10,10 +26,123 @@ import * as tf from "@tensorflow/tfjs-core";
 import { createModel } from "../model/create.ts";
 import { type ModelConfig, resolveModelConfig } from "../model/config.ts";
 import type { FerModel } from "../model/types.ts";
-import type { CheckpointLayoutReport } from "../model/checkpoint_layout.ts";
-import { MODEL_CHECKPOINT_FORMAT } from "../io/weights.ts";
-import { readInitStateDict } from "./init.ts";
+import type { LoadStateDictOptions, StateDictReport } from "../model/state.ts";
+import type { CheckpointLayoutReport } from "../io/checkpoint_layout.ts";
+import { readWeightsFile } from "../io/weights.ts";
+import { writeSafetensors } from "../io/safetensors.ts";
 import type { TrainConfig } from "./config.ts";
+
+/** Value of the `format` metadata entry of our model checkpoints. */
+export const MODEL_CHECKPOINT_FORMAT = "rul-notebooks/model-v1";
+
+/** A load report: the model's {@link StateDictReport} plus the file layout matched, if known. */
+export interface WeightsReport extends StateDictReport {
+  /** The checkpoint layout of the file (null for a state dict given in memory). */
+  layout: CheckpointLayoutReport | null;
+}
+
+/** Options of {@link applyWeights} and {@link loadWeights}. */
+export interface LoadWeightsOptions extends LoadStateDictOptions {
+  /** Key of the state dict inside a `.pth` (default: recognise the layout). */
+  key?: string;
+  /** The layout the tensors were read in (printed first). */
+  layout?: CheckpointLayoutReport | null;
+}
+
+/**
+ * The one key-normalisation step between a file's tensors and a model: optimiser state (`adam.*`,
+ * kept in the same file by older checkpoints) is left out. (Layout wrappers and the DataParallel
+ * `module.` prefix are removed by lib/io's reader; `features.N` ↔ torchvision names are mapped by
+ * the model's `loadStateDict`.) Returns a new map of the same tensors.
+ */
+export function normalizeWeights(sd: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  return new Map([...sd].filter(([k]) => !k.startsWith("adam.")));
+}
+
+/**
+ * Load PyTorch-named tensors into `model` (the caller keeps ownership of `sd`):
+ * {@link normalizeWeights}, the layout line, then the model's
+ * `loadStateDict` with its report (printed through `options.log`, default `console.log`;
+ * `strict` makes any missing, unexpected or mismatched key an error).
+ */
+export function applyWeights(
+  model: FerModel,
+  sd: Map<string, tf.Tensor>,
+  options: LoadWeightsOptions = {},
+): WeightsReport {
+  const { layout = null, key: _key, ...loadOptions } = options;
+  const log = options.log === undefined ? console.log : options.log;
+  if (layout) log?.(`${options.file ?? "weights"}: ${layout.description}`);
+  return { ...model.loadStateDict(normalizeWeights(sd), loadOptions), layout };
+}
+
+/**
+ * Load a weights file (`.pth` in any layout of {@link readWeightsFile}, or `.safetensors`) into
+ * `model`: a whole-model state dict loads everything (our checkpoints, the official RUL
+ * `acc_888.pth`, …); backbone-only files (MS-Celeb or ImageNet ResNet-18) load into the backbone
+ * and the rest (e.g. the 1000-way `fc`) is reported. Prints the layout matched and the report.
+ * @throws Error naming the file for unreadable, corrupt or refused files, and for any mismatch
+ * when `strict`
+ */
+export async function loadWeights(
+  model: FerModel,
+  file: string,
+  options: LoadWeightsOptions = {},
+): Promise<WeightsReport> {
+  const { tensors, layout } = await readWeightsFile(file, options.key);
+  try {
+    return applyWeights(model, tensors, { ...options, file, layout });
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
+}
+
+/** Path of the optimiser-state file that accompanies model checkpoint `file`. */
+export function optimizerStatePath(file: string): string {
+  return file.replace(/\.safetensors$/, "") + ".optim.safetensors";
+}
+
+/** What to store besides the weights in {@link saveModelCheckpoint}. */
+export interface ModelCheckpointExtras {
+  /** Completed epochs. */
+  epoch?: number;
+  /** More metadata (string values). */
+  metadata?: Record<string, string>;
+  /** Optimiser state (any names; written to {@link optimizerStatePath}). */
+  optimizerState?: Map<string, tf.Tensor>;
+  /** Metadata of the optimiser file (e.g. step counts, learning-rate schedule). */
+  optimizerMetadata?: Record<string, string>;
+}
+
+/**
+ * Write `model`'s full state dict (PyTorch names and layouts: `torch` can `load_state_dict` it
+ * into the official model) to a safetensors file with metadata `format`, `model_config` (JSON)
+ * and `epoch`; the optimiser state, when given, goes to the sibling file first. Both writes are
+ * atomic.
+ */
+export async function saveModelCheckpoint(
+  file: string,
+  model: FerModel,
+  extras: ModelCheckpointExtras = {},
+): Promise<void> {
+  if (extras.optimizerState) {
+    await writeSafetensors(optimizerStatePath(file), extras.optimizerState, {
+      format: MODEL_CHECKPOINT_FORMAT + "/optimizer",
+      ...(extras.optimizerMetadata ?? {}),
+    });
+  }
+  const sd = model.stateDict();
+  try {
+    await writeSafetensors(file, sd, {
+      ...(extras.metadata ?? {}),
+      format: MODEL_CHECKPOINT_FORMAT,
+      model_config: JSON.stringify(model.config),
+      epoch: String(extras.epoch ?? 0),
+    });
+  } finally {
+    tf.dispose([...sd.values()]);
+  }
+}
 
 /** The model configuration implied by a state dict's names and shapes. */
 export interface InferredModelConfig {
@@ -97,7 +226,7 @@ export function inputSizesForMap(mapSize: number): [number, number] {
   return [32 * mapSize - 31, 32 * mapSize];
 }
 
-/** Options of {@link loadModelForEval}. */
+/** Options of {@link loadModel}. */
 export interface LoadModelOptions {
   /** Input size (required for a `.pth` baseline unless the default 224 is right). */
   inputSize?: number;
@@ -117,8 +246,12 @@ export interface LoadedModel {
   trainConfig: TrainConfig | null;
   /** Epoch stored in our checkpoints (null otherwise). */
   epoch: number | null;
+  /** All metadata of a safetensors file (empty for `.pth`). */
+  metadata: Record<string, string>;
   /** The checkpoint layout matched (official RUL, `{"state_dict": …}`, bare, …). */
   layout: CheckpointLayoutReport;
+  /** The (strict) load report: every key loaded. */
+  report: StateDictReport;
 }
 
 /**
@@ -129,12 +262,14 @@ export interface LoadedModel {
  * the RUL heads, or `options.inputSize`). Every tensor must match. The layout matched is logged
  * and returned.
  */
-export async function loadModelForEval(
+export async function loadModel(
   file: string,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   const log = options.log === undefined ? console.log : (options.log ?? (() => {}));
-  const { tensors: sd, metadata, layout } = await readInitStateDict(file, options.key);
+  const read = await readWeightsFile(file, options.key);
+  const { metadata, layout } = read;
+  const sd = normalizeWeights(read.tensors);
   const ours = metadata.format === MODEL_CHECKPOINT_FORMAT && !!metadata.model_config;
   if (!ours) log(`${file}: ${layout.description}`);
   try {
@@ -185,8 +320,9 @@ export async function loadModelForEval(
       );
     }
     const model = createModel(config);
+    let report: StateDictReport;
     try {
-      model.loadStateDict(sd, { strict: true, source: "model", file, log: null });
+      report = applyWeights(model, sd, { strict: true, source: "model", file, log: null });
     } catch (e) {
       model.dispose();
       throw e;
@@ -204,9 +340,11 @@ export async function loadModelForEval(
       configSource,
       trainConfig,
       epoch: metadata.epoch !== undefined ? Number(metadata.epoch) : null,
+      metadata,
       layout,
+      report,
     };
   } finally {
-    tf.dispose([...sd.values()]);
+    tf.dispose([...read.tensors.values()]);
   }
 }

@@ -2,7 +2,7 @@
 // with and without a DataParallel prefix, {model}, bare, an explicit key; clear errors; the
 // official split as the exact inverse of the merge.
 import assert from "node:assert/strict";
-import { normalizeCheckpointLayout, toOfficialRulLayout } from "../../lib/model/mod.ts";
+import { normalizeCheckpointLayout, toOfficialRulLayout } from "../../lib/io/checkpoint_layout.ts";
 
 /** A stand-in tensor (the normaliser only asks the predicate). */
 class T {
