@@ -3,7 +3,10 @@
  * {@link ./gemm_wat.ts} compiled once (with the `wabt` npm package, from its WebAssembly text),
  * instantiated on the same `WebAssembly.Memory` as TF.js wasm, and run by the main thread plus
  * one pool worker per extra backend thread (`node:worker_threads`, woken through an atomic
- * counter: ~6 µs per job round trip). Two TF.js kernels use it:
+ * counter: ~6 µs per job round trip). It registers five TF.js kernels for the wasm backend: the
+ * two convolution gradients below, and the single-threaded element-wise `RulAdamStep` (fused
+ * Adam update), `RulChanSums` (per-channel sums: batch-norm statistics) and `RulChanAffine`
+ * (per-channel affine: batch-norm forward and backward). The convolution gradients:
  *
  * - `RulGemmGradFilter` — inputs `x` and `dy`; attrs `k`, `stride`, `pad`; output the filter
  *   gradient [k,k,Ci,Co] (x zero-padded into a heap scratch buffer first, as in the forward).
