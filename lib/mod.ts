@@ -1,18 +1,149 @@
 /**
- * rul-notebooks: Relative Uncertainty Learning (RUL) for facial expression recognition,
- * in Deno + TypeScript on TF.js. This index re-exports the public API of every sub-module.
+ * rul-notebooks: Relative Uncertainty Learning (RUL) for facial expression recognition, in Deno +
+ * TypeScript on TF.js. This index is the curated public API: what a notebook or a user script
+ * needs (model, method, training, data, evaluation, figures, t-SNE, notebook helpers). Everything
+ * else stays reachable by its module path (`lib/<part>/mod.ts` or the file itself); the layers
+ * and where each formula lives are drawn in docs/architecture.md. `tests/mod_test.ts` lists the
+ * exported names, so that growing this list is a decision.
+ *
+ * ```ts
+ * import * as rul from "./lib/mod.ts";
+ * await rul.initBackend();
+ * const result = await rul.train({ config: rul.scaleConfig("quick"), out: "runs/quick" });
+ * ```
  *
  * @module
  */
-export * from "./backend.ts";
-export * from "./engine/mod.ts";
-export * from "./model/mod.ts";
-export * from "./rul/mod.ts";
-export * from "./io/mod.ts";
-export * from "./data/mod.ts";
-export * from "./train/mod.ts";
-export * from "./eval/mod.ts";
-export * from "./tsne/mod.ts";
-export * from "./plots/mod.ts";
-export * from "./notebook/mod.ts";
-export * from "./grid/mod.ts";
+
+/** Backend: start TF.js (wasm, WebGPU, tfjs-node) and describe it. */
+export { describeBackend, initBackend } from "./backend.ts";
+
+/** The models: ResNet-18 + μ/σ heads (RUL) or + pooling/Linear (baseline), their outputs. */
+export {
+  createModel,
+  DEFAULT_MODEL_CONFIG,
+  disposeModelOutput,
+  type EvalOutput,
+  type FerModel,
+  type ModelConfig,
+  resolveModelConfig,
+  type TrainForwardOptions,
+  type TrainOutput,
+} from "./model/mod.ts";
+
+/** The method: its variants and the RUL training step with each of its formulas. */
+export {
+  addUpLoss,
+  crossEntropy,
+  differentLabelPairing,
+  hardestDifferentLabelPairing,
+  mixFeatures,
+  mixWeights,
+  type ModelKind,
+  type PairingKind,
+  perSampleCrossEntropy,
+  randomPermutation,
+  rulTrainingStep,
+  uncertainty,
+  type Variant,
+  VARIANT_HELP,
+  VARIANTS,
+  variantSwitches,
+} from "./rul/mod.ts";
+
+/** Training: configuration, presets, the trainer, evaluation, weights and checkpoints. */
+export {
+  DEFAULT_TRAIN_CONFIG,
+  DEMO_CONFIG,
+  type EpochInfo,
+  type EvalResult,
+  evaluateModel,
+  exportTorchCheckpoint,
+  loadCheckpoint,
+  loadModel,
+  loadRunData,
+  loadWeights,
+  mergeConfig,
+  perSampleLoss,
+  QUICK_INIT,
+  QUICK_PRESET,
+  resolveTrainConfig,
+  sampleTableOf,
+  saveModelCheckpoint,
+  type StepInfo,
+  train,
+  type TrainConfig,
+  type TrainConfigInput,
+  Trainer,
+  type TrainerOptions,
+  type TrainResult,
+} from "./train/mod.ts";
+
+/** Data: datasets (SynthFER, RAF-DB, image folders, Fashion-MNIST), noise, images. */
+export {
+  imageAt,
+  type ImageDataset,
+  loadFashionMnist,
+  loadImageFolder,
+  loadRafDb,
+  synthFerSplits,
+  withSymmetricNoise,
+  writeRafDbLayout,
+} from "./data/mod.ts";
+
+/** Files: atomic writes, safetensors, PyTorch `.pth` weights as named tensors. */
+export {
+  readSafetensors,
+  readWeightsFile,
+  writeBytesAtomic,
+  writeFileAtomic,
+  writeSafetensors,
+} from "./io/mod.ts";
+
+/** Evaluation: metrics, AUROC, noisy-label detection by u, per-sample tables. */
+export {
+  accuracy,
+  confusionMatrix,
+  mostUncertain,
+  noisyLabelDetection,
+  perClassAccuracy,
+  rocAuc,
+  rocCurve,
+  writeSampleTable,
+} from "./eval/mod.ts";
+
+/** Figures (Plotly): shown in Jupyter, exported to HTML/PNG/SVG. */
+export {
+  ablationBars,
+  confusionHeatmap,
+  embeddingScatter,
+  exportFigure,
+  type Figure,
+  FigureRenderer,
+  LiveTrainingCurves,
+  show,
+  sideBySide,
+  standaloneHtml,
+  trainingCurves,
+  uncertaintyGallery,
+  uncertaintyHistogram,
+} from "./plots/mod.ts";
+
+/** t-SNE of features (exact or Barnes-Hut, worker threads for the async form). */
+export { tsne, tsneAsync } from "./tsne/mod.ts";
+
+/** Notebook helpers: settings, scale presets, ablation grids and their tables. */
+export {
+  ablationEntries,
+  ablationJobs,
+  ablationMarkdown,
+  ablationPlan,
+  notebookSettings,
+  runAblation,
+  scaleConfig,
+  showGrid,
+  summarizeAblation,
+} from "./notebook/mod.ts";
+
+/** Ablation grids as separate processes or Slurm job arrays (`deno task grid`). */
+export { collectGrid, createGrid, gridStatus, loadGrid, submitGrid } from "./grid/mod.ts";
