@@ -133,8 +133,9 @@ export function decideState(
   }
   if (mine) {
     if (local && sameHost) {
-      return alive(folder.start!.pid)
-        ? { state: "running", detail: `pid ${folder.start!.pid}` }
+      if (alive(folder.start!.pid)) return { state: "running", detail: `pid ${folder.start!.pid}` };
+      return cancelled
+        ? { state: "cancelled", detail: "cancelled (no exit record)" }
         : { state: "failed", detail: "the process ended without an exit record" };
     }
     return {

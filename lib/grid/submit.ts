@@ -138,9 +138,10 @@ export function lastSlurmOptions(grid: Grid): SlurmOptions | undefined {
 /**
  * Cancel the queued and running runs (or only the ones named): Slurm tasks with `scancel`, local
  * runs with SIGTERM to their task script (which stops the trainer and records the signal), and
- * the journal records the cancellation. Returns the statuses of the runs cancelled.
+ * the journal records the cancellation. Returns the statuses of the runs cancelled. Runs training
+ * inside a notebook kernel (the in-process runner) are not cancelled: that would kill the kernel.
  *
- * @throws Error when scancel fails, or a local run is on another host.
+ * @throws Error when scancel fails, a local run is on another host, or a run trains in a kernel.
  */
 export async function cancelGrid(
   grid: Grid,
@@ -151,11 +152,18 @@ export async function cancelGrid(
     chosen.has(s.run.index) && (s.state === "queued" || s.state === "running") && s.task
   );
   if (statuses.length === 0) return [];
+  const inKernel = statuses.find((s) => s.backend === "in-process");
+  if (inKernel) {
+    throw new Error(
+      `${inKernel.run.name} trains inside a notebook kernel (${inKernel.task}): interrupt or ` +
+        "restart that kernel instead",
+    );
+  }
   const tasks = statuses.map((s) => s.task!);
   appendJournal(grid, { kind: "cancel", tasks, time: new Date().toISOString() });
   const slurm = statuses.filter((s) => s.backend === "slurm").map((s) => s.task!);
   await scancel(slurm);
-  for (const s of statuses.filter((s) => s.backend !== "slurm")) {
+  for (const s of statuses.filter((s) => s.backend === "local")) {
     const start = readRunFolder(s.run.dir).start;
     if (s.state === "running" && start?.job === s.task) {
       if (start.host !== shortHost()) {

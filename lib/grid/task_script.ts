@@ -58,6 +58,11 @@ export function taskScript(o: TaskScriptOptions): string {
     'if [ -n "${SLURM_ARRAY_JOB_ID:-}" ]; then job="${SLURM_ARRAY_JOB_ID}_$i"; else job="${RUL_GRID_JOB:-local}"; fi',
     'mkdir -p "$out" || exit 2',
     `if [ -f "$out/${SUMMARY_FILE}" ]; then echo "grid task $i ($name): already finished"; exit 0; fi`,
+    // Traps first, so a signal at any point below is recorded (and forwarded once training runs).
+    'child=""; sig=""',
+    'forward() { sig=$1; if [ -n "$child" ]; then kill -"$1" -- -"$child" 2>/dev/null; fi; }',
+    "trap 'forward TERM' TERM",
+    "trap 'forward INT' INT",
     `rm -f "$out/${TASK_EXIT_FILE}"`,
     "now() { date -u +%Y-%m-%dT%H:%M:%SZ; }",
     `printf '{"index":%s,"job":"%s","host":"%s","pid":%s,"start":"%s"}\\n' "$i" "$job" "$(hostname -s)" "$$" "$(now)" > "$out/${TASK_START_FILE}"`,
@@ -71,12 +76,9 @@ export function taskScript(o: TaskScriptOptions): string {
     // Job control: the trainer gets its own process group, so a forwarded signal reaches
     // `deno task` and the `deno run` it starts.
     "set -m",
-    'child=""; sig=""',
-    'forward() { sig=$1; if [ -n "$child" ]; then kill -"$1" -- -"$child" 2>/dev/null; fi; }',
-    "trap 'forward TERM' TERM",
-    "trap 'forward INT' INT",
     `"$DENO" task train "\${args[@]}" --out "$out" --progress lines${train ? " " + train : ""} &`,
     "child=$!",
+    'if [ -n "$sig" ]; then kill -"$sig" -- -"$child" 2>/dev/null; fi',
     'wait "$child"; rc=$?',
     'while kill -0 "$child" 2>/dev/null; do wait "$child"; rc=$?; done',
     `printf '{"code":%d,"signal":"%s","end":"%s"}\\n' "$rc" "$sig" "$(now)" > "$out/${TASK_EXIT_FILE}"`,

@@ -38,6 +38,8 @@ export class LiveMarkdown {
 
 /** Options of {@link showGrid}. */
 export interface ShowGridOptions extends Omit<WatchOptions, "onPoll"> {
+  /** Also show the results table and bar charts, re-drawn as runs finish (default true). */
+  results?: boolean;
   /** Called after every poll, after the displays are updated. */
   onPoll?: (statuses: RunStatus[], results: GridResults) => void | Promise<void>;
 }
@@ -72,7 +74,7 @@ export async function showGrid(grid: Grid, options: ShowGridOptions = {}): Promi
       if (jupyter) await statusView.update(statusMarkdown(st));
       else if (line !== lastLine) console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
       lastLine = line;
-      if (newly.length || first) {
+      if ((newly.length || first) && (options.results ?? true)) {
         results = collectGrid(grid);
         if (jupyter) {
           await tableView.update(results.markdown);

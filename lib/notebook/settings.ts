@@ -8,6 +8,7 @@
  */
 import { mergeConfig, type TrainConfigInput } from "../train/config.ts";
 import { QUICK_PRESET } from "../train/presets.ts";
+import type { SlurmOptions } from "../grid/slurm.ts";
 import type { Variant } from "../rul/variants.ts";
 
 /** The two scales: a small SynthFER run for CI and laptops, or the paper's setting. */
@@ -125,4 +126,17 @@ export function ablationPlan(scale: Scale, dataRoot: string | null = null): Abla
     seeds: [0, 1],
     config: { ...base, epochs: 3, data },
   };
+}
+
+/**
+ * Slurm resources per run of a scale's ablation grid, as a starting point for notebook 03's
+ * cluster path (edit them there): `paper` = one GPU, 8 CPUs, 32 GB, 12 h per run (a 60-epoch
+ * RAF-DB run at 224 px takes a few GPU-hours), requeued after node failures (the run resumes from
+ * its last checkpoint); `quick` = 2 CPUs, 4 GB, 30 min, no GPU. Partition, account and the
+ * prologue (module loads) are cluster-specific and left unset.
+ */
+export function clusterOptions(scale: Scale): SlurmOptions {
+  return scale === "paper"
+    ? { gpus: 1, cpus: 8, mem: "32G", time: "12:00:00", requeue: true }
+    : { cpus: 2, mem: "4G", time: "00:30:00" };
 }

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+  cancelGrid,
   collectGrid,
   createGrid,
   gridStatus,
@@ -73,6 +74,44 @@ Deno.test({
       }
       const again = await submitGrid(grid, { backend: "local" });
       assert.equal(again.event, null, "nothing left to submit");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "local backend: cancel stops the running run (SIGTERM recorded) and the queued one",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-grid-cancel-"));
+    try {
+      // Long enough (200 epochs) that it is still training when cancelled.
+      const grid = createGrid(dir, { ...PLAN, config: { ...PLAN.config, epochs: 200 } });
+      const ends: number[] = [];
+      const running = submitGrid(grid, {
+        backend: "local",
+        prologue: "export RUL_THREADS=1",
+        local: { parallel: 1, onRunEnd: (e) => ends.push(e.code) },
+      });
+      // Cancel once the first epoch is logged: the trainer itself must stop.
+      const metrics = path.join(grid.runs[0].dir, "metrics.jsonl");
+      while (!fs.existsSync(metrics)) await new Promise((r) => setTimeout(r, 100));
+      const cancelled = await cancelGrid(grid);
+      assert.deepEqual(cancelled.map((s) => `${s.run.index}:${s.state}`), [
+        "0:running",
+        "1:queued",
+      ]);
+      await running;
+      assert.equal(ends.length, 1, "the queued run was never started");
+      assert.ok(ends[0] !== 0, `exit ${ends[0]}`);
+      const st = await gridStatus(grid);
+      assert.deepEqual(st.map((s) => s.state), ["cancelled", "cancelled"]);
+      assert.ok(st[0].epochs.logged < 200, "stopped before the end");
+      assert.ok(!fs.existsSync(path.join(grid.runs[0].dir, "summary.json")));
+      assert.match(st[0].detail, /cancelled \(SIG(TERM|INT)\)/);
+      assert.equal(st[1].detail, "cancelled before it started");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

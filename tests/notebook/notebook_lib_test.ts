@@ -40,6 +40,10 @@ Deno.test("notebookSettings reads RUL_SCALE / RUL_DATA / RUL_OUT and rejects bad
   assert(s.scale === "paper" && s.dataRoot === "/raf" && s.out === "/o", JSON.stringify(s));
   assert(notebookSettings(env({ RUL_DATA: " " })).dataRoot === null, "blank = unset");
   throwsWith(() => notebookSettings(env({ RUL_SCALE: "fast" })), 'RUL_SCALE must be "quick"');
+  assert(d.cluster === null, "runs in the kernel by default");
+  assert(notebookSettings(env({ RUL_CLUSTER: "slurm" })).cluster === "slurm", "slurm switch");
+  assert(notebookSettings(env({ RUL_CLUSTER: "none" })).cluster === null, "none = kernel");
+  throwsWith(() => notebookSettings(env({ RUL_CLUSTER: "pbs" })), 'RUL_CLUSTER must be "slurm"');
 });
 
 Deno.test("scaleConfig: paper keeps the official defaults, quick is small; both validate", () => {
