@@ -53,7 +53,11 @@ const FLAGS: CliFlag[] = [
   { flag: "only", type: "string", help: "submit/cancel: comma-separated run names or indexes" },
   { flag: "fresh", type: "bool", help: "submit: restart the runs (old folders renamed aside)" },
   { flag: "prologue", type: "string", help: "shell file run before each run (module load ...)" },
-  { flag: "train-arg", type: "string", help: "extra `deno task train` flags, e.g. --backend=cpu" },
+  {
+    flag: "train-arg",
+    type: "string",
+    help: "extra `deno task train` flags, e.g. --train-arg=--backend=cpu",
+  },
   // slurm
   { flag: "partition", type: "string", help: "slurm: --partition" },
   { flag: "time", type: "string", help: "slurm: --time per run, e.g. 08:00:00" },

@@ -81,10 +81,11 @@ function readPid(file: string): number | null {
   }
 }
 
+/** Whether `pid` runs (a zombie, which a container's init may never reap, counts as ended). */
 function alive(pid: number): boolean {
   try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
   }
@@ -130,6 +131,8 @@ export async function startSlurm(): Promise<SlurmCluster> {
   let dPort = freePort();
   while (dPort === ctldPort) dPort = freePort();
   const cpus = navigator.hardwareConcurrency;
+  // 90 % of the machine's memory (slurmd drains a node that has less than configured).
+  const memMb = Math.floor(os.totalmem() / 2 ** 20 * 0.9);
   fs.writeFileSync(
     conf,
     [
@@ -163,7 +166,7 @@ export async function startSlurm(): Promise<SlurmCluster> {
       "SlurmctldTimeout=30",
       "SlurmdTimeout=30",
       "InactiveLimit=0",
-      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=2000 State=UNKNOWN`,
+      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${memMb} State=UNKNOWN`,
       `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
       "",
     ].join("\n"),
