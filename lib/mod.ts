@@ -138,6 +138,7 @@ export {
   ablationJobs,
   ablationMarkdown,
   ablationPlan,
+  clusterOptions,
   notebookSettings,
   runAblation,
   scaleConfig,
@@ -145,5 +146,18 @@ export {
   summarizeAblation,
 } from "./notebook/mod.ts";
 
-/** Ablation grids as separate processes or Slurm job arrays (`deno task grid`). */
-export { collectGrid, createGrid, gridStatus, loadGrid, submitGrid } from "./grid/mod.ts";
+/**
+ * Ablation grids as data, run in the kernel, as local processes or as Slurm job arrays
+ * (`deno task grid`, docs/cluster.md): create, submit, watch, cancel, collect.
+ */
+export {
+  cancelGrid,
+  collectGrid,
+  createGrid,
+  gridStatus,
+  loadGrid,
+  runGridInProcess,
+  statusLine,
+  submitGrid,
+  watchGrid,
+} from "./grid/mod.ts";
