@@ -20,6 +20,7 @@ import {
   streamText,
 } from "./notebooks/harness.ts";
 import { writeRafDbFixture } from "./notebooks/rafdb_fixture.ts";
+import { ensureNotebookPlotly } from "../lib/plots/jupyter.ts";
 
 const missing = jupyterMissing();
 if (missing) console.warn(`notebooks_test: SKIPPED, Jupyter unavailable: ${missing}`);
@@ -171,6 +172,13 @@ Deno.test({
       executed,
     ]);
     assertEquals(conv.code, 0, conv.stderr);
+    const outputs = nb.cells.flatMap((c) => c.outputs ?? []).filter(isPlotlyOutput);
+    const pngs = outputs.filter((o) => joinText(o.data?.["image/png"]).length > 1000).length;
+    assertEquals(pngs, expected, "every figure carries its static PNG (image/png)");
+    const size = Deno.statSync(executed).size;
+    assert(size < 2_000_000, `executed notebook is small (no plotly.js inside): ${size} bytes`);
+    // The page loads plotly.js from _plotly/ beside the notebook, as Jupyter serves it.
+    ensureNotebookPlotly(html);
     const page = `${html}/${TRAIN!.replace(/\.ipynb$/, ".html")}`;
     const plots = await renderPlots(page, `${html}/page.png`);
     console.log(plots.map((p) => `${p.title || "(untitled)"}: ${(p.inked * 100).toFixed(1)} %`));

@@ -205,11 +205,19 @@ export class FigureRenderer {
    * converted with `jupyter nbconvert --to html`. Network requests are blocked.
    *
    * @param fileOrUrl a local path or a file:/data: URL.
-   * @param options viewport size (default 1200 × 900), full page (default true), and a timeout.
+   * @param options viewport size (default 1200 × 900), full page (default true), a timeout, and
+   *   what to wait for: every figure drawn (`"charts"`, default) or their static images
+   *   (`"images"`: every figure's fallback `<img>` loaded, for pages without plotly.js).
    */
   async screenshotPage(
     fileOrUrl: string,
-    options: { width?: number; height?: number; fullPage?: boolean; timeoutMs?: number } = {},
+    options: {
+      width?: number;
+      height?: number;
+      fullPage?: boolean;
+      timeoutMs?: number;
+      waitFor?: "charts" | "images";
+    } = {},
   ): Promise<Uint8Array> {
     const page = await this.browser.newPage();
     try {
@@ -217,18 +225,23 @@ export class FigureRenderer {
       await page.setViewport({ width: options.width ?? 1200, height: options.height ?? 900 });
       const url = /^[a-z]+:/.test(fileOrUrl) ? fileOrUrl : `file://${fileOrUrl}`;
       await page.goto(url, { waitUntil: "load", timeout: options.timeoutMs ?? 60000 });
-      // Wait until every Plotly figure div has been drawn (or the timeout).
+      // Wait until every Plotly figure div has been drawn, or shows its loaded static image.
       await page.waitForFunction(
-        () => {
+        (images: boolean) => {
           // deno-lint-ignore no-explicit-any
           const d = (globalThis as any).document;
           const figs = d.querySelectorAll(".rul-plotly-figure");
           return figs.length > 0 &&
-            [...figs].every((f: { querySelector(s: string): unknown }) =>
-              f.querySelector(".main-svg")
-            );
+            [...figs].every((
+              f: { querySelector(s: string): { complete?: boolean; naturalWidth?: number } },
+            ) => {
+              if (!images) return f.querySelector(".main-svg");
+              const img = f.querySelector("img");
+              return img && img.complete && (img.naturalWidth ?? 0) > 0;
+            });
         },
         { timeout: options.timeoutMs ?? 60000 },
+        options.waitFor === "images",
       );
       const shot = await page.screenshot({ type: "png", fullPage: options.fullPage ?? true });
       return new Uint8Array(shot);
@@ -248,6 +261,18 @@ export class FigureRenderer {
       return (out ?? []) as { msg: string }[];
     }, { data: fig.data, layout: fig.layout });
     return errors.map((e) => e.msg);
+  }
+
+  /**
+   * Kills the browser and deletes its profile synchronously (for `unload` handlers, where
+   * {@link FigureRenderer.close} cannot be awaited).
+   */
+  closeNow(): void {
+    try {
+      this.browser.process()?.kill("SIGKILL");
+    } finally {
+      rmSync(this.profile, { recursive: true, force: true });
+    }
   }
 
   /** Closes the browser and deletes its temporary profile. */

@@ -71,17 +71,102 @@ export function newFigureId(): string {
   return `rul-plot-${rnd}-${counter}`;
 }
 
+/**
+ * Folder, relative to a notebook's folder, from which notebook pages load plotly.js (the kernel
+ * copies it there, see `ensureNotebookPlotly` in lib/plots/jupyter.ts; git-ignored). Jupyter serves
+ * it under `files/`; it is not hidden (Jupyter does not serve dot-folders).
+ */
+export const NOTEBOOK_ASSETS_DIR = "_plotly";
+
+/** plotly.js's path relative to a notebook's folder, e.g. `_plotly/plotly-4.1.2.min.js`. */
+export function notebookPlotlyFile(): string {
+  return `${NOTEBOOK_ASSETS_DIR}/plotly-${plotlyJsVersion()}.min.js`;
+}
+
 /** Options of {@link figureHtml}. */
 export interface FigureHtmlOptions {
-  /** Inline plotly.js in this fragment (default false: use the `window.Plotly` global). */
+  /** Inline plotly.js in this fragment (default false: load it from the notebook's folder). */
   includePlotly?: boolean;
   /** Element id of the figure's `<div>` (default a fresh random id). */
   id?: string;
+  /** plotly.js relative to the notebook's folder (default {@link notebookPlotlyFile}). */
+  plotlySrc?: string;
+  /**
+   * A static image of the figure (a `data:image/png` or `data:image/svg+xml` URL), shown where
+   * no script runs (nbconvert HTML, GitHub, an untrusted notebook) and until the chart is drawn.
+   */
+  fallbackImage?: string | null;
 }
 
 /**
- * An HTML fragment that draws `fig` with `Plotly.newPlot`. Without `includePlotly` it waits (up to
- * 10 s) for `window.Plotly` to appear, then shows an explanatory message instead of the chart.
+ * The page-side loader of plotly.js, shared by all figures of a page (`window.__rulPlotly`, a
+ * promise of `window.Plotly`). It tries, in order: the Jupyter server's `files/` URL of the
+ * notebook's folder, from classic Notebook's `<body data-base-url data-notebook-path>` or from
+ * JupyterLab / Notebook 7's page config and URL (`/lab/tree/<path>`, `/notebooks/<path>`,
+ * `/doc/tree/<path>`); then the path relative to the page (an HTML export saved in the notebook's
+ * folder). Over http it fetches the file and runs it with `module`, `exports` and `define`
+ * hidden, so RequireJS (classic Notebook) does not capture it; on `file:` pages it adds a
+ * `<script>` element. A failure is not cached: the next figure tries again.
+ */
+function loaderJs(rel: string): string {
+  return `function rulLoadPlotly(rel) {
+  var w = window;
+  if (w.Plotly) return Promise.resolve(w.Plotly);
+  if (w.__rulPlotly) return w.__rulPlotly;
+  var urls = [], seen = {};
+  function add(u) { if (u && !seen[u]) { seen[u] = 1; urls.push(u); } }
+  function dir(p) { var i = p.lastIndexOf("/"); return i < 0 ? "" : p.slice(0, i + 1); }
+  function enc(p) { return p.split("/").map(encodeURIComponent).join("/"); }
+  var b = document.body;
+  var base = b && b.getAttribute("data-base-url"), nbp = b && b.getAttribute("data-notebook-path");
+  if (base !== null && nbp !== null && base !== undefined) {
+    add(base + "files/" + enc(dir(decodeURIComponent(nbp)) + rel));
+  }
+  var lbase = "/", cfg = document.getElementById("jupyter-config-data");
+  try { if (cfg) lbase = JSON.parse(cfg.textContent).baseUrl || "/"; } catch (e) {}
+  var m = /\\/(?:lab(?:\\/workspaces\\/[^\\/]+)?\\/tree|notebooks|doc(?:\\/workspaces\\/[^\\/]+)?\\/tree)\\/(.*)$/
+    .exec(location.pathname);
+  if (m) add(lbase + "files/" + enc(dir(decodeURIComponent(m[1])) + rel));
+  add(rel);
+  function viaFetch(u) {
+    return fetch(u, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(u + ": HTTP " + r.status);
+      return r.text();
+    }).then(function (src) {
+      if (!w.Plotly) (new Function("module", "exports", "define", src + "\\n//# sourceURL=" + u)).call(w);
+      if (!w.Plotly) throw new Error(u + ": no Plotly");
+      return w.Plotly;
+    });
+  }
+  function viaScript(u) {
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script"), d = w.define;
+      w.define = undefined;
+      s.onload = function () { w.define = d; w.Plotly ? resolve(w.Plotly) : reject(new Error(u)); };
+      s.onerror = function () { w.define = d; reject(new Error(u + ": not found")); };
+      s.src = u;
+      document.head.appendChild(s);
+    });
+  }
+  var http = /^https?:$/.test(location.protocol), i = 0;
+  function next(err) {
+    if (i >= urls.length) { w.__rulPlotly = null; return Promise.reject(err || new Error("no URL")); }
+    var u = urls[i++];
+    return (http ? viaFetch(u) : viaScript(u)).catch(next);
+  }
+  w.__rulPlotly = next();
+  return w.__rulPlotly;
+}` + `\nvar rulPlotlyRel = ${JSON.stringify(rel)};`;
+}
+
+/**
+ * An HTML fragment that draws `fig` with `Plotly.newPlot`. Unless plotly.js is inlined
+ * (`includePlotly`), the fragment loads it from the notebook's folder (see {@link loaderJs} and
+ * {@link NOTEBOOK_ASSETS_DIR}): every figure loads or reuses plotly.js by itself, so figures draw
+ * after a cell is re-run, outputs are cleared, the page is reloaded or a saved notebook is
+ * reopened, and the saved notebook stays small. Until the chart is drawn, and where no script
+ * runs, the div shows `fallbackImage` and a note. A figure wider than the output area is drawn at
+ * the area's width.
  *
  * @param fig the figure.
  * @param options see {@link FigureHtmlOptions}.
@@ -95,25 +180,54 @@ export function figureHtml(fig: Figure, options: FigureHtmlOptions = {}): string
     layout: fig.layout,
     config: { displaylogo: false, ...fig.config },
   });
+  const rel = options.plotlySrc ?? notebookPlotlyFile();
   const draw = `(function () {
-  var spec = ${spec};
-  function draw() {
-    var gd = document.getElementById(${JSON.stringify(id)});
-    if (gd) window.Plotly.newPlot(gd, spec.data, spec.layout, spec.config);
-  }
-  if (window.Plotly) { draw(); return; }
-  var tries = 0, timer = setInterval(function () {
-    if (window.Plotly) { clearInterval(timer); draw(); }
-    else if (++tries > 200) {
-      clearInterval(timer);
-      var gd = document.getElementById(${JSON.stringify(id)});
-      if (gd) gd.textContent = "plotly.js is not loaded on this page: re-run the notebook from the top (the first figure carries plotly.js).";
+  var spec = ${spec}, id = ${JSON.stringify(id)};
+  function draw(P) {
+    var gd = document.getElementById(id);
+    if (!gd) return;
+    var layout = spec.layout, avail = gd.parentElement ? gd.parentElement.clientWidth : 0;
+    if (avail > 200 && layout.width > avail) {
+      layout = Object.assign({}, layout, { width: avail });
+      gd.style.width = avail + "px";
     }
-  }, 50);
+    gd.innerHTML = "";
+    P.newPlot(gd, spec.data, layout, spec.config);
+  }
+  ${
+    options.includePlotly ? "draw(window.Plotly);" : `${loaderJs(rel)}
+  rulLoadPlotly(rulPlotlyRel).then(draw, function (e) {
+    var gd = document.getElementById(id), note = gd && gd.querySelector(".rul-plotly-note");
+    if (note) note.textContent = "Static image (for the interactive chart, plotly.js must be at " + rulPlotlyRel + " beside the notebook: run bash tools/setup_kernel.sh)";
+    if (note && window.console) console.warn("rul figure: plotly.js not loaded:", e);
+  });`
+  }
 })();`;
+  const img = options.fallbackImage
+    ? `<img src="${options.fallbackImage}" alt="${
+      escapeHtml(figureTitle(fig) ?? "figure")
+    }" style="display:block;width:${w}px;max-width:100%;height:auto;">`
+    : "";
+  const note = options.includePlotly
+    ? ""
+    : `<div class="rul-plotly-note" style="font:12px sans-serif;color:#666;">${
+      img ? "" : "Loading plotly.js…"
+    }</div>`;
   return (options.includePlotly ? plotlyLoaderHtml() : "") +
-    `<div id="${id}" class="rul-plotly-figure" style="width:${w}px;height:${h}px;max-width:100%;"></div>` +
+    `<div id="${id}" class="rul-plotly-figure" style="width:${w}px;min-height:${
+      img ? 0 : h
+    }px;max-width:100%;">${img}${note}</div>` +
     `<script type="text/javascript">${draw}</script>`;
+}
+
+/** The figure's title text, if any. */
+export function figureTitle(fig: Figure): string | undefined {
+  const t = fig.layout.title as { text?: string } | string | undefined;
+  return typeof t === "string" ? t : t?.text;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /**
@@ -125,8 +239,9 @@ export function figureHtml(fig: Figure, options: FigureHtmlOptions = {}): string
  */
 export function standaloneHtml(figs: Figure | readonly Figure[], title = "figure"): string {
   const list = Array.isArray(figs) ? figs : [figs as Figure];
-  const esc = title.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const esc = escapeHtml(title);
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${esc}</title>` +
     `<style>body{margin:0;background:#fff}</style>${plotlyLoaderHtml()}</head><body>` +
-    list.map((f) => figureHtml(f)).join("\n") + `</body></html>\n`;
+    list.map((f) => figureHtml(f, { includePlotly: false, plotlySrc: "" })).join("\n") +
+    `</body></html>\n`;
 }

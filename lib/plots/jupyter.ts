@@ -1,16 +1,30 @@
 /**
  * Showing figures in Jupyter under the Deno kernel (`deno jupyter`).
  *
- * The mime bundle has `text/html` (plotly.js from `plotly.js-dist-min` inlined by the first figure
- * of the kernel session, later figures reuse `window.Plotly`: works offline in JupyterLab,
- * classic Notebook, VS Code and `jupyter nbconvert --to html`), `application/vnd.plotly.v1+json`
- * (native renderer of JupyterLab / VS Code) and `text/plain`. Outside the kernel every display
- * call is a safe no-op.
+ * A figure's mime bundle has
+ * - `text/html`: a `<div>` drawn by `Plotly.newPlot`; plotly.js (npm `plotly.js-dist-min`) is not
+ *   embedded but loaded by the page from `_plotly/plotly-<version>.min.js` in the notebook's
+ *   folder, which the kernel writes there ({@link ensureNotebookPlotly}; served by Jupyter under
+ *   `files/`, no CDN). Every figure loads or reuses it by itself, so figures draw after a re-run,
+ *   a clear, a browser reload and when a saved notebook is reopened, in classic Notebook,
+ *   Notebook 7 and JupyterLab, and saved notebooks stay small. The div holds the static image
+ *   until the chart is drawn;
+ * - `image/png`: a static rendering (headless Chromium, {@link FigureRenderer}), which nbconvert
+ *   HTML, GitHub and nbviewer show where no script runs (left out when no Chromium is found or
+ *   `RUL_STATIC_FIGURES=0`);
+ * - `application/vnd.plotly.v1+json` (native renderer of JupyterLab's plotly extension, VS Code)
+ *   and `text/plain`.
+ *
+ * Outside the kernel every display call is a safe no-op.
  *
  * @module
  */
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { writeFileAtomicSync } from "../io/atomic_write.ts";
+import { FigureRenderer } from "./export.ts";
 import type { Figure } from "./figure.ts";
-import { figureHtml, plotlyJsVersion, plotlyLoaderHtml } from "./html.ts";
+import { figureHtml, figureTitle, notebookPlotlyFile, plotlyJsPath } from "./html.ts";
 
 /** A Jupyter mime bundle. */
 export type MimeBundle = Record<string, string | Record<string, unknown>>;
@@ -18,41 +32,97 @@ export type MimeBundle = Record<string, string | Record<string, unknown>>;
 /** The kernel's display symbol (same as `Deno.jupyter.$display`). */
 export const JUPYTER_DISPLAY: unique symbol = Symbol.for("Jupyter.display") as never;
 
-let plotlyInlined = false;
+const copied = new Set<string>();
 
 /**
- * Forgets that plotly.js was inlined, so the next figure carries it again (call after clearing
- * all outputs of the notebook or restarting the browser tab, not the kernel).
+ * Copies plotly.js to `<dir>/_plotly/plotly-<version>.min.js` (atomically, once per folder and
+ * session; skipped when an identical-size file is there), where notebook pages load it from.
+ * `dir` defaults to the kernel's working directory, which is the notebook's folder. Returns the
+ * file's path.
  */
-export function resetPlotlyInlining(): void {
-  plotlyInlined = false;
+export function ensureNotebookPlotly(dir: string = Deno.cwd()): string {
+  const file = join(dir, notebookPlotlyFile());
+  if (copied.has(file)) return file;
+  const src = plotlyJsPath();
+  if (!existsSync(file) || statSync(file).size !== statSync(src).size) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileAtomicSync(file, readFileSync(src));
+  }
+  copied.add(file);
+  return file;
 }
 
-/** Whether plotly.js has already been sent to the notebook by this kernel session. */
-export function isPlotlyInlined(): boolean {
-  return plotlyInlined;
+/** Renders a figure to a static PNG, or returns null when it cannot. */
+export type StaticRenderer = (fig: Figure) => Promise<Uint8Array | null>;
+
+let renderer: Promise<FigureRenderer | null> | null = null;
+let renderQueue: Promise<unknown> = Promise.resolve();
+let staticOverride: StaticRenderer | null | undefined;
+let staticWarned = false;
+
+/**
+ * Replaces the static renderer of figure bundles (`null`: no static images, `undefined`: the
+ * default, a headless Chromium started on first use and kept for the session).
+ */
+export function setStaticRenderer(r: StaticRenderer | null | undefined): void {
+  staticOverride = r;
+}
+
+/** Closes the session's static renderer (Chromium), if one was started; the next figure starts a new one. */
+export async function closeStaticRenderer(): Promise<void> {
+  const r = await renderer;
+  renderer = null;
+  await r?.close();
+}
+
+/** The default static renderer: one Chromium per session, one render at a time. */
+function defaultStatic(fig: Figure): Promise<Uint8Array | null> {
+  if (Deno.env.get("RUL_STATIC_FIGURES") === "0") return Promise.resolve(null);
+  renderer ??= FigureRenderer.launch().then((r) => {
+    globalThis.addEventListener("unload", () => r.closeNow());
+    return r;
+  }, (e) => {
+    if (!staticWarned) {
+      console.warn(`figures: no static images (${(e as Error).message.split("\n")[0]})`);
+      staticWarned = true;
+    }
+    return null;
+  });
+  const job = renderQueue.then(async () => {
+    const r = await renderer;
+    return r ? await r.render(fig, { format: "png", scale: 1 }) : null;
+  });
+  renderQueue = job.catch(() => {});
+  return job;
 }
 
 /** Options of {@link figureBundle}. */
 export interface BundleOptions {
-  /** Inline plotly.js: "auto" (default: only the first time in this session), true or false. */
-  inlinePlotly?: "auto" | boolean;
+  /** A static PNG of the figure (added as `image/png` and as the HTML's fallback image). */
+  png?: Uint8Array | null;
+}
+
+function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
 }
 
 /**
- * Mime bundle of a figure for Jupyter (see the module doc for the mime types).
+ * Mime bundle of a figure for Jupyter (see the module doc for the mime types); synchronous, with
+ * the static image only when given ({@link figureBundleWithImage} renders it).
  *
  * @param fig the figure.
  * @param options see {@link BundleOptions}.
  */
 export function figureBundle(fig: Figure, options: BundleOptions = {}): MimeBundle {
-  const mode = options.inlinePlotly ?? "auto";
-  const include = mode === true || (mode === "auto" && !plotlyInlined);
-  const html = figureHtml(fig, { includePlotly: include });
-  if (include) plotlyInlined = true;
-  const title = (fig.layout.title as { text?: string } | undefined)?.text;
+  const png = options.png ? base64(options.png) : null;
+  const title = figureTitle(fig);
   return {
-    "text/html": html,
+    "text/html": figureHtml(fig, { fallbackImage: png ? `data:image/png;base64,${png}` : null }),
+    ...(png ? { "image/png": png } : {}),
     "application/vnd.plotly.v1+json": {
       data: fig.data,
       layout: fig.layout,
@@ -62,12 +132,31 @@ export function figureBundle(fig: Figure, options: BundleOptions = {}): MimeBund
   };
 }
 
+/**
+ * {@link figureBundle} with the static PNG rendered (see {@link setStaticRenderer}); when
+ * displayed from the kernel, also copies plotly.js next to the notebook
+ * ({@link ensureNotebookPlotly}). A failing static render leaves the image out.
+ */
+export async function figureBundleWithImage(fig: Figure): Promise<MimeBundle> {
+  if (displayTarget() && override === undefined) ensureNotebookPlotly();
+  let png: Uint8Array | null = null;
+  try {
+    png = await (staticOverride === undefined ? defaultStatic : staticOverride ?? noStatic)(fig);
+  } catch (e) {
+    if (!staticWarned) console.warn(`figures: static image failed: ${(e as Error).message}`);
+    staticWarned = true;
+  }
+  return figureBundle(fig, { png });
+}
+
+const noStatic: StaticRenderer = () => Promise.resolve(null);
+
 /** A figure that the Deno kernel displays when it is the value of a cell. */
 export interface DisplayableFigure {
   /** The wrapped figure. */
   figure: Figure;
-  /** Called by the kernel: returns the mime bundle. */
-  [JUPYTER_DISPLAY](): MimeBundle;
+  /** Called (and awaited) by the kernel: returns the mime bundle. */
+  [JUPYTER_DISPLAY](): Promise<MimeBundle>;
 }
 
 /**
@@ -75,7 +164,7 @@ export interface DisplayableFigure {
  * (`show(embeddingScatter(...))`).
  */
 export function show(fig: Figure): DisplayableFigure {
-  return { figure: fig, [JUPYTER_DISPLAY]: () => figureBundle(fig) };
+  return { figure: fig, [JUPYTER_DISPLAY]: () => figureBundleWithImage(fig) };
 }
 
 /** The part of `Deno.jupyter` used here: `display(bundle, { raw, update, display_id })`. */
@@ -124,7 +213,7 @@ export function inJupyter(): boolean {
 export async function displayFigure(fig: Figure, displayId?: string): Promise<boolean> {
   const j = displayTarget();
   if (!j) return false;
-  await j.display(figureBundle(fig), {
+  await j.display(await figureBundleWithImage(fig), {
     raw: true,
     ...(displayId ? { display_id: displayId } : {}),
   });
@@ -141,9 +230,9 @@ export interface LiveFigureOptions {
 
 /**
  * A figure shown once and then updated in place (Jupyter `update_display_data` with a display
- * id), e.g. training curves refreshed every epoch. plotly.js is sent as its own, never-updated
- * output before the first figure, so updates stay small and the saved notebook still renders.
- * Outside Jupyter all methods are no-ops that only remember the latest figure.
+ * id), e.g. training curves refreshed every epoch. Each sent state is a full bundle (with its
+ * static image), so a notebook saved at any moment shows the figure. Outside Jupyter all methods
+ * are no-ops that only remember the latest figure.
  */
 export class LiveFigure {
   /** The display id used for updates. */
@@ -179,26 +268,13 @@ export class LiveFigure {
       this.pending = true;
       return false;
     }
-    if (!this.shown) {
-      if (!plotlyInlined) {
-        await j.display({
-          "text/html": plotlyLoaderHtml(),
-          "text/plain": `<plotly.js ${plotlyJsVersion()} loaded>`,
-        }, { raw: true });
-        plotlyInlined = true;
-      }
-      await j.display(figureBundle(fig, { inlinePlotly: false }), {
-        raw: true,
-        display_id: this.displayId,
-      });
-      this.shown = true;
-    } else {
-      await j.display(figureBundle(fig, { inlinePlotly: false }), {
-        raw: true,
-        update: true,
-        display_id: this.displayId,
-      });
-    }
+    const bundle = await figureBundleWithImage(fig);
+    await j.display(bundle, {
+      raw: true,
+      display_id: this.displayId,
+      ...(this.shown ? { update: true } : {}),
+    });
+    this.shown = true;
     this.lastSent = Date.now();
     this.pending = false;
     return true;

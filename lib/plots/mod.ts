@@ -39,7 +39,10 @@ export { ablationBars, type AblationEntry, type AblationOptions, meanStd } from 
 export {
   figureHtml,
   type FigureHtmlOptions,
+  figureTitle,
   newFigureId,
+  NOTEBOOK_ASSETS_DIR,
+  notebookPlotlyFile,
   plotlyJsPath,
   plotlyJsSource,
   plotlyJsVersion,
@@ -49,19 +52,22 @@ export {
 } from "./html.ts";
 export {
   type BundleOptions,
+  closeStaticRenderer,
   type DisplayableFigure,
   displayFigure,
   type DisplayTarget,
+  ensureNotebookPlotly,
   figureBundle,
+  figureBundleWithImage,
   inJupyter,
-  isPlotlyInlined,
   JUPYTER_DISPLAY,
   LiveFigure,
   type LiveFigureOptions,
   type MimeBundle,
-  resetPlotlyInlining,
   setDisplayTarget,
+  setStaticRenderer,
   show,
+  type StaticRenderer,
 } from "./jupyter.ts";
 export { type EpochReport, LiveTrainingCurves } from "./live_curves.ts";
 export { sideBySide, type SideBySideOptions } from "./side_by_side.ts";

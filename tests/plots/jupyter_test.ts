@@ -1,14 +1,17 @@
 import {
   displayFigure,
   embeddingScatter,
+  ensureNotebookPlotly,
   figureBundle,
+  figureHtml,
   inJupyter,
   JUPYTER_DISPLAY,
   LiveFigure,
   LiveTrainingCurves,
+  notebookPlotlyFile,
   plotlyJsSource,
-  resetPlotlyInlining,
   setDisplayTarget,
+  setStaticRenderer,
   show,
 } from "../../lib/plots/mod.ts";
 import { Recorder } from "./recorder.ts";
@@ -22,35 +25,70 @@ const { embedding, labels } = starEmbedding();
 const fig = embeddingScatter(embedding, labels);
 const MB = 1 << 20;
 
-Deno.test("bundle: plotly.js inlined by the first figure only, plus the plotly JSON mime type", () => {
-  resetPlotlyInlining();
-  const first = figureBundle(fig), second = figureBundle(fig);
-  const h1 = first["text/html"] as string, h2 = second["text/html"] as string;
+Deno.test("bundle: plotly.js not embedded but loaded from the notebook folder; plotly JSON mime", () => {
+  const bundle = figureBundle(fig);
+  const html = bundle["text/html"] as string;
   const src = plotlyJsSource();
   assert(src.length > 3 * MB, "plotly.js bundle read from node_modules");
+  assert(!html.includes(src.slice(2000, 2200)) && html.length < 100_000, "plotly.js not embedded");
+  assert(html.includes(JSON.stringify(notebookPlotlyFile())), "loads _plotly/plotly-<v>.min.js");
   assert(
-    h1.includes(src.slice(2000, 2200)) && h1.length > src.length,
-    "first bundle inlines plotly",
+    /^_plotly\/plotly-\d+\.\d+\.\d+\.min\.js$/.test(notebookPlotlyFile()),
+    notebookPlotlyFile(),
   );
-  assert(!h2.includes(src.slice(2000, 2200)) && h2.length < 100_000, "second bundle reuses it");
-  const own = h1.replace(src, ""); // our markup around the bundle (plotly itself names CDNs for maps)
-  assert(!/https?:\/\//i.test(own) && !/<script[^>]+src=/i.test(own), "no CDN / external script");
-  const json = first["application/vnd.plotly.v1+json"] as { data: unknown[]; layout: unknown };
+  assert(!/https?:\/\//i.test(html) && !/<script[^>]+src=/i.test(html), "no CDN / external script");
+  assert(!("image/png" in bundle), "no static image unless rendered");
+  const json = bundle["application/vnd.plotly.v1+json"] as { data: unknown[]; layout: unknown };
   assert(json.data.length === 7 && json.layout === fig.layout, "plotly JSON mime type");
-  assert(String(first["text/plain"]).includes("7 trace"), "text/plain fallback");
-  const forced = figureBundle(fig, { inlinePlotly: true })["text/html"] as string;
-  assert(forced.length > src.length, "inlining can be forced");
+  assert(String(bundle["text/plain"]).includes("7 trace"), "text/plain fallback");
+  const inlined = figureHtml(fig, { includePlotly: true });
+  assert(inlined.length > src.length, "inlining can be forced (standalone pages)");
   // Text in the spec must not be able to close the <script> element early.
   const evil = { ...fig, layout: { ...fig.layout, title: { text: "</script><b>x" } } };
-  const h3 = figureBundle(evil, { inlinePlotly: false })["text/html"] as string;
+  const h3 = figureBundle(evil)["text/html"] as string;
   assert(!h3.includes("</script><b>") && h3.split("</script>").length === 2, "escaping");
 });
 
-Deno.test("show(): the kernel's display symbol returns the bundle", () => {
+Deno.test("bundle with a static PNG: image/png beside text/html, and the HTML shows it until drawn", () => {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 250]);
+  const b = figureBundle(fig, { png });
+  assert(b["image/png"] === btoa(String.fromCharCode(...png)), "image/png is the base64 PNG");
+  const html = b["text/html"] as string;
+  assert(html.includes(`<img src="data:image/png;base64,${b["image/png"]}"`), "fallback <img>");
+});
+
+Deno.test("show(): the kernel's display symbol returns the bundle with the static image", async () => {
   const d = show(fig);
   assert(JUPYTER_DISPLAY === Symbol.for("Jupyter.display"), "symbol");
-  const b = d[JUPYTER_DISPLAY]();
-  assert(typeof b["text/html"] === "string" && b["application/vnd.plotly.v1+json"], "bundle");
+  const seen: unknown[] = [];
+  setStaticRenderer((f) => {
+    seen.push(f);
+    return Promise.resolve(new Uint8Array([1, 2, 3]));
+  });
+  try {
+    const b = await d[JUPYTER_DISPLAY]();
+    assert(typeof b["text/html"] === "string" && b["application/vnd.plotly.v1+json"], "bundle");
+    assert(b["image/png"] === "AQID" && seen[0] === fig, "static image of this figure");
+    setStaticRenderer(() => Promise.reject(new Error("no browser")));
+    const b2 = await d[JUPYTER_DISPLAY]();
+    assert(!("image/png" in b2) && typeof b2["text/html"] === "string", "failure leaves it out");
+  } finally {
+    setStaticRenderer(undefined);
+  }
+});
+
+Deno.test("ensureNotebookPlotly copies plotly.js into <dir>/_plotly once", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "nb-plotly-" });
+  try {
+    const file = ensureNotebookPlotly(dir);
+    assert(file === `${dir}/${notebookPlotlyFile()}`, file);
+    assert(Deno.readTextFileSync(file) === plotlyJsSource(), "identical copy");
+    const mtime = Deno.statSync(file).mtime?.getTime();
+    assert(ensureNotebookPlotly(dir) === file, "same path");
+    assert(Deno.statSync(file).mtime?.getTime() === mtime, "not rewritten");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("outside Jupyter every display call is a no-op", async () => {
@@ -65,11 +103,11 @@ Deno.test("outside Jupyter every display call is a no-op", async () => {
   assert(curves.figure().data.length === 2, "curves still collected");
 });
 
-Deno.test("LiveFigure: loader once, then display with an id, then throttled in-place updates", async () => {
+Deno.test("LiveFigure: display with an id, then throttled in-place updates, each self-contained", async () => {
   const rec = new Recorder();
   setDisplayTarget(rec);
+  setStaticRenderer(null);
   try {
-    resetPlotlyInlining();
     const live = new LiveFigure({ minIntervalMs: 60_000, displayId: "curves-1" });
     assert(await live.update(fig), "first update shown");
     assert(!(await live.update(fig)), "second update throttled");
@@ -79,20 +117,24 @@ Deno.test("LiveFigure: loader once, then display with an id, then throttled in-p
       `${c.options.update ? "update" : "display"}:${c.options.display_id ?? "-"}`
     );
     assert(
-      JSON.stringify(kinds) === '["display:-","display:curves-1","update:curves-1"]',
+      JSON.stringify(kinds) === '["display:curves-1","update:curves-1"]',
       JSON.stringify(kinds),
     );
-    assert((rec.calls[0].bundle["text/html"] as string).length > 3 * MB, "loader carries plotly");
-    assert((rec.calls[2].bundle["text/html"] as string).length < 100_000, "updates are small");
+    for (const c of rec.calls) {
+      const html = c.bundle["text/html"] as string;
+      assert(html.length < 100_000 && html.includes("rulLoadPlotly"), "small, loads plotly.js");
+    }
     assert(rec.calls.every((c) => c.options.raw === true), "raw bundles");
   } finally {
     setDisplayTarget(undefined);
+    setStaticRenderer(undefined);
   }
 });
 
 Deno.test("LiveTrainingCurves: hook records epochs of several runs", async () => {
   const rec = new Recorder();
   setDisplayTarget(rec);
+  setStaticRenderer(null);
   try {
     const curves = new LiveTrainingCurves({}, { minIntervalMs: 0 });
     const a = curves.onEpoch("baseline"), b = curves.onEpoch("RUL");
@@ -115,5 +157,6 @@ Deno.test("LiveTrainingCurves: hook records epochs of several runs", async () =>
     );
   } finally {
     setDisplayTarget(undefined);
+    setStaticRenderer(undefined);
   }
 });
