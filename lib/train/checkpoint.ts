@@ -27,6 +27,11 @@ import type { TrainConfig } from "./config.ts";
 export const CHECKPOINT_LAST = path.join("checkpoints", "last.safetensors");
 /** Path of the best-test-accuracy checkpoint (model only) inside a run folder. */
 export const CHECKPOINT_BEST = path.join("checkpoints", "best.safetensors");
+/**
+ * Weights + optimiser state where a run stopped mid-epoch (interrupt, deadline, …): written by the
+ * trainer beside `last.safetensors`, which keeps the last completed epoch.
+ */
+export const CHECKPOINT_STOPPED = path.join("checkpoints", "stopped.safetensors");
 
 /** Training state stored beside the tensors. */
 export interface CheckpointInfo {
@@ -40,6 +45,8 @@ export interface CheckpointInfo {
   globalStep: number;
   /** Whether this epoch is the best so far (also writes the best checkpoint). */
   isBest?: boolean;
+  /** Steps done in the epoch after `epoch` when a run stopped mid-epoch (stopped checkpoints). */
+  stoppedAtStep?: number;
 }
 
 function trainingMetadata(info: CheckpointInfo): Record<string, string> {
@@ -48,24 +55,27 @@ function trainingMetadata(info: CheckpointInfo): Record<string, string> {
     best_acc: String(info.best.acc),
     best_epoch: String(info.best.epoch),
     global_step: String(info.globalStep),
+    ...(info.stoppedAtStep !== undefined ? { stopped_at_step: String(info.stoppedAtStep) } : {}),
   };
 }
 
 /**
  * Write `<runDir>/checkpoints/last.safetensors` (model) + `last.optim.safetensors` (Adam state)
- * and, when `info.isBest`, `best.safetensors` (model only), atomically.
+ * and, when `info.isBest`, `best.safetensors` (model only), atomically. `file` writes the pair
+ * elsewhere (e.g. {@link CHECKPOINT_STOPPED}).
  */
 export async function saveCheckpoint(
   runDir: string,
   model: FerModel,
   optimizer: Adam,
   info: CheckpointInfo,
+  file: string = CHECKPOINT_LAST,
 ): Promise<void> {
-  fs.mkdirSync(path.join(runDir, path.dirname(CHECKPOINT_LAST)), { recursive: true });
+  fs.mkdirSync(path.join(runDir, path.dirname(file)), { recursive: true });
   const meta = trainingMetadata(info);
   const opt = optimizer.getState();
   try {
-    await saveModelCheckpoint(path.join(runDir, CHECKPOINT_LAST), model, {
+    await saveModelCheckpoint(path.join(runDir, file), model, {
       epoch: info.epoch,
       metadata: meta,
       optimizerState: opt,

@@ -20,7 +20,7 @@ import type { ImageDataset } from "../data/dataset.ts";
 import { mixSeed } from "../data/prng.ts";
 import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
-import { pairingRng } from "../rul/random.ts";
+import { pairingRng, type UniformRng } from "../rul/random.ts";
 import { variantSwitches } from "../rul/variants.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
@@ -32,7 +32,12 @@ import { Adam } from "./adam.ts";
 import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from "./config.ts";
 import { type EvalResult, evaluateModel, sampleTableOf } from "./evaluate.ts";
 import { ExponentialLR } from "./schedule.ts";
-import { CHECKPOINT_LAST, loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+import {
+  CHECKPOINT_LAST,
+  CHECKPOINT_STOPPED,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "./checkpoint.ts";
 import { loadWeights } from "./weights.ts";
 import { loadRunData } from "./data.ts";
 
@@ -76,6 +81,89 @@ export interface TrainHooks {
   onEpoch?: (info: EpochInfo) => void | Promise<void>;
 }
 
+/** What a training step sees: the model, one batch and its randomness. */
+export interface StepContext {
+  /** The model being trained (a `RulModel` or `BaselineModel`). */
+  model: FerModel;
+  /** Images of the batch [N, H, W, 3] (augmented, normalised). */
+  x: tf.Tensor4D;
+  /** Training labels of the batch (possibly noisy) [N]. */
+  labels: Int32Array;
+  /** Randomness of this epoch (pairing, dropout): seeded from (seed, epoch). */
+  rng: UniformRng;
+  /** Epoch (1-based). */
+  epoch: number;
+  /** Step within the epoch (1-based). */
+  step: number;
+}
+
+/** What a training step returns (tensors made inside the step; the trainer disposes them). */
+export interface StepOutput {
+  /** The loss to minimise (a scalar). */
+  loss: tf.Scalar;
+  /** Logits of the batch [N, classes] (for the training accuracy). */
+  logits: tf.Tensor2D;
+  /** Per-sample uncertainty u [N] (for the u statistics), or null. */
+  u?: tf.Tensor1D | null;
+}
+
+/**
+ * One training step: forward pass and loss, differentiated by the trainer with respect to every
+ * trainable variable (`tf.variableGrads`), then Adam. Pass your own as `TrainerOptions.step` to
+ * train a variant written in a notebook cell without touching lib/.
+ */
+export type TrainStep = (ctx: StepContext) => StepOutput;
+
+/** The configured step: `model.forwardTrain` (RUL: lib/rul's `rulTrainingStep`) and its loss. */
+export const defaultTrainStep: TrainStep = ({ model, x, labels, rng }) => {
+  const out = model.forwardTrain(x, { labels, rng });
+  return { loss: out.loss!, logits: out.logits, u: out.u };
+};
+
+/** Why a run stopped before its last epoch. */
+export type StopReason = "interrupt" | "deadline" | "max-steps" | "condition" | "signal";
+
+/** When to stop a run early (checked after every optimiser step and before every epoch). */
+export interface StopOptions {
+  /** Stop when this many optimiser steps have been done in total (`globalStep`). */
+  maxSteps?: number;
+  /** Stop at this wall-clock time (a `Date` or milliseconds since 1970). */
+  deadline?: Date | number;
+  /** Stop this many seconds after `run()` started. */
+  maxSeconds?: number;
+  /** Stop when this returns true (called after every step with the step's report). */
+  when?: (info: StepInfo) => boolean | Promise<boolean>;
+  /** Stop when this signal is aborted. */
+  signal?: AbortSignal;
+  /**
+   * Stop on SIGINT (Jupyter's Kernel > Interrupt / ■, Ctrl-C in a terminal) instead of dying;
+   * default true. The Deno kernel delivers the interrupt as SIGINT to `Deno.addSignalListener`.
+   */
+  interrupt?: boolean;
+}
+
+/** How and where a run stopped early (see {@link StopOptions}). */
+export interface StopInfo {
+  /** What stopped it. */
+  reason: StopReason;
+  /** Epoch being trained when it stopped (1-based). */
+  epoch: number;
+  /** Steps done in that epoch (0: stopped at an epoch boundary). */
+  step: number;
+  /** Steps per epoch. */
+  steps: number;
+  /** Optimiser steps in total. */
+  globalStep: number;
+  /** Mean training loss of the partial epoch (NaN at an epoch boundary). */
+  meanLoss: number;
+  /**
+   * Checkpoint of the weights and optimiser state at the stop (`checkpoints/stopped.safetensors`,
+   * mid-epoch only; null at an epoch boundary, where `last.safetensors` is that state, or without
+   * a run folder). `--resume` restarts from `last.safetensors`, the last completed epoch.
+   */
+  checkpoint: string | null;
+}
+
 /** Options of {@link Trainer.create}. */
 export interface TrainerOptions {
   /** The configuration (partial: defaults fill the rest). */
@@ -96,6 +184,10 @@ export interface TrainerOptions {
   workers?: number;
   /** Write checkpoints (default true when `out` is set). */
   checkpoints?: boolean;
+  /** The training step (default {@link defaultTrainStep}, the configured variant). */
+  step?: TrainStep;
+  /** When to stop early (see {@link StopOptions}; `run()` can add more). */
+  stop?: StopOptions;
 }
 
 /** Final results of a run. */
@@ -112,6 +204,8 @@ export interface TrainResult {
   lastTestAcc: number;
   /** Every metrics record of the run. */
   records: MetricsRecord[];
+  /** How the run stopped early, or null when it trained every epoch asked for. */
+  stopped: StopInfo | null;
 }
 
 /** Training-set audit (eval mode over the training set). */
@@ -176,6 +270,8 @@ export class Trainer {
   private readonly logger: MetricsLogger | null;
   private readonly records: MetricsRecord[] = [];
   private lastTest: EvalResult | null = null;
+  private stopper: Stopper | null = null;
+  private stopped: StopInfo | null = null;
   private readonly loaders: { train?: BatchLoader; test?: BatchLoader; trainEval?: BatchLoader } =
     {};
 
@@ -280,8 +376,11 @@ export class Trainer {
     );
   }
 
-  /** Train one epoch, evaluate, log, checkpoint; returns the epoch's info. */
-  async runEpoch(): Promise<EpochInfo> {
+  /**
+   * Train one epoch, evaluate, log, checkpoint; returns the epoch's info, or null when a stop
+   * condition of `run()` ended the epoch early (see {@link Trainer.run}).
+   */
+  async runEpoch(): Promise<EpochInfo | null> {
     const c = this.config;
     const epochIdx = this.epochsDone; // 0-based index of the epoch being trained
     const epoch = epochIdx + 1;
@@ -304,16 +403,24 @@ export class Trainer {
     let seen = 0;
     let correct = 0;
     let step = 0;
+    const stepFn = this.options.step ?? defaultTrainStep;
     for await (const batch of loader.epoch(epochIdx)) {
       const labels = new Int32Array(batch.index.length);
       for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
       let uT: tf.Tensor1D | null = null;
       let logitsT: tf.Tensor2D | null = null;
+      const ctx = { model: this.model, x: batch.x, labels, rng, epoch, step: step + 1 };
       const { value, grads } = tf.variableGrads(() => {
-        const out = this.model.forwardTrain(batch.x, { labels, rng });
+        const out = stepFn(ctx);
+        if (!out?.loss || out.loss.rank !== 0 || !out.logits) {
+          throw new Error(
+            `epoch ${epoch} step ${step + 1}: the training step must return { loss: scalar, ` +
+              `logits }, got ${out?.loss ? `a loss of shape [${out.loss.shape}]` : "no loss"}`,
+          );
+        }
         uT = out.u ? tf.keep(out.u) : null;
         logitsT = tf.keep(out.logits);
-        return out.loss!;
+        return out.loss;
       }, vars);
       this.optimizer.step(grads);
       const [lossArr, uArr, lgArr] = await Promise.all([
@@ -341,7 +448,7 @@ export class Trainer {
       if (!Number.isFinite(loss)) {
         throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
       }
-      await this.options.hooks?.onStep?.({
+      const info: StepInfo = {
         epoch,
         step,
         steps,
@@ -349,7 +456,14 @@ export class Trainer {
         loss,
         meanLoss: lossSum / seen,
         imagesPerSec: ips,
-      });
+      };
+      await this.options.hooks?.onStep?.(info);
+      const reason = await this.stopper?.check(info);
+      if (reason && step < steps) {
+        progress.finish({ loss: lossSum / seen });
+        await this.stopMidEpoch(reason, info);
+        return null;
+      }
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     progress.finish({ loss: lossSum / seen });
@@ -411,13 +525,77 @@ export class Trainer {
   }
 
   /**
-   * Train until `config.epochs` epochs are done (or `untilEpoch`, to stop early, e.g. to test
-   * resuming), then return the results.
+   * Train until `config.epochs` epochs are done (or `untilEpoch`, e.g. to test resuming), then
+   * return the results. Stops early, at the next step boundary, when a condition of `stop` (or of
+   * `TrainerOptions.stop`) holds: an interrupt (SIGINT: Jupyter's Kernel > Interrupt), a deadline,
+   * a step budget, a condition or an abort signal. Mid-epoch it then writes the weights and
+   * optimiser state to `checkpoints/stopped.safetensors` (last.safetensors keeps the last
+   * completed epoch, so `--resume` stays exact), logs the stop and returns the partial result
+   * (`result.stopped` says why and where); the trainer and the kernel stay usable.
    */
-  async run(untilEpoch?: number): Promise<TrainResult> {
-    const stop = Math.min(untilEpoch ?? this.config.epochs, this.config.epochs);
-    while (this.epochsDone < stop) await this.runEpoch();
+  async run(untilEpoch?: number, stop?: StopOptions): Promise<TrainResult> {
+    const end = Math.min(untilEpoch ?? this.config.epochs, this.config.epochs);
+    this.stopped = null;
+    this.stopper = new Stopper({ ...this.options.stop, ...stop }, this.log);
+    try {
+      while (this.epochsDone < end) {
+        const reason = await this.stopper.check(null);
+        if (reason) {
+          this.recordStop(reason, this.epochsDone + 1, 0, this.trainLoader().numBatches, NaN, null);
+          break;
+        }
+        if (!(await this.runEpoch())) break;
+      }
+    } finally {
+      this.stopper.dispose();
+      this.stopper = null;
+    }
     return this.result();
+  }
+
+  private async stopMidEpoch(reason: StopReason, info: StepInfo): Promise<void> {
+    let file: string | null = null;
+    if (this.runDir && this.options.checkpoints !== false) {
+      await saveCheckpoint(this.runDir, this.model, this.optimizer, {
+        config: this.config,
+        epoch: this.epochsDone,
+        best: this.best,
+        globalStep: this.globalStep,
+        stoppedAtStep: info.step,
+      }, CHECKPOINT_STOPPED);
+      file = path.join(this.runDir, CHECKPOINT_STOPPED);
+    }
+    this.recordStop(reason, info.epoch, info.step, info.steps, info.meanLoss, file);
+  }
+
+  private recordStop(
+    reason: StopReason,
+    epoch: number,
+    step: number,
+    steps: number,
+    meanLoss: number,
+    checkpoint: string | null,
+  ): void {
+    this.stopped = {
+      reason,
+      epoch,
+      step,
+      steps,
+      globalStep: this.globalStep,
+      meanLoss,
+      checkpoint,
+    };
+    const where = step > 0 ? `epoch ${epoch} step ${step}/${steps}` : `before epoch ${epoch}`;
+    this.log(
+      `stopped (${reason}) at ${where} after ${this.epochsDone} complete epoch(s)` +
+        (checkpoint ? `; weights + optimiser state at the stop: ${checkpoint}` : ""),
+    );
+    if (this.runDir) {
+      writeFileAtomic(
+        path.join(this.runDir, "stopped.json"),
+        JSON.stringify({ ...this.stopped, epochsDone: this.epochsDone, time: new Date() }) + "\n",
+      );
+    }
   }
 
   /** Results so far. */
@@ -430,6 +608,7 @@ export class Trainer {
       bestEpoch: this.best.epoch,
       lastTestAcc: last ? Number(last.test_acc) : NaN,
       records: [...this.records],
+      stopped: this.stopped,
     };
   }
 
@@ -515,6 +694,59 @@ export class Trainer {
     for (const l of Object.values(this.loaders)) l?.close();
     this.optimizer.dispose();
     this.model.dispose();
+  }
+}
+
+/**
+ * Evaluates {@link StopOptions} during one `run()`: holds the SIGINT listener (and yields to the
+ * event loop at each check, which is when Deno delivers the signal to the listener).
+ */
+class Stopper {
+  private interrupted = false;
+  private readonly onSigint = () => {
+    if (this.interrupted) {
+      this.log("interrupt: still stopping, at the end of the current step");
+    } else {
+      this.log("interrupt: stopping at the end of the current step");
+    }
+    this.interrupted = true;
+  };
+  private listening = false;
+  private readonly t0 = Date.now();
+
+  constructor(private readonly o: StopOptions, private readonly log: (line: string) => void) {
+    if (o.interrupt !== false) {
+      try {
+        Deno.addSignalListener("SIGINT", this.onSigint);
+        this.listening = true;
+      } catch {
+        // No signals here (e.g. a platform without SIGINT listeners): interrupts kill as before.
+      }
+    }
+  }
+
+  /** The reason to stop now, if any (`info` is null at an epoch boundary). */
+  async check(info: StepInfo | null): Promise<StopReason | null> {
+    if (this.listening) await new Promise((r) => setTimeout(r, 0)); // let a SIGINT arrive
+    const o = this.o;
+    if (this.interrupted) return "interrupt";
+    if (o.signal?.aborted) return "signal";
+    const now = Date.now();
+    const deadline = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
+    if (deadline !== undefined && now >= deadline) return "deadline";
+    if (o.maxSeconds !== undefined && now - this.t0 >= o.maxSeconds * 1000) return "deadline";
+    const global = info?.globalStep;
+    if (o.maxSteps !== undefined && global !== undefined && global >= o.maxSteps) {
+      return "max-steps";
+    }
+    if (info && o.when && await o.when(info)) return "condition";
+    return null;
+  }
+
+  /** Removes the SIGINT listener. */
+  dispose(): void {
+    if (this.listening) Deno.removeSignalListener("SIGINT", this.onSigint);
+    this.listening = false;
   }
 }
 

@@ -1,0 +1,32 @@
+/**
+ * Child process of tests/train/stop_test.ts: trains a tiny model, printing `step N` after every
+ * step, until the parent's SIGINT stops it; then trains one more epoch (the process and the
+ * trainer must still work) and prints both stops as one JSON line.
+ */
+import { initBackend } from "../../lib/backend.ts";
+import { synthFerSplits } from "../../lib/data/synthfer.ts";
+import { Trainer } from "../../lib/train/mod.ts";
+
+await initBackend();
+const { train, test } = synthFerSplits({ train: 64, test: 16, size: 32, seed: 1 });
+const t = await Trainer.create({
+  config: {
+    epochs: 20,
+    batchSize: 8,
+    evalBatchSize: 16,
+    seed: 3,
+    model: { inputSize: 32, widths: [4, 4, 8, 8], featureDim: 8 },
+  },
+  out: null,
+  data: { train, test },
+  log: null,
+  progress: "silent",
+  hooks: { onStep: (info) => console.log(`step ${info.globalStep}`) },
+});
+const first = await t.run();
+const done = t.epochsDone;
+const second = await t.run(done + 1);
+console.log(
+  JSON.stringify({ first: first.stopped, second: second.stopped, epochsAfter: t.epochsDone }),
+);
+t.dispose();
