@@ -14,3 +14,4 @@
 export * from "./settings.ts";
 export * from "./ablation.ts";
 export * from "./grid_view.ts";
+export * from "./runs.ts";

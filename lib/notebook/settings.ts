@@ -6,7 +6,14 @@
  *
  * @module
  */
-import { mergeConfig, type TrainConfigInput } from "../train/config.ts";
+import {
+  DEFAULT_TRAIN_CONFIG,
+  mergeConfig,
+  resolveTrainConfig,
+  TRAIN_OPTIONS,
+  type TrainConfig,
+  type TrainConfigInput,
+} from "../train/config.ts";
 import { QUICK_PRESET } from "../train/presets.ts";
 import type { SlurmOptions } from "../grid/slurm.ts";
 import type { Variant } from "../rul/variants.ts";
@@ -139,4 +146,98 @@ export function clusterOptions(scale: Scale): SlurmOptions {
   return scale === "paper"
     ? { gpus: 1, cpus: 8, mem: "32G", time: "12:00:00", requeue: true }
     : { cpus: 2, mem: "4G", time: "00:30:00" };
+}
+
+/** Where one value of a notebook's effective configuration comes from. */
+export interface ConfigRow {
+  /** Dotted option name, e.g. `model.inputSize`. */
+  key: string;
+  /** The effective value. */
+  value: unknown;
+  /** The official default. */
+  official: unknown;
+  /** The scale preset's value, or undefined when the preset leaves the option alone. */
+  preset: unknown;
+  /** Who set the effective value: the official default, the scale preset or the user's cell. */
+  from: "official" | "preset" | "yours";
+}
+
+/** A notebook's configuration: preset first, the user's hyper-parameters last. */
+export interface NotebookConfig {
+  /** The scale. */
+  scale: Scale;
+  /** The merged input (`mergeConfig(scaleConfig(scale, dataRoot), user)`), for the trainer. */
+  input: TrainConfigInput;
+  /** The resolved, validated configuration. */
+  config: TrainConfig;
+  /** Every option, with its origin. */
+  rows: ConfigRow[];
+}
+
+function getKey(obj: unknown, key: string): unknown {
+  let cur = obj;
+  for (const part of key.split(".")) {
+    if (typeof cur !== "object" || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/**
+ * The configuration of a notebook run: the official defaults, then the scale preset
+ * ({@link scaleConfig}), then the user's hyper-parameters, which always win (`epochs: 2` in the
+ * cell trains 2 epochs at every scale). Validates the result (errors name the option).
+ *
+ * @param scale the scale.
+ * @param dataRoot RAF-DB root, or null for SynthFER.
+ * @param user the hyper-parameter cell's values (only what the user sets).
+ */
+export function notebookConfig(
+  scale: Scale,
+  dataRoot: string | null,
+  user: TrainConfigInput = {},
+): NotebookConfig {
+  const preset = scaleConfig(scale, dataRoot);
+  const input = mergeConfig(preset, user);
+  const config = resolveTrainConfig(input, "hyper-parameter cell");
+  const rows = TRAIN_OPTIONS.map((o): ConfigRow => {
+    const mine = getKey(user, o.key), pre = getKey(preset, o.key);
+    return {
+      key: o.key,
+      value: getKey(config, o.key),
+      official: getKey(DEFAULT_TRAIN_CONFIG, o.key),
+      preset: pre,
+      from: mine !== undefined ? "yours" : pre !== undefined ? "preset" : "official",
+    };
+  });
+  return { scale, input, config, rows };
+}
+
+/**
+ * The effective configuration as text, one option per line, naming each value that the scale
+ * preset or the user's cell set and what it replaced, e.g.
+ * `epochs  2  your cell (quick preset: 4, official: 60)`.
+ */
+export function describeNotebookConfig(nc: NotebookConfig): string {
+  const show = (v: unknown) => {
+    if (typeof v === "string" && v.length > 48) return `…${v.slice(-47)}`;
+    return Array.isArray(v) ? `[${v.join(", ")}]` : String(v);
+  };
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const w = Math.max(...nc.rows.map((r) => r.key.length));
+  const vw = Math.min(24, Math.max(...nc.rows.map((r) => show(r.value).length)));
+  const lines = nc.rows.map((r) => {
+    let note = "";
+    if (r.from === "preset" && !same(r.preset, r.official)) {
+      note = `${nc.scale} preset (official: ${show(r.official)})`;
+    } else if (r.from === "yours") {
+      const before = r.preset !== undefined && !same(r.preset, r.official)
+        ? `${nc.scale} preset: ${show(r.preset)}, official: ${show(r.official)}`
+        : `official: ${show(r.official)}`;
+      note = `your cell (${before})`;
+    }
+    return `  ${r.key.padEnd(w)}  ${show(r.value).padEnd(vw)}  ${note}`.trimEnd();
+  });
+  return `effective configuration (${nc.scale} scale: preset first, your cell last)\n` +
+    lines.join("\n");
 }

@@ -87,18 +87,40 @@ export function trainingCurves(runs: readonly CurveRun[], options: CurveOptions 
   let maxEpoch = 0;
   for (const t of data) for (const e of t.x as number[]) maxEpoch = Math.max(maxEpoch, e);
   const epochTicks = maxEpoch <= 15 ? { dtick: 1 } : {};
+  // A few points (e.g. one epoch): Plotly's autorange pads far beyond the data (an accuracy axis
+  // from -0.3 to 1.6); give such axes a range around the data instead.
+  const epochRange = maxEpoch <= 1 ? { range: [0.5, 1.5] } : {};
+  const accRange = tightRange(data.filter((t) => t.yaxis === "y2").flatMap((t) => t.y as number[]));
+  const lossRange = options.logLoss
+    ? {}
+    : tightRange(data.filter((t) => t.yaxis === "y").flatMap((t) => t.y as number[]));
   return {
     data,
     layout: paperLayout({
       ...(options.title ? { title: { text: options.title } } : {}),
       width: options.width ?? 900,
       height: options.height ?? 400,
-      xaxis: paperAxis("epoch", { domain: [0, 0.44], ...epochTicks }),
-      yaxis: paperAxis("training loss", options.logLoss ? { type: "log" } : {}),
-      xaxis2: paperAxis("epoch", { domain: [0.56, 1], anchor: "y2", ...epochTicks }),
-      yaxis2: paperAxis(options.accuracyLabel ?? "test accuracy", { anchor: "x2" }),
+      xaxis: paperAxis("epoch", { domain: [0, 0.44], ...epochTicks, ...epochRange }),
+      yaxis: paperAxis("training loss", options.logLoss ? { type: "log" } : lossRange),
+      xaxis2: paperAxis("epoch", { domain: [0.56, 1], anchor: "y2", ...epochTicks, ...epochRange }),
+      yaxis2: paperAxis(options.accuracyLabel ?? "test accuracy", { anchor: "x2", ...accRange }),
       legend: { orientation: "h", y: -0.22, x: 0.5, xanchor: "center" },
       margin: { l: 70, r: 20, t: 50, b: 90 },
     }),
   };
+}
+
+/**
+ * An explicit axis range for values whose spread is tiny (one epoch, or a flat curve): the data ±
+ * max(5 % of |value|, 0.02); empty (Plotly's autorange) otherwise. Accuracies in [0, 1] stay in
+ * [0, 1].
+ */
+function tightRange(values: number[]): { range?: [number, number] } {
+  if (values.length === 0) return {};
+  const lo = Math.min(...values), hi = Math.max(...values);
+  const pad = Math.max(0.05 * Math.max(Math.abs(lo), Math.abs(hi)), 0.02);
+  if (hi - lo > pad) return {};
+  let a = lo - pad, b = hi + pad;
+  if (lo >= 0 && hi <= 1) [a, b] = [Math.max(0, a), Math.min(1, b)];
+  return { range: [a, b] };
 }

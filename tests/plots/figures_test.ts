@@ -109,6 +109,19 @@ Deno.test("training curves: runs overlaid on shared colours, one legend entry pe
   assert(/run "bad": 2 epochs but 1 values/.test(err), err);
 });
 
+Deno.test("training curves: one epoch gets axes around its point, not Plotly's wide padding", () => {
+  const fig = trainingCurves([{ name: "a", loss: [1.2], testAccuracy: [0.686] }]);
+  const l = fig.layout as Record<string, { range?: number[] }>;
+  assert(JSON.stringify(l.xaxis.range) === "[0.5,1.5]", `epoch axis ${l.xaxis.range}`);
+  const [a, b] = l.yaxis2.range!;
+  assert(a >= 0.6 && a < 0.686 && b > 0.686 && b <= 0.75, `accuracy axis [${a}, ${b}]`);
+  const [c, d] = l.yaxis.range!;
+  assert(c < 1.2 && d > 1.2 && d - c < 0.2, `loss axis [${c}, ${d}]`);
+  const many = trainingCurves([{ name: "a", loss: [3, 2, 1], testAccuracy: [0.1, 0.5, 0.7] }]);
+  const m = many.layout as Record<string, { range?: number[] }>;
+  assert(!m.yaxis2.range && !m.xaxis.range, "spread-out data keeps Plotly's autorange");
+});
+
 Deno.test("histogram: shared bins for clean and flipped", () => {
   const fig = uncertaintyHistogram([0, 1, 1], [2, 4], { bins: 4 });
   const b0 = fig.data[0].xbins as { start: number; size: number };
