@@ -220,7 +220,7 @@ export function notebookConfig(
  */
 export function describeNotebookConfig(nc: NotebookConfig): string {
   const show = (v: unknown) => {
-    if (typeof v === "string" && v.length > 48) return `…${v.slice(-47)}`;
+    if (typeof v === "string" && v.includes("/")) return `…/${v.split("/").pop()}`;
     return Array.isArray(v) ? `[${v.join(", ")}]` : String(v);
   };
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

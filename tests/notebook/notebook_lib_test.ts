@@ -3,6 +3,8 @@ import {
   ablationJobs,
   ablationMarkdown,
   ablationPlan,
+  describeNotebookConfig,
+  notebookConfig,
   notebookSettings,
   runAblation,
   scaleConfig,
@@ -77,6 +79,40 @@ Deno.test("QUICK_INIT is an absolute path to the committed backbone that fits th
       model.dispose();
     }
   }
+});
+
+Deno.test("notebookConfig: the user's cell wins over the preset at both scales, origins named", () => {
+  for (const scale of ["quick", "paper"] as const) {
+    const nc = notebookConfig(scale, null, { epochs: 2, model: { inputSize: 32 } });
+    assert(nc.config.epochs === 2, `${scale}: epochs from the cell, got ${nc.config.epochs}`);
+    assert(nc.config.model.inputSize === 32, `${scale}: inputSize from the cell`);
+    const byKey = Object.fromEntries(nc.rows.map((r) => [r.key, r]));
+    assert(byKey.epochs.from === "yours" && byKey["model.inputSize"].from === "yours", "yours");
+    const text = describeNotebookConfig(nc);
+    assert(/epochs\s+2\s+your cell/.test(text), text);
+    if (scale === "quick") {
+      assert(text.includes("your cell (quick preset: 4, official: 60)"), text);
+      assert(byKey["model.widths"].from === "preset", "widths from the quick preset");
+      assert(
+        /model\.widths\s+\[32, 64, 128, 256\]\s+quick preset \(official: \[64, 128, 256, 512\]\)/
+          .test(text),
+        text,
+      );
+      assert(nc.config.model.widths.join() === "32,64,128,256", "preset value kept");
+    } else {
+      assert(text.includes("your cell (official: 60)"), text);
+      assert(byKey["model.widths"].from === "official", "paper: official widths");
+    }
+  }
+  const q = notebookConfig("quick", null, {});
+  assert(q.config.epochs === 4, "without a user value the preset applies");
+  let err = "";
+  try {
+    notebookConfig("quick", null, { epochs: -1 });
+  } catch (e) {
+    err = String(e);
+  }
+  assert(/hyper-parameter cell: epochs = -1 is invalid/.test(err), err);
 });
 
 Deno.test("mergeConfig merges sections key by key and copies arrays", () => {
