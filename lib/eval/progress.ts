@@ -25,6 +25,8 @@ export interface ProgressOptions {
   now?: () => number;
   /** Sink for `lines` mode (default `console.log`). */
   writeLine?: (line: string) => void;
+  /** What is counted, for the rate (default "img": `35.2 img/s`; e.g. "it" for iterations). */
+  unit?: string;
 }
 
 /** Numbers a progress line is made of. */
@@ -55,7 +57,7 @@ function fmtTime(s: number): string {
 /**
  * One progress line: `label [#####.....] 120/600 20% | 35.2 img/s | ETA 00:13 | loss 1.2345`.
  */
-export function formatProgress(label: string, s: ProgressState, width = 24): string {
+export function formatProgress(label: string, s: ProgressState, width = 24, unit = "img"): string {
   const frac = s.total > 0 ? Math.min(1, s.done / s.total) : 0;
   const filled = Math.round(frac * width);
   const bar = "#".repeat(filled) + ".".repeat(width - filled);
@@ -63,7 +65,7 @@ export function formatProgress(label: string, s: ProgressState, width = 24): str
   const eta = rate > 0 ? (s.total - s.done) / rate : NaN;
   const parts = [
     `${label} [${bar}] ${s.done}/${s.total} ${Math.round(frac * 100)}%`,
-    `${Number.isFinite(rate) ? rate.toFixed(1) : "--"} img/s`,
+    `${Number.isFinite(rate) ? rate.toFixed(1) : "--"} ${unit}/s`,
     s.done >= s.total ? `${fmtTime(s.elapsedS)} total` : `ETA ${fmtTime(eta)}`,
   ];
   if (s.loss !== undefined && Number.isFinite(s.loss)) parts.push(`loss ${s.loss.toFixed(4)}`);
@@ -150,7 +152,7 @@ export class Progress {
 
   /** Current text of the progress line. */
   text(): string {
-    return formatProgress(this.options.label, this.state);
+    return formatProgress(this.options.label, this.state, 24, this.options.unit);
   }
 
   private render(final: boolean): void {

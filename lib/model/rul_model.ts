@@ -92,19 +92,12 @@ export class RulModel extends ModelBase implements FerModel {
    */
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const rng = options.rng ?? this.rng;
-    const s1 = Math.floor(rng() * 2 ** 31);
-    const s2 = Math.floor(rng() * 2 ** 31);
-    const heads = tidyObject(() => {
-      const featureMap = this.backbone.apply(this.checkInput(x), true);
-      const mu = this.mu.apply(featureMap, true, s1);
-      const logVar = this.logVar ? this.logVar.apply(featureMap, true, s2) : null;
-      return { featureMap, mu, logVar };
-    });
+    const heads = this.forwardHeads(x, rng);
     try {
       const step = rulTrainingStep({
         mu: heads.mu,
         logVar: heads.logVar,
-        classifier: (z) => this.fc.apply(z),
+        classifier: (z) => this.classify(z),
         labels: options.labels,
         perm: options.perm,
         rng,
@@ -114,6 +107,33 @@ export class RulModel extends ModelBase implements FerModel {
       tf.dispose([heads.featureMap, heads.mu, heads.logVar].filter((t) => t !== null));
       throw e;
     }
+  }
+
+  /**
+   * The training-mode forward up to the heads (batch statistics, dropout): the backbone's feature
+   * map, μ and log σ² (null without σ head), new tensors the caller disposes. With
+   * {@link RulModel.classify} and lib/rul's functions, a notebook can write its own RUL step (the
+   * trainer's `step` option) without changing this class.
+   *
+   * @param rng randomness of the two heads' dropout (default the model's own generator).
+   */
+  forwardHeads(
+    x: tf.Tensor4D,
+    rng: UniformRng = this.rng,
+  ): { featureMap: tf.Tensor4D; mu: tf.Tensor2D; logVar: tf.Tensor2D | null } {
+    const s1 = Math.floor(rng() * 2 ** 31);
+    const s2 = Math.floor(rng() * 2 ** 31);
+    return tidyObject(() => {
+      const featureMap = this.backbone.apply(this.checkInput(x), true);
+      const mu = this.mu.apply(featureMap, true, s1);
+      const logVar = this.logVar ? this.logVar.apply(featureMap, true, s2) : null;
+      return { featureMap, mu, logVar };
+    });
+  }
+
+  /** The classifier (official `fc`): logits = z·Wᵀ + b for features z [N, D]. */
+  classify(z: tf.Tensor2D): tf.Tensor2D {
+    return this.fc.apply(z);
   }
 
   /** Eval-mode forward: logits = fc(μ), plus u from the σ head. */

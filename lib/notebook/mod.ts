@@ -15,3 +15,5 @@ export * from "./settings.ts";
 export * from "./ablation.ts";
 export * from "./grid_view.ts";
 export * from "./runs.ts";
+export * from "./tsne_progress.ts";
+export * from "./check.ts";

@@ -39,6 +39,8 @@ export interface GallerySample {
   prediction?: number;
   /** Uncertainty score (sorted descending when `sort` is true). */
   uncertainty?: number;
+  /** Extra caption line (e.g. `#3 (flipped)`). */
+  caption?: string;
 }
 
 /** Options of {@link uncertaintyGallery}. */
@@ -109,7 +111,16 @@ export function uncertaintyGallery(
   chosen = chosen.slice(0, limit);
   const rows = Math.ceil(chosen.length / cols);
   const tile = options.tileSize ?? 120;
-  const captionH = 34;
+  // One caption line each for the label, the prediction, u and the extra caption, so captions
+  // of neighbouring tiles never run into each other.
+  const lines = Math.max(
+    1,
+    ...chosen.map((s) =>
+      1 + (s.prediction !== undefined ? 1 : 0) + (s.uncertainty !== undefined ? 1 : 0) +
+      (s.caption ? 1 : 0)
+    ),
+  );
+  const captionH = 14 * lines + 6;
   const width = cols * tile + 40;
   const height = rows * (tile + captionH) + (options.title ? 60 : 20);
   const images: Record<string, unknown>[] = [];
@@ -134,10 +145,14 @@ export function uncertaintyGallery(
       layer: "above",
     });
     const wrong = s.prediction !== undefined && s.prediction !== s.label;
-    const pred = s.prediction !== undefined ? ` → ${className(names, s.prediction)}` : "";
-    const unc = s.uncertainty !== undefined ? `<br>u = ${s.uncertainty.toFixed(3)}` : "";
+    const text = [
+      s.caption,
+      className(names, s.label),
+      s.prediction !== undefined ? `→ ${className(names, s.prediction)}` : undefined,
+      s.uncertainty !== undefined ? `u = ${s.uncertainty.toFixed(3)}` : undefined,
+    ].filter((t) => t !== undefined).join("<br>");
     annotations.push({
-      text: `${className(names, s.label)}${pred}${unc}`,
+      text,
       xref: "paper",
       yref: "paper",
       x: x0 + 0.5 / cols,

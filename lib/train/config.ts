@@ -365,7 +365,8 @@ export function setOption(input: TrainConfigInput, key: string, value: unknown):
 
 /**
  * Merge configuration inputs left to right: nested sections (`model`, `data`, `optim`) are merged
- * key by key, other values (arrays included) are replaced. The inputs are not modified.
+ * key by key, other values (arrays included) are replaced; an `undefined` value (at any level)
+ * leaves the earlier value in place. The inputs are not modified.
  */
 export function mergeConfig(...inputs: readonly TrainConfigInput[]): TrainConfigInput {
   const out: Record<string, unknown> = {};
@@ -373,7 +374,10 @@ export function mergeConfig(...inputs: readonly TrainConfigInput[]): TrainConfig
     for (const [k, v] of Object.entries(input)) {
       if (v === undefined) continue;
       const prev = out[k];
-      out[k] = isSection(v) ? copy({ ...(isSection(prev) ? prev : {}), ...v }) : copy(v);
+      if (isSection(v)) {
+        const defined = Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined));
+        out[k] = copy({ ...(isSection(prev) ? prev : {}), ...defined });
+      } else out[k] = copy(v);
     }
   }
   return out as TrainConfigInput;

@@ -104,8 +104,10 @@ Deno.test("notebookConfig: the user's cell wins over the preset at both scales, 
       assert(byKey["model.widths"].from === "official", "paper: official widths");
     }
   }
-  const q = notebookConfig("quick", null, {});
-  assert(q.config.epochs === 4, "without a user value the preset applies");
+  const q = notebookConfig("quick", null, { epochs: undefined, model: { inputSize: undefined } });
+  assert(q.config.epochs === 4, "an undefined user value leaves the preset's");
+  assert(q.config.model.inputSize === 48, "also inside a section");
+  assert(q.rows.find((r) => r.key === "epochs")!.from === "preset", "named as the preset's");
   let err = "";
   try {
     notebookConfig("quick", null, { epochs: -1 });
@@ -123,6 +125,9 @@ Deno.test("mergeConfig merges sections key by key and copies arrays", () => {
   assert(m.model!.inputSize === 48 && m.model!.dropout === 0.2, "model merged");
   assert(m.data!.noise === 0.3 && a.data.noise === 0.1, "later wins, inputs untouched");
   assert(m.model!.widths !== widths && m.model!.widths![2] === 3, "arrays copied");
+  const u = mergeConfig(a, { epochs: undefined, model: { inputSize: undefined, dropout: 0.1 } });
+  assert(u.epochs === 3 && u.model!.inputSize === 48, "undefined leaves earlier values");
+  assert(u.model!.dropout === 0.1, "defined values apply");
 });
 
 Deno.test("ablationJobs expands noise × variant × seed with unique names and configs", () => {

@@ -155,11 +155,15 @@ Deno.test("gallery: sorted by uncertainty, PNG data URIs decode to the input pix
   const imgs = fig.layout.images as { source: string }[];
   const notes = fig.layout.annotations as { text: string; font: { color: string } }[];
   assert(imgs.length === 2, "limit");
-  assert(notes[0].text.startsWith("Fear → Fear") && notes[0].text.includes("0.900"), notes[0].text);
+  // One line each (label, prediction, u): neighbouring captions cannot run together.
+  assert(notes[0].text === "Fear<br>→ Fear<br>u = 0.900", notes[0].text);
   assert(
-    notes[1].text.startsWith("Disgust → Fear") && notes[1].font.color === "#D55E00",
+    notes[1].text === "Disgust<br>→ Fear<br>u = 0.500" && notes[1].font.color === "#D55E00",
     notes[1].text,
   );
+  const extra = uncertaintyGallery([{ image: testImage(0), label: 0, caption: "#0 (flipped)" }]);
+  const note = (extra.layout.annotations as { text: string }[])[0].text;
+  assert(note === "#0 (flipped)<br>Surprise", note);
   const uri = imageToDataUri(testImage(1));
   assert(uri === imgs[0].source, "first tile is sample 1");
   const png = (pngjs as unknown as {
