@@ -91,6 +91,43 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "runner: the time limit follows the work (a cell printing progress runs past the idle " +
+    "limit; a silent cell fails at it)",
+  ignore,
+  async fn() {
+    const dir = `${workDir()}/idle`;
+    Deno.mkdirSync(dir, { recursive: true });
+    const nb = (src: string) =>
+      JSON.stringify({
+        cells: [{
+          cell_type: "code",
+          execution_count: null,
+          metadata: {},
+          outputs: [],
+          source: src,
+        }],
+        metadata: { kernelspec: { name: "deno", display_name: "Deno", language: "typescript" } },
+        nbformat: 4,
+        nbformat_minor: 5,
+      });
+    const sleep = "await new Promise((r) => setTimeout(r, 1000));";
+    Deno.writeTextFileSync(
+      `${dir}/busy.ipynb`,
+      nb(`for (let i = 0; i < 8; i++) { console.log(i); ${sleep} }`),
+    );
+    Deno.writeTextFileSync(`${dir}/silent.ipynb`, nb(`for (let i = 0; i < 8; i++) { ${sleep} }`));
+    const busy = await runNotebooks([`${dir}/busy.ipynb`], { out: `${dir}/out`, idleTimeout: 4 });
+    assertEquals(busy.code, 0, `8 s of work with output every second passes: ${failureText(busy)}`);
+    const silent = await runNotebooks([`${dir}/silent.ipynb`], {
+      out: `${dir}/out`,
+      idleTimeout: 4,
+    });
+    assertEquals(silent.code, 1, failureText(silent));
+    assertStringIncludes(silent.stderr, "no output for 4 s while running");
+  },
+});
+
 Deno.test("committed notebooks carry no outputs and have short cells", () => {
   assert(notebooks.length >= 1, "notebooks/ holds notebooks");
   for (const name of notebooks) {
@@ -109,15 +146,46 @@ Deno.test("committed notebooks carry no outputs and have short cells", () => {
   }
 });
 
+/**
+ * A copy of a notebook with its hyper-parameter cell edited as a user would (`epochs: undefined`
+ * → `epochs: N`), in a folder beside notebooks/ so that its `../lib/mod.ts` imports resolve.
+ * Optionally only the cells before the first one containing `until`.
+ */
+function editedNotebook(name: string, epochs: number, until?: string): string {
+  const nb = readNotebook(`${NB_DIR}/${name}`);
+  const hp = nb.cells.find((c) => joinText(c.source).includes("const HP: rul.TrainConfigInput"));
+  assert(hp, `${name} has a hyper-parameter cell`);
+  const src = joinText(hp.source);
+  assert(src.includes("  epochs: undefined,"), `${name}: HP cell lists epochs`);
+  hp.source = src.replace("  epochs: undefined,", `  epochs: ${epochs},`);
+  if (until) {
+    const stop = nb.cells.findIndex((c) => joinText(c.source).includes(until));
+    assert(stop > 0, `${name}: a cell with "${until}"`);
+    nb.cells = nb.cells.slice(0, stop);
+  }
+  const path = `${editedDir()}/${name}`;
+  Deno.writeTextFileSync(path, JSON.stringify(nb));
+  return path;
+}
+
+let edited: string | undefined;
+/** Folder for edited notebooks: one level below the repository root (like notebooks/). */
+function editedDir(): string {
+  edited ??= Deno.makeTempDirSync({ dir: ROOT, prefix: ".notebook-test-" });
+  return edited;
+}
+
 for (const name of notebooks) {
+  const isTrain = name === TRAIN;
   Deno.test({
-    name: `notebook ${name} runs in the quick setting with its Plotly figures`,
+    name: isTrain
+      ? `notebook ${name} runs in the quick setting with epochs: 2 set in its hyper-parameter ` +
+        "cell, and trains 2 epochs"
+      : `notebook ${name} runs in the quick setting with its Plotly figures`,
     ignore,
     async fn() {
-      const r = await runNotebooks([`${NB_DIR}/${name}`], {
-        out: `${workDir()}/executed`,
-        set: quickEnv(),
-      });
+      const path = isTrain ? editedNotebook(name, 2) : `${NB_DIR}/${name}`;
+      const r = await runNotebooks([path], { out: `${workDir()}/executed`, set: quickEnv() });
       assertEquals(r.code, 0, failureText(r));
       const nb = readNotebook(`${workDir()}/executed/${name}`);
       const plots = countPlotlyOutputs(nb);
@@ -127,16 +195,49 @@ for (const name of notebooks) {
       for (const expected of EXPECTED_TEXT[name.slice(0, 2)] ?? []) {
         assertStringIncludes(text, expected, `${name} reports "${expected}"`);
       }
+      if (isTrain) {
+        assert(/epochs\s+2\s+your cell \(quick preset: 4, official: 60\)/.test(text), text);
+        assertStringIncludes(text, "epoch 2/2:", "the second of 2 epochs ran");
+        assert(!text.includes("epoch 3/"), "no third epoch");
+        assertStringIncludes(text, "trained 2 epochs");
+      }
       if (name.startsWith("04")) checkExportedFigures(`${workDir()}/runs/figures/04`);
     },
   });
 }
 
+Deno.test({
+  name: "training notebook, paper setting: epochs: 2 in the hyper-parameter cell is the epochs " +
+    "the run gets",
+  ignore: ignore || TRAIN === undefined,
+  async fn() {
+    // Up to (not including) the data cell: the paper run itself needs RAF-DB and hours.
+    const path = editedNotebook(TRAIN!, 2, "rul.loadRunData(");
+    const out = `${workDir()}/executed-paper`;
+    const r = await runNotebooks([path], { out, set: quickEnv({ RUL_SCALE: "paper" }) });
+    assertEquals(r.code, 0, failureText(r));
+    const text = streamText(readNotebook(`${out}/${TRAIN}`));
+    assert(/epochs\s+2\s+your cell \(official: 60\)/.test(text), text);
+    assert(/model\.inputSize\s+224\s*\n/.test(text), `paper keeps 224 px: ${text}`);
+  },
+});
+
 /** Text each numbered notebook must print (its key results), by number prefix. */
 const EXPECTED_TEXT: Record<string, string[]> = {
-  "02": ["best-epoch test accuracy:", "last-epoch test accuracy:", "checkpoints/best.safetensors"],
+  "00": [
+    "add-up loss: lib/rul",
+    "mean Δu: flipped",
+    "tempered RUL (τ = 2), 1 epoch: test accuracy",
+  ],
+  "02": [
+    "effective configuration (quick scale: preset first, your cell last)",
+    "best-epoch test accuracy:",
+    "last-epoch test accuracy:",
+    "checkpoints/best.safetensors",
+    "| 1 | ",
+  ],
   "03": ["6/6 ", "| 30 % | rul-no-sigma | 2 |"],
-  "04": ["AUROC of u for flipped labels", "tsne_rul_vs_baseline.pdf"],
+  "04": ["AUROC of u for flipped labels", "tsne_rul_vs_baseline.pdf", "t-SNE rul: done in"],
 };
 
 /** The figures notebook 04 exports: PNG, SVG and PDF of each, with the right magic bytes. */
@@ -194,13 +295,13 @@ Deno.test({
 });
 
 Deno.test({
-  name: "training notebook runs unchanged on a RAF-DB-layout folder (RUL_DATA)",
+  name: "training notebook runs on a RAF-DB-layout folder (RUL_DATA; 1 epoch)",
   ignore: ignore || TRAIN === undefined,
   async fn() {
     const raf = `${workDir()}/RAF-DB`;
     const counts = await writeRafDbFixture(raf);
     const out = `${workDir()}/executed-rafdb`;
-    const r = await runNotebooks([`${NB_DIR}/${TRAIN}`], {
+    const r = await runNotebooks([editedNotebook(TRAIN!, 1)], {
       out,
       set: quickEnv({ RUL_DATA: raf, RUL_OUT: `${workDir()}/runs-rafdb` }),
     });
@@ -219,5 +320,7 @@ Deno.test({
   fn() {
     if (work) Deno.removeSync(work, { recursive: true });
     work = undefined;
+    if (edited) Deno.removeSync(edited, { recursive: true });
+    edited = undefined;
   },
 });

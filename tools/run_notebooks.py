@@ -21,8 +21,10 @@ to the cell that produced them (by parent message id), `update_display_data` upd
 displayed output in place, `clear_output` is honoured.
 
 Any cell error fails the run: the message names the notebook, the cell index (0-based, counting
-all cells) and the error text. A cell that exceeds its timeout makes the runner kill the kernel
-(an interrupt would kill the Deno kernel anyway) and fail. The executed notebook, including the
+all cells) and the error text. Time limits follow the work, not a fixed guess per cell: a running
+cell fails when it sends no output at all for `--idle-timeout` seconds (default 600: long cells
+print progress, so a busy machine makes them slower but not silent); `--cell-timeout` adds an
+overall cap (default none). On a limit the runner kills the kernel and fails. The executed notebook, including the
 failing cell's error output, is written atomically (temp file + rename) in every case.
 
 Exit status: 0 when every notebook ran cleanly, 1 on a cell error or timeout, 2 on bad usage.
@@ -159,8 +161,11 @@ def run_cell(kc, km, col: Collector, idx: int, source: str, args) -> int | None:
         now = time.monotonic()
         if reply is not None and msg_id in col.idle and now - last_msg >= args.quiet:
             break
-        if now - start > args.cell_timeout:
+        if args.cell_timeout and now - start > args.cell_timeout:
             raise CellError(f"timed out after {args.cell_timeout:.0f} s (kernel killed)")
+        if args.idle_timeout and reply is None and now - last_msg > args.idle_timeout:
+            raise CellError(f"no output for {args.idle_timeout:.0f} s while running (the cell "
+                            f"looks stuck; kernel killed after {now - start:.0f} s)")
         try:
             msg = kc.get_iopub_msg(timeout=0.05)
             col.handle(msg)
@@ -221,7 +226,7 @@ def run_notebook(src: Path, dst: Path, env: dict[str, str], args) -> bool:
         log(f"run_notebooks: {src}: kernel '{args.kernel}' did not start: {exc}")
     finally:
         kc.stop_channels()
-        # Never interrupt (it kills the Deno kernel anyway): shut down, killing if needed.
+        # Shut down (killing if needed): an interrupt would only stop a trainer at its next step.
         try:
             km.shutdown_kernel(now=not ok, restart=False)
         except Exception:  # noqa: BLE001 - best effort on the way out
@@ -274,8 +279,14 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="environment variable for the kernel (repeatable)")
     ap.add_argument("--kernel", default="deno", help="kernelspec name (default deno)")
-    ap.add_argument("--cell-timeout", type=float, default=600.0,
-                    help="seconds one cell may run before the kernel is killed (default 600)")
+    ap.add_argument("--cell-timeout", type=float, default=0.0,
+                    help="seconds one cell may run in total before the kernel is killed "
+                         "(default 0: no limit; the idle timeout catches stuck cells)")
+    ap.add_argument("--idle-timeout", type=float, default=600.0,
+                    help="seconds a running cell may go without any output (log line, progress "
+                         "update, display) before it counts as stuck and the kernel is killed "
+                         "(default 600; 0: none). Long cells show progress, so the limit follows "
+                         "the work: a slow machine makes a cell slower, not silent")
     ap.add_argument("--startup-timeout", type=float, default=120.0)
     ap.add_argument("--quiet", type=float, default=1.5,
                     help="seconds without a message after idle before a cell counts as done")

@@ -166,7 +166,7 @@ function loaderJs(rel: string): string {
  * after a cell is re-run, outputs are cleared, the page is reloaded or a saved notebook is
  * reopened, and the saved notebook stays small. Until the chart is drawn, and where no script
  * runs, the div shows `fallbackImage` and a note. A figure wider than the output area is drawn at
- * the area's width.
+ * the area's width, and the title is left-aligned, clear of Plotly's toolbar (top right).
  *
  * @param fig the figure.
  * @param options see {@link FigureHtmlOptions}.
@@ -186,10 +186,15 @@ export function figureHtml(fig: Figure, options: FigureHtmlOptions = {}): string
   function draw(P) {
     var gd = document.getElementById(id);
     if (!gd) return;
-    var layout = spec.layout, avail = gd.parentElement ? gd.parentElement.clientWidth : 0;
+    var layout = Object.assign({}, spec.layout), avail = gd.parentElement ? gd.parentElement.clientWidth : 0;
     if (avail > 200 && layout.width > avail) {
-      layout = Object.assign({}, layout, { width: avail });
+      layout.width = avail;
       gd.style.width = avail + "px";
+    }
+    // The toolbar sits at the top right: a left-aligned title stays clear of it.
+    if (layout.title) {
+      var t = typeof layout.title === "string" ? { text: layout.title } : layout.title;
+      layout.title = Object.assign({}, t, { x: 0.01, xanchor: "left" });
     }
     gd.innerHTML = "";
     P.newPlot(gd, spec.data, layout, spec.config);

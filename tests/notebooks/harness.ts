@@ -92,15 +92,18 @@ export interface RunOptions {
   out: string;
   /** Environment variables passed to the kernel (`--set NAME=VALUE`). */
   set?: Record<string, string>;
-  /** Seconds a cell may run before the kernel is killed. */
-  cellTimeout?: number;
+  /**
+   * Seconds a running cell may go without any output before it counts as stuck (default 300):
+   * cells that work long print progress, so the limit follows the work, not a fixed guess.
+   */
+  idleTimeout?: number;
 }
 
 /** Runs notebooks with the committed runner; returns its exit status and output. */
 export function runNotebooks(paths: string[], opts: RunOptions): Promise<RunResult> {
   const args = [`${ROOT}tools/run_notebooks.py`, ...paths, "--out", opts.out];
   for (const [k, v] of Object.entries(opts.set ?? {})) args.push("--set", `${k}=${v}`);
-  args.push("--cell-timeout", String(opts.cellTimeout ?? 300), "--quiet", "1.0");
+  args.push("--idle-timeout", String(opts.idleTimeout ?? 300), "--quiet", "1.0");
   return runCmd(PYTHON, args);
 }
 
