@@ -27,6 +27,7 @@ export {
   type FerModel,
   type ModelConfig,
   resolveModelConfig,
+  type RulModel,
   type TrainForwardOptions,
   type TrainOutput,
 } from "./model/mod.ts";
@@ -41,6 +42,8 @@ export {
   mixWeights,
   type ModelKind,
   type PairingKind,
+  pairingRng,
+  permuteRows,
   perSampleCrossEntropy,
   randomPermutation,
   rulTrainingStep,
@@ -54,6 +57,7 @@ export {
 /** Training: configuration, presets, the trainer, evaluation, weights and checkpoints. */
 export {
   DEFAULT_TRAIN_CONFIG,
+  defaultTrainStep,
   DEMO_CONFIG,
   type EpochInfo,
   type EvalResult,
@@ -70,17 +74,25 @@ export {
   resolveTrainConfig,
   sampleTableOf,
   saveModelCheckpoint,
+  type StepContext,
   type StepInfo,
+  type StepOutput,
+  type StopInfo,
+  type StopOptions,
+  type StopReason,
   train,
   type TrainConfig,
   type TrainConfigInput,
   Trainer,
   type TrainerOptions,
   type TrainResult,
+  type TrainStep,
 } from "./train/mod.ts";
 
 /** Data: datasets (SynthFER, RAF-DB, image folders, Fashion-MNIST), noise, images. */
 export {
+  type Batch,
+  BatchLoader,
   imageAt,
   type ImageDataset,
   loadFashionMnist,
@@ -132,18 +144,32 @@ export {
 /** t-SNE of features (exact or Barnes-Hut, worker threads for the async form). */
 export { tsne, tsneAsync } from "./tsne/mod.ts";
 
-/** Notebook helpers: settings, scale presets, ablation grids and their tables. */
+/**
+ * Notebook helpers: settings, scale presets and the effective configuration (preset first, the
+ * user's cell last), ablation grids and their tables, the run registry (list and compare past
+ * runs), t-SNE with progress, and checks that two computations agree.
+ */
 export {
   ablationEntries,
   ablationJobs,
   ablationMarkdown,
   ablationPlan,
+  agreementScatter,
+  assertClose,
   clusterOptions,
+  compareRuns,
+  describeNotebookConfig,
+  listRuns,
+  mixingMap,
+  notebookConfig,
   notebookSettings,
+  perSampleBars,
   runAblation,
+  runsMarkdown,
   scaleConfig,
   showGrid,
   summarizeAblation,
+  tsneWithProgress,
 } from "./notebook/mod.ts";
 
 /**

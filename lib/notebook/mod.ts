@@ -17,3 +17,4 @@ export * from "./grid_view.ts";
 export * from "./runs.ts";
 export * from "./tsne_progress.ts";
 export * from "./check.ts";
+export * from "./method_figures.ts";

@@ -70,14 +70,6 @@ export {
   type StaticRenderer,
 } from "./jupyter.ts";
 export { type EpochReport, LiveTrainingCurves } from "./live_curves.ts";
-export {
-  type AgreementOptions,
-  agreementScatter,
-  mixingMap,
-  type MixingMapOptions,
-  perSampleBars,
-  type PerSampleOptions,
-} from "./method.ts";
 export { sideBySide, type SideBySideOptions } from "./side_by_side.ts";
 export {
   chromiumArgs,

@@ -13,7 +13,7 @@ import {
   paperAxis,
   paperLayout,
   type Trace,
-} from "./figure.ts";
+} from "../plots/figure.ts";
 
 /** Options of {@link perSampleBars}. */
 export interface PerSampleOptions {
