@@ -169,11 +169,14 @@ export interface RunOutcome {
   bestTestAcc: number;
   /** Last-epoch test accuracy. */
   lastTestAcc: number;
+  /** Set when the run stopped early (the trainer's `result.stopped`, e.g. an interrupt). */
+  stopped?: { reason: string; epoch: number; step: number } | null;
 }
 
 /**
  * Run the jobs one after another with `trainFn` and collect the results; `onResult` is called
- * after each run (e.g. to refresh a live table), with the results so far.
+ * after each run (e.g. to refresh a live table), with the results so far. A run that reports
+ * `stopped` (Kernel > Interrupt during a run) ends the grid: the completed runs are returned.
  *
  * @throws Error naming the job when a run fails.
  */
@@ -193,6 +196,15 @@ export async function runAblation(
       r = await trainFn(job);
     } catch (e) {
       throw new Error(`ablation run ${job.name} failed: ${(e as Error).message}`, { cause: e });
+    }
+    if (r.stopped) {
+      // An interrupted (or otherwise stopped) run ends the grid: its numbers are from a partial
+      // training, so only the completed runs are returned.
+      console.log(
+        `ablation: run ${job.name} stopped (${r.stopped.reason}) in epoch ${r.stopped.epoch}; ` +
+          `grid ended after ${done.length} complete run(s) of ${jobs.length}`,
+      );
+      break;
     }
     const res: AblationResult = {
       variant: job.label,

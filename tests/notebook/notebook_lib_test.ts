@@ -159,6 +159,23 @@ Deno.test("ablationJobs expands noise × variant × seed with unique names and c
   q.forEach((j) => resolveTrainConfig(j.config, j.name));
 });
 
+Deno.test("runAblation: an interrupted run ends the grid, completed runs are returned", async () => {
+  const jobs = ablationJobs({
+    variants: ["baseline", "rul"],
+    noises: [0.3],
+    seeds: [0],
+    config: {},
+  });
+  const calls: string[] = [];
+  const results = await runAblation(jobs, (j) => {
+    calls.push(j.name);
+    const stopped = j.variant === "baseline" ? null : { reason: "interrupt", epoch: 1, step: 3 };
+    return Promise.resolve({ bestTestAcc: 0.5, lastTestAcc: 0.4, stopped });
+  });
+  assert(calls.join() === "baseline-noise30-seed0,rul-noise30-seed0", `${calls}`);
+  assert(results.length === 1 && results[0].variant === "baseline", "only the complete run");
+});
+
 Deno.test("runAblation + summarizeAblation: mean and sample s.d. over seeds, by hand", async () => {
   const jobs = ablationJobs({
     variants: ["baseline", "rul"],
