@@ -7,6 +7,13 @@
  *
  * Usage: deno run -A bench/epoch.ts [--size 112] [--batch 32] [--images 256] [--test 64]
  *        [--variant rul|baseline] [--widths 64,128,256,512] [--workers 1]
+ *        [--distinct N] [--max-seconds S]
+ *
+ * `--distinct N` renders only N distinct SynthFER images and repeats them up to `--images` (a
+ * RAF-DB-sized set, 12,271 images, takes minutes to render; the loader still crops, flips,
+ * resizes and normalises every sample, so the epoch costs the same). `--max-seconds S` stops
+ * the training pass after S seconds and reports the images/s so far and the epoch time it
+ * implies (`trainSecondsEstimate`, `complete: false`; no test evaluation or checkpoint then).
  *
  * @module
  */
@@ -17,6 +24,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { synthFerSplits } from "../lib/data/synthfer.ts";
+import { subsetDataset } from "../lib/data/dataset.ts";
 import { withSymmetricNoise } from "../lib/data/noise.ts";
 import { Trainer } from "../lib/train/mod.ts";
 
@@ -30,6 +38,8 @@ const { values } = parseArgs({
     variant: { type: "string", default: "rul" },
     widths: { type: "string", default: "64,128,256,512" },
     workers: { type: "string", default: "1" },
+    distinct: { type: "string" },
+    "max-seconds": { type: "string" },
   },
 });
 const SIZE = Number(values.size);
@@ -39,6 +49,11 @@ const TEST = Number(values.test);
 const WORKERS = Number(values.workers);
 const VARIANT = values.variant as "rul" | "baseline";
 const WIDTHS = values.widths!.split(",").map(Number) as [number, number, number, number];
+const DISTINCT = values.distinct === undefined ? IMAGES : Number(values.distinct);
+const MAX_SECONDS = values["max-seconds"] === undefined ? Infinity : Number(values["max-seconds"]);
+if (!(Number.isInteger(DISTINCT) && DISTINCT > 0 && MAX_SECONDS > 0)) {
+  throw new Error("--distinct must be a positive integer and --max-seconds positive");
+}
 if (![SIZE, BATCH, IMAGES, TEST].every((v) => Number.isInteger(v) && v > 0)) {
   throw new Error("--size, --batch, --images and --test must be positive integers");
 }
@@ -56,12 +71,28 @@ function peakRssMb(): number | null {
 await initBackend();
 const backend = describeBackend();
 const tData = performance.now();
-const splits = synthFerSplits({ train: IMAGES, test: TEST, size: Math.min(100, SIZE), seed: 0 });
-const data = { train: withSymmetricNoise(splits.train, 0.3, 1), test: splits.test };
+const splits = synthFerSplits({
+  train: Math.min(DISTINCT, IMAGES),
+  test: Math.min(DISTINCT, TEST),
+  size: Math.min(100, SIZE),
+  seed: 0,
+});
+/** `ds` repeated up to `n` samples (a copy; index j holds sample j mod ds.n). */
+const upTo = (ds: typeof splits.train, n: number) =>
+  ds.n >= n ? ds : subsetDataset(ds, Int32Array.from({ length: n }, (_, j) => j % ds.n));
+const data = {
+  train: withSymmetricNoise(upTo(splits.train, IMAGES), 0.3, 1),
+  test: upTo(splits.test, TEST),
+};
 const dataSeconds = (performance.now() - tData) / 1000;
 const out = fs.mkdtempSync(path.join(os.tmpdir(), "rul-bench-epoch-"));
 let trainSeconds = NaN;
 let imagesPerSec = NaN;
+/** Images trained when `--max-seconds` stopped the pass (null: the epoch completed). */
+let stoppedAt: { images: number; seconds: number } | null = null;
+class StopEpoch extends Error {}
+/** Images and seconds at the end of the first step (which includes kernel compilation). */
+const first = { images: 0, seconds: 0 };
 const t = await Trainer.create({
   config: {
     variant: VARIANT,
@@ -76,6 +107,15 @@ const t = await Trainer.create({
   progress: "auto",
   workers: WORKERS,
   hooks: {
+    onStep: (s) => {
+      const images = Math.min(s.step * BATCH, IMAGES);
+      const seconds = images / s.imagesPerSec; // the trainer's clock since the epoch began
+      if (s.step === 1) Object.assign(first, { images, seconds });
+      if (seconds > MAX_SECONDS && s.step < s.steps) {
+        stoppedAt = { images, seconds };
+        throw new StopEpoch(`stopped after ${seconds.toFixed(1)} s`);
+      }
+    },
     onEpoch: (e) => {
       trainSeconds = Number(e.record.train_seconds);
       imagesPerSec = Number(e.record.train_images_per_s);
@@ -86,8 +126,24 @@ const tensorsBefore = tf.memory().numTensors;
 // Adam creates its two moments per trainable parameter at the first step.
 const adamTensors = 2 * t.model.trainableVariables().length;
 const t0 = performance.now();
-await t.run();
-const epochSeconds = (performance.now() - t0) / 1000;
+try {
+  await t.run();
+} catch (e) {
+  if (!(e instanceof StopEpoch)) throw e;
+}
+const stopped = stoppedAt as { images: number; seconds: number } | null;
+if (stopped) {
+  trainSeconds = stopped.seconds;
+  imagesPerSec = stopped.images / stopped.seconds;
+}
+const epochSeconds = stopped ? NaN : (performance.now() - t0) / 1000;
+// The first step compiles kernels (WebGPU: shaders): extrapolate from the steps after it.
+const trainSecondsEstimate = !stopped
+  ? trainSeconds
+  : stopped.images > first.images
+  ? first.seconds +
+    (IMAGES - first.images) * (stopped.seconds - first.seconds) / (stopped.images - first.images)
+  : IMAGES / imagesPerSec;
 const tensorsAfter = tf.memory().numTensors;
 t.dispose();
 fs.rmSync(out, { recursive: true });
@@ -99,14 +155,24 @@ const rows: [string, string][] = [
   ["widths", WIDTHS.join(",")],
   ["training images", String(IMAGES)],
   ["SynthFER generation", `${dataSeconds.toFixed(2)} s`],
-  ["training pass (data + step)", `${trainSeconds.toFixed(2)} s`],
+  [
+    "training pass (data + step)",
+    stopped
+      ? `${trainSeconds.toFixed(2)} s for ${stopped.images} images (--max-seconds), ` +
+        `${trainSecondsEstimate.toFixed(1)} s for the epoch at this rate`
+      : `${trainSeconds.toFixed(2)} s`,
+  ],
   ["training images/s", imagesPerSec.toFixed(2)],
-  ["epoch incl. test eval + checkpoint", `${epochSeconds.toFixed(2)} s`],
+  ["epoch incl. test eval + checkpoint", stopped ? "-" : `${epochSeconds.toFixed(2)} s`],
   ["peak RSS", `${rss?.toFixed(0) ?? "?"} MB`],
   [
     "numTensors before / after",
     `${tensorsBefore} / ${tensorsAfter} (Adam moments: +${adamTensors}; ${
-      tensorsAfter === tensorsBefore + adamTensors ? "no leak" : "LEAK"
+      stopped
+        ? "stopped mid-epoch: not compared"
+        : tensorsAfter === tensorsBefore + adamTensors
+        ? "no leak"
+        : "LEAK"
     })`,
   ],
 ];
@@ -123,9 +189,13 @@ console.log(JSON.stringify({
   images: IMAGES,
   testImages: TEST,
   workers: WORKERS,
+  distinct: DISTINCT,
+  complete: !stopped,
+  imagesTrained: stopped ? stopped.images : IMAGES,
   trainSeconds,
+  trainSecondsEstimate,
   imagesPerSec,
-  epochSeconds,
+  epochSeconds: stopped ? null : epochSeconds,
   dataSeconds,
   peakRssMb: rss,
   tensorsBefore,

@@ -5,7 +5,13 @@
  * kernel (JS-side work such as the max-pool backward scatter and TF.js bookkeeping) is reported
  * as "outside kernels".
  *
+ * On WebGPU (`RUL_BACKEND=webgpu`) kernels are queued, not run, when called: phase times wait
+ * for a read-back, and `tf.profile`'s kernel times come from the GPU's timestamp queries (the
+ * adapter's `timestamp-query` feature; without it they are 0 and the backend warns), so the
+ * breakdown names the slow shader programs.
+ *
  * Usage: deno run -A bench/profile_step.ts [--size 112] [--batch 16] [--top 25] [--threads N]
+ *   [--model baseline|rul]
  *
  * @module
  */
@@ -21,13 +27,22 @@ const { values } = parseArgs({
     batch: { type: "string", default: "16" },
     top: { type: "string", default: "25" },
     threads: { type: "string" },
+    model: { type: "string", default: "baseline" },
   },
 });
+if (values.model !== "baseline" && values.model !== "rul") {
+  throw new Error(`--model: baseline or rul, got '${values.model}'`);
+}
 const size = Number(values.size), batch = Number(values.batch), top = Number(values.top);
 const info = await initBackend({ threads: values.threads ? Number(values.threads) : undefined });
 console.log(`backend: ${describeBackend()}; ${size} px, batch ${batch}; noisy shared machine`);
 
-const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 0 });
+const model = createModel({
+  kind: values.model as "baseline" | "rul",
+  inputSize: size,
+  numClasses: 7,
+  seed: 0,
+});
 // The library's Adam (PyTorch semantics, fused on wasm), as the trainer uses it.
 const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
 const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
@@ -35,7 +50,7 @@ const labels = Int32Array.from({ length: batch }, (_, i) => i % 7);
 const vars = model.trainableVariables();
 
 const lossOf = () => {
-  const out = model.forwardTrain(x);
+  const out = model.forwardTrain(x, { labels });
   const loss = model.loss(out, labels);
   disposeModelOutput(out);
   return loss;
@@ -48,27 +63,35 @@ const step = () =>
     tf.dispose([g.value, g.grads]);
   });
 
+/** Wait until everything queued so far has run (a read of the last updated weight). */
+const settle = async () => void await vars[vars.length - 1].data();
 step(); // warm-up, creates Adam's slots
-const ms = (f: () => void) => {
+await settle();
+/** Milliseconds of `f` until its work has run (a read-back; WebGPU queues work). */
+const ms = async (f: () => tf.Tensor | void) => {
   const t0 = performance.now();
-  f();
+  const t = f();
+  if (t) {
+    await t.data();
+    t.dispose();
+  } else await settle();
   return performance.now() - t0;
 };
 // Best of 3 for each phase (the machine is shared).
 let fwd = Infinity, fwdBwd = Infinity, adam = Infinity, whole = Infinity;
 for (let rep = 0; rep < 3; rep++) {
-  fwd = Math.min(fwd, ms(() => tf.tidy(() => void lossOf().dataSync())));
+  fwd = Math.min(fwd, await ms(() => tf.tidy(() => lossOf())));
   let g: ReturnType<typeof tf.variableGrads> | undefined;
   fwdBwd = Math.min(
     fwdBwd,
-    ms(() => {
+    await ms(() => {
       g = grads();
-      g.value.dataSync();
+      return tf.clone(g.grads[vars[0].name]); // the last gradient computed (first layer)
     }),
   );
-  adam = Math.min(adam, ms(() => opt.step(g!.grads)));
+  adam = Math.min(adam, await ms(() => opt.step(g!.grads)));
   tf.dispose([g!.value, g!.grads]);
-  whole = Math.min(whole, ms(step));
+  whole = Math.min(whole, await ms(step));
 }
 console.log(
   `phases (ms): forward ${fwd.toFixed(0)}, backward ${(fwdBwd - fwd).toFixed(0)}, ` +
@@ -79,7 +102,10 @@ console.log(
 );
 
 const t0 = performance.now();
-const prof = await tf.profile(step);
+const prof = await tf.profile(async () => {
+  step();
+  await settle();
+});
 const profiledMs = performance.now() - t0;
 const byName = new Map<string, { ms: number; n: number }>();
 let kernelMs = 0;
@@ -112,6 +138,7 @@ console.log(
 console.log(JSON.stringify({
   bench: "profile_step",
   backend: info,
+  model: values.model,
   size,
   batch,
   phasesMs: { forward: fwd, backward: fwdBwd - fwd, adam, step: whole },

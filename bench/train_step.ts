@@ -4,10 +4,17 @@
  * ResNet-18 in PyTorch on the same machine (same threads, batch, size; `tools/bench_torch_step.py`).
  *
  * Usage: deno run -A bench/train_step.ts [--sizes 64,112,224] [--batches 16,64] [--steps 3]
- *   [--leak-steps 20] [--threads N] [--no-torch]
+ *   [--leak-steps 20] [--threads N] [--no-torch] [--model baseline|rul]
+ *
+ * `--model rul` times the RUL model (heads, mixing, add-up loss) instead of the baseline; the
+ * PyTorch side stays torchvision's ResNet-18 (the GPU check compares RUL with RUL through
+ * tools/torch_rul_step.py). The backend is `initBackend()`'s (`RUL_BACKEND=webgpu` for WebGPU).
  *
  * Prints a table, then one JSON line with every figure. Figures are best-of-`steps` step times
- * after one warm-up step; on a machine shared with other jobs they are noisy.
+ * after one warm-up step, each step timed until one of its updated weights has been read back
+ * (on WebGPU the work is queued: without the read the time would miss the GPU's part); on a
+ * machine shared with other jobs they are noisy. `memory` in the JSON is `tf.memory()` after
+ * the steps (on WebGPU with the bytes the backend holds in GPU buffers).
  *
  * @module
  */
@@ -26,8 +33,13 @@ const { values } = parseArgs({
     "leak-steps": { type: "string", default: "20" },
     threads: { type: "string" },
     "no-torch": { type: "boolean", default: false },
+    model: { type: "string", default: "baseline" },
   },
 });
+if (values.model !== "baseline" && values.model !== "rul") {
+  throw new Error(`--model: baseline or rul, got '${values.model}'`);
+}
+const kind = values.model as "baseline" | "rul";
 const list = (s: string, flag: string) =>
   s.split(",").map((v) => {
     const n = Number(v);
@@ -49,23 +61,28 @@ function peakRssMb(): number | null {
   }
 }
 
-/** One training step of `model` on (x, labels) with `opt`; nothing survives but the variables. */
-function trainStep(
+/**
+ * One training step of `model` on (x, labels) with `opt`; nothing survives but the variables.
+ * Resolves once the step's last update can be read back (the whole step has run).
+ */
+async function trainStep(
   model: FerModel,
   opt: Adam,
   x: tf.Tensor4D,
   labels: Int32Array,
-): void {
+): Promise<void> {
+  const vars = model.trainableVariables();
   tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => {
-      const out = model.forwardTrain(x);
+      const out = model.forwardTrain(x, { labels });
       const loss = model.loss(out, labels);
       disposeModelOutput(out);
       return loss;
-    }, model.trainableVariables());
+    }, vars);
     opt.step(grads);
     tf.dispose([value, grads]);
   });
+  await vars[vars.length - 1].data();
 }
 
 interface Row {
@@ -118,20 +135,23 @@ const rows: Row[] = [];
 const failures: { size: number; batch: number; error: string }[] = [];
 
 /** Warm-up, then `steps` timed steps (and the leak check on the first configuration). */
-function runOurs(model: FerModel, opt: Adam, size: number, batch: number) {
+async function runOurs(model: FerModel, opt: Adam, size: number, batch: number) {
   const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
   try {
     const labels = Int32Array.from({ length: batch }, (_, i) => i % 7);
-    trainStep(model, opt, x, labels); // warm-up (creates Adam's slots)
+    const tw = performance.now();
+    await trainStep(model, opt, x, labels); // warm-up (creates Adam's slots, compiles kernels)
+    warmupSeconds.push({ size, batch, seconds: (performance.now() - tw) / 1000 });
     const times: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      trainStep(model, opt, x, labels);
+      await trainStep(model, opt, x, labels);
       times.push((performance.now() - t0) / 1000);
     }
+    memoryBox.push({ size, batch, memory: tf.memory() }); // while the model and Adam live
     if (leakBox.value === null && leakSteps > 0) {
       const before = tf.memory().numTensors;
-      for (let i = 0; i < leakSteps; i++) trainStep(model, opt, x, labels);
+      for (let i = 0; i < leakSteps; i++) await trainStep(model, opt, x, labels);
       leakBox.value = { steps: leakSteps, before, after: tf.memory().numTensors, size, batch };
     }
     return { imgS: batch / Math.min(...times), times };
@@ -148,8 +168,12 @@ interface Leak {
   batch: number;
 }
 const leakBox: { value: Leak | null } = { value: null };
+/** `tf.memory()` after each configuration's timed steps (WebGPU: bytes in GPU buffers). */
+const memoryBox: { size: number; batch: number; memory: tf.MemoryInfo }[] = [];
+/** Time of each configuration's first step (kernel compilation included). */
+const warmupSeconds: { size: number; batch: number; seconds: number }[] = [];
 for (const size of sizes) {
-  const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 0 });
+  const model = createModel({ kind, inputSize: size, numClasses: 7, seed: 0 });
   // The library's Adam (PyTorch semantics, fused on wasm), as the trainer uses it.
   const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
   for (const batch of batches) {
@@ -165,7 +189,7 @@ for (const size of sizes) {
     }
     let oursImgS: number, times: number[];
     try {
-      const r = runOurs(model, opt, size, batch);
+      const r = await runOurs(model, opt, size, batch);
       oursImgS = r.imgS;
       times = r.times;
     } catch (e) {
@@ -220,5 +244,16 @@ if (leak) {
 }
 for (const f of failures) console.log(`failed: ${f.size} px batch ${f.batch}: ${f.error}`);
 console.log(
-  JSON.stringify({ bench: "train_step", backend: info, rows, failures, peakRssMb: rss, leak }),
+  JSON.stringify({
+    bench: "train_step",
+    backend: info,
+    line: describeBackend(),
+    model: kind,
+    rows,
+    failures,
+    warmupSeconds,
+    peakRssMb: rss,
+    memory: memoryBox,
+    leak,
+  }),
 );
