@@ -2,9 +2,13 @@
  * ResNet-18 training steps (forward, cross-entropy, backward, Adam) in images/s: the library's
  * baseline model (backbone + global pool + fc) on the engine, side by side with torchvision's
  * ResNet-18 in PyTorch on the same machine (same threads, batch, size; `tools/bench_torch_step.py`).
+ * With the native CPU engine (oneDNN) active, each configuration is also timed on the wasm engine
+ * (oneDNN switched off with `setOnednn(false)`, same process, same model), so both CPU engines
+ * appear beside PyTorch in one run.
  *
  * Usage: deno run -A bench/train_step.ts [--sizes 64,112,224] [--batches 16,64] [--steps 3]
- *   [--leak-steps 20] [--threads N] [--no-torch] [--model baseline|rul]
+ *   [--leak-steps 20] [--threads N] [--no-torch] [--no-wasm]
+ *   [--model baseline|rul]
  *
  * `--model rul` times the RUL model (heads, mixing, add-up loss) instead of the baseline; the
  * PyTorch side stays torchvision's ResNet-18 (the GPU check compares RUL with RUL through
@@ -24,6 +28,7 @@ import { readFileSync } from "node:fs";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { createModel, disposeModelOutput, type FerModel } from "../lib/model/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
+import { onednnActive, setOnednn } from "../lib/engine/onednn.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +39,7 @@ const { values } = parseArgs({
     threads: { type: "string" },
     "no-torch": { type: "boolean", default: false },
     model: { type: "string", default: "baseline" },
+    "no-wasm": { type: "boolean", default: false },
   },
 });
 if (values.model !== "baseline" && values.model !== "rul") {
@@ -88,10 +94,15 @@ async function trainStep(
 interface Row {
   size: number;
   batch: number;
+  /** The active engine (oneDNN when loaded, else wasm). */
+  engine: "onednn" | "wasm";
   oursImgS: number;
   oursStepS: number[];
+  /** The wasm engine in the same run (null when not measured). */
+  wasmImgS: number | null;
   torchImgS: number | null;
   ratio: number | null;
+  wasmRatio: number | null;
   torchNote?: string;
 }
 
@@ -182,16 +193,28 @@ for (const size of sizes) {
       // (multi-threaded) when the wasm32 heap hits its 4 GB ceiling.
       const why =
         `skipped: needs more than the 4 GB wasm heap (limit ~${WASM_MAX_PIXELS / 224 / 224}` +
-        " images of 224 px per step)";
+        " images of 224 px per step" +
+        (info.onednn ? "; RUL_ONEDNN_STORE=cpu keeps the tensors outside it)" : ")");
       console.log(`size ${size} batch ${batch}: ours ${why}`);
       failures.push({ size, batch, error: why });
       continue;
     }
     let oursImgS: number, times: number[];
+    const engine = onednnActive() ? "onednn" : "wasm";
+    let wasmImgS: number | null = null;
     try {
       const r = await runOurs(model, opt, size, batch);
       oursImgS = r.imgS;
       times = r.times;
+      // The wasm engine shares the wasm store's tensors; the cpu store has no wasm engine.
+      if (engine === "onednn" && info.onednn?.store === "wasm" && !values["no-wasm"]) {
+        setOnednn(false);
+        try {
+          wasmImgS = (await runOurs(model, opt, size, batch)).imgS;
+        } finally {
+          setOnednn(undefined);
+        }
+      }
     } catch (e) {
       // e.g. the wasm heap (4 GB at most) is too small for 224 px at batch 64.
       const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
@@ -203,30 +226,41 @@ for (const size of sizes) {
     rows.push({
       size,
       batch,
+      engine,
       oursImgS,
       oursStepS: times,
+      wasmImgS: engine === "wasm" ? oursImgS : wasmImgS,
       torchImgS: t.imgS,
       ratio: t.imgS ? oursImgS / t.imgS : null,
+      wasmRatio: t.imgS && (engine === "wasm" || wasmImgS)
+        ? (engine === "wasm" ? oursImgS : wasmImgS as number) / t.imgS
+        : null,
       ...(t.note ? { torchNote: t.note } : {}),
     });
     const r = rows[rows.length - 1];
     console.log(
-      `size ${size} batch ${batch}: ours ${oursImgS.toFixed(2)} img/s, PyTorch ${
-        r.torchImgS?.toFixed(2) ?? "-"
-      } img/s${r.torchNote ? ` (${r.torchNote})` : ""}`,
+      `size ${size} batch ${batch}: ours (${engine}) ${oursImgS.toFixed(2)} img/s, wasm engine ${
+        r.wasmImgS?.toFixed(2) ?? "-"
+      } img/s, PyTorch ${r.torchImgS?.toFixed(2) ?? "-"} img/s${
+        r.torchNote ? ` (${r.torchNote})` : ""
+      }`,
     );
   }
   opt.dispose();
   model.dispose();
 }
 
-console.log("\n size  batch   ours img/s   PyTorch img/s   ours/PyTorch");
+console.log(
+  "\n size  batch   engine   ours img/s   wasm img/s   PyTorch img/s   ours/PyTorch   wasm/PyTorch",
+);
 for (const r of rows) {
   console.log(
-    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${
+    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${r.engine.padStart(8)} ${
       r.oursImgS.toFixed(2).padStart(12)
-    } ${(r.torchImgS?.toFixed(2) ?? "-").padStart(15)} ${
-      (r.ratio?.toFixed(2) ?? "-").padStart(14)
+    } ${(r.wasmImgS?.toFixed(2) ?? "-").padStart(12)} ${
+      (r.torchImgS?.toFixed(2) ?? "-").padStart(15)
+    } ${(r.ratio?.toFixed(2) ?? "-").padStart(14)} ${
+      (r.wasmRatio?.toFixed(2) ?? "-").padStart(14)
     }`,
   );
 }

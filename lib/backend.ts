@@ -2,8 +2,10 @@
  * Backend selection for TF.js. Order when nothing is requested: `tfjs-node-gpu`, `tfjs-node`
  * (optional native packages, skipped silently when absent), WebGPU when Deno's adapter is a real
  * GPU (a software or fallback adapter such as Mesa's llvmpipe/lavapipe or SwiftShader is skipped:
- * it is slower than wasm), then wasm (SIMD, multi-threaded under Deno through a worker shim),
- * then cpu. Override with the `backend` option or the `RUL_BACKEND`
+ * it is slower than wasm), then `onednn` (a TF.js tensor store with the heavy kernels on oneDNN
+ * through Deno FFI; needs `libdnnl.so.2`, Debian package `libdnnl2`), then wasm (SIMD,
+ * multi-threaded under Deno through a worker shim, the engine's own wasm kernels), then cpu.
+ * Override with the `backend` option or the `RUL_BACKEND`
  * environment variable (option > env > auto); thread count with `threads` / `RUL_THREADS`.
  *
  * Importing this module also registers TF.js's gradient functions (they ship in the
@@ -19,11 +21,20 @@ import os from "node:os";
 import { fastGradientsActive, setFastGradients } from "./engine/fast_state.ts";
 import { installWasmThreadShim, releaseWasmWorkers } from "./engine/wasm_threads.ts";
 import { initWasmGemm, wasmGemmActive } from "./engine/wasm_gemm.ts";
+import { initOnednn, onednnActive, type OnednnInfo, type OnednnStore } from "./engine/onednn.ts";
+import { dnnlLibraryName, loadDnnl } from "./engine/onednn_ffi.ts";
 
 export { fastGradientsActive, setFastGradients };
 
 /** Backends {@link initBackend} can be asked for. */
-export type BackendChoice = "auto" | "tfjs-node-gpu" | "tfjs-node" | "webgpu" | "wasm" | "cpu";
+export type BackendChoice =
+  | "auto"
+  | "tfjs-node-gpu"
+  | "tfjs-node"
+  | "webgpu"
+  | "onednn"
+  | "wasm"
+  | "cpu";
 
 /** Options of {@link initBackend}. */
 export interface BackendOptions {
@@ -36,7 +47,16 @@ export interface BackendOptions {
    * turns them off; else on). Off, the engine uses its XNNPACK-based formulations.
    */
   gemm?: boolean;
+  /**
+   * `onednn` only: which TF.js backend holds the tensors (default: `RUL_ONEDNN_STORE`, else
+   * {@link DEFAULT_ONEDNN_STORE}): `wasm` (the heap, at most 4 GB in all) or `cpu` (JavaScript
+   * typed arrays, no size limit but the host's memory).
+   */
+  onednnStore?: OnednnStore;
 }
+
+/** The native engine's default tensor store. */
+export const DEFAULT_ONEDNN_STORE: OnednnStore = "wasm";
 
 /** What {@link initBackend} chose. */
 export interface BackendInfo {
@@ -54,6 +74,11 @@ export interface BackendInfo {
    * `skipped`).
    */
   gemmThreads?: number;
+  /**
+   * `onednn` only: the oneDNN library behind the heavy kernels (version, the ISA it dispatches
+   * to, its OpenMP threads). The TF.js backend (`name`) is then `wasm`, which holds the tensors.
+   */
+  onednn?: OnednnInfo;
   /** The package that provides the backend. */
   package: string;
   /** Backends tried before this one and why they were skipped. */
@@ -162,7 +187,15 @@ export async function probeWebgpuAdapter(): Promise<WebgpuAdapterReport | string
   };
 }
 
-const CHOICES: BackendChoice[] = ["auto", "tfjs-node-gpu", "tfjs-node", "webgpu", "wasm", "cpu"];
+const CHOICES: BackendChoice[] = [
+  "auto",
+  "tfjs-node-gpu",
+  "tfjs-node",
+  "webgpu",
+  "onednn",
+  "wasm",
+  "cpu",
+];
 
 const INSTALL: Record<string, string> = {
   "tfjs-node-gpu": "npm install --save-exact @tensorflow/tfjs-node-gpu@4.22.0 " +
@@ -170,7 +203,14 @@ const INSTALL: Record<string, string> = {
   "tfjs-node": "npm install --save-exact @tensorflow/tfjs-node@4.22.0 " +
     "(needs lifecycle scripts allowed; downloads libtensorflow)",
   webgpu: "npm install --save-exact @tensorflow/tfjs-backend-webgpu@4.22.0 (see docs/gpu.md)",
+  onednn: "apt-get install libdnnl2 (Debian/Ubuntu: oneDNN 2.x, libdnnl.so.2)",
 };
+
+/** The line printed when `auto` falls back from oneDNN to the wasm engine (`why`: the reason). */
+export function onednnMissingHint(why: string): string {
+  return `initBackend: oneDNN unavailable (${why}); CPU training runs on the slower wasm ` +
+    "engine; enable the native CPU engine with: apt-get install libdnnl2";
+}
 
 let current: BackendInfo | undefined;
 
@@ -193,6 +233,17 @@ function resolveGemm(opt: boolean | undefined): boolean {
   if (env === undefined || env === "" || env === "1") return true;
   if (env === "0") return false;
   throw new Error(`initBackend: RUL_GEMM must be 0 or 1, got RUL_GEMM=${env}`);
+}
+
+/** The native engine's tensor store: the option, else `RUL_ONEDNN_STORE`, else the default. */
+function resolveStore(opt: OnednnStore | undefined): OnednnStore {
+  const env = Deno.env.get("RUL_ONEDNN_STORE");
+  const raw = opt ?? (env !== undefined && env !== "" ? env : DEFAULT_ONEDNN_STORE);
+  if (raw !== "wasm" && raw !== "cpu") {
+    const where = opt !== undefined ? `option onednnStore=${opt}` : `RUL_ONEDNN_STORE=${env}`;
+    throw new Error(`initBackend: ${where} is not one of wasm, cpu`);
+  }
+  return raw;
 }
 
 /** Parse the backend from the option or `RUL_BACKEND`; throws on an unknown name. */
@@ -291,6 +342,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   const choice = resolveChoice(options.backend);
   const threads = resolveThreads(options.threads);
   const gemm = resolveGemm(options.gemm);
+  const store = resolveStore(options.onednnStore);
   const skipped: string[] = [];
   const fail = (name: string, why: string): never => {
     const how = INSTALL[name] ? `; install with: ${INSTALL[name]}` : "";
@@ -321,7 +373,28 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   let simd: boolean | undefined;
   let gemmThreads: number | undefined;
   let usedThreads = 1;
-  if (!pkg && (choice === "auto" || choice === "wasm")) {
+  let onednn: OnednnInfo | undefined;
+  // oneDNN first (it needs no backend): whether it loads decides between the native engine and
+  // the wasm engine, and its store decides which TF.js backend holds the tensors.
+  let dnnlWhy: string | null = "not requested";
+  if (!pkg && (choice === "auto" || choice === "onednn")) {
+    try {
+      loadDnnl(threads);
+      dnnlWhy = null;
+    } catch (e) {
+      dnnlWhy = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      if (choice === "onednn") fail("onednn", dnnlWhy);
+      skipped.push(`onednn: ${dnnlWhy}`);
+      console.error(onednnMissingHint(dnnlWhy));
+    }
+  }
+  if (!pkg && dnnlWhy === null && store === "cpu") {
+    if (!(await tf.setBackend("cpu"))) fail("onednn", "backend 'cpu' failed to initialise");
+    pkg = "@tensorflow/tfjs-backend-cpu";
+    onednn = initOnednn(threads);
+    usedThreads = threads;
+  }
+  if (!pkg && (choice === "auto" || choice === "wasm" || choice === "onednn")) {
     let why = await tryWasm(threads);
     if (why !== null && threads > 1) {
       skipped.push(`wasm with ${threads} threads: ${why}`);
@@ -342,8 +415,9 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
           skipped.push(`wasm GEMM kernels: ${e instanceof Error ? e.message : e}`);
         }
       }
-    } else if (choice === "wasm") {
-      fail("wasm", why);
+      if (dnnlWhy === null) onednn = initOnednn(usedThreads);
+    } else if (choice === "wasm" || choice === "onednn") {
+      fail(choice, why);
     } else {
       skipped.push(`wasm: ${why}`);
     }
@@ -359,7 +433,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     fastGradients: fastGradientsActive(),
     ...(simd === undefined ? {} : { simd }),
     ...(gemmThreads === undefined ? {} : { gemmThreads }),
-    package: pkg,
+    ...(onednn === undefined ? {} : { onednn }),
+    package: onednn ? `${pkg} + ${dnnlLibraryName()}` : pkg,
     skipped,
     ...(pkg === "@tensorflow/tfjs-backend-webgpu" ? { adapter: gpuReport.adapter } : {}),
   };
@@ -368,8 +443,9 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 
 /**
  * One line describing the active backend and why it was chosen, e.g. `wasm (SIMD, 2 threads),
- * fast gradients on [...]; skipped webgpu: software adapter ...` or `webgpu on NVIDIA H200 (real
- * GPU), fast gradients off [...]`.
+ * fast gradients on [...]; skipped webgpu: software adapter ...`, `webgpu on NVIDIA H200 (real
+ * GPU), fast gradients off [...]` or, with oneDNN, `wasm (SIMD, 2 threads) + oneDNN 2.6.3
+ * (avx512_core, 2 OpenMP threads, tensors on wasm), fast gradients on (oneDNN kernels) [...]`.
  */
 export function describeBackend(): string {
   if (!current) return "no backend initialised (call initBackend first)";
@@ -384,13 +460,21 @@ export function describeBackend(): string {
   if (current.name === "wasm") {
     extra.push(`${current.threads} thread${current.threads === 1 ? "" : "s"}`);
   }
-  const gemm = current.name === "wasm" && fastGradientsActive()
+  const gemm = onednnActive()
+    ? " (oneDNN kernels)"
+    : current.name === "wasm" && fastGradientsActive()
     ? (wasmGemmActive() ? " (wasm GEMM kernels)" : " (XNNPACK formulations)")
     : "";
   const grads = `fast gradients ${fastGradientsActive() ? "on" : "off"}${gemm}`;
+  const d = current.onednn;
+  const native = d
+    ? ` + oneDNN ${d.version} (${d.isa}, ${d.threads} OpenMP thread${
+      d.threads === 1 ? "" : "s"
+    }, tensors on ${d.store})`
+    : "";
   // Why the faster candidates were passed over (only what matters to a reader: GPU routes).
   const why = current.skipped.filter((s) => s.startsWith("webgpu:"));
   return `${current.name}${on}${
     extra.length ? ` (${extra.join(", ")})` : ""
-  }, ${grads} [${current.package}]${why.length ? `; skipped ${why.join("; ")}` : ""}`;
+  }${native}, ${grads} [${current.package}]${why.length ? `; skipped ${why.join("; ")}` : ""}`;
 }

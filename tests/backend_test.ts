@@ -78,6 +78,43 @@ Deno.test("wasm GEMM kernels: on by default, off with RUL_GEMM=0 or gemm: false"
   if (bad.ok || !bad.error.includes("RUL_GEMM=yes")) throw new Error(JSON.stringify(bad));
 });
 
+Deno.test("onednn: first CPU choice under auto; RUL_BACKEND=wasm excludes it; falls back", async () => {
+  const auto = await probe({ threads: 2 });
+  if (!auto.ok || auto.info.name !== "wasm" || !auto.info.onednn) {
+    throw new Error(`auto did not pick oneDNN (libdnnl2 installed?): ${JSON.stringify(auto)}`);
+  }
+  if (auto.info.onednn.threads !== 2 || !auto.line.includes("oneDNN 2.")) {
+    throw new Error(JSON.stringify(auto));
+  }
+  const forced = await probe({}, { RUL_BACKEND: "onednn", RUL_THREADS: "1" });
+  if (!forced.ok || forced.info.onednn?.threads !== 1) throw new Error(JSON.stringify(forced));
+  const wasm = await probe({}, { RUL_BACKEND: "wasm" });
+  if (!wasm.ok || wasm.info.onednn || wasm.line.includes("oneDNN")) {
+    throw new Error(`RUL_BACKEND=wasm still uses oneDNN: ${JSON.stringify(wasm)}`);
+  }
+  // Library absent: auto falls back to the wasm engine and says how to enable it (one line);
+  // an explicit request is an error with the install command.
+  const missing = { RUL_ONEDNN_LIB: "/nonexistent/libdnnl.so.2" };
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", probeFile, "{}"],
+    env: missing,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const r = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "");
+  const hints = new TextDecoder().decode(out.stderr).split("\n")
+    .filter((l) => l.includes("apt-get install libdnnl2"));
+  if (!r.ok || r.info.onednn || !r.line.includes("wasm GEMM kernels") || hints.length !== 1) {
+    throw new Error(`fallback: ${JSON.stringify(r)}; hint lines ${JSON.stringify(hints)}`);
+  }
+  const req = await probe({ backend: "onednn" }, missing);
+  if (
+    req.ok || !req.error.includes("/nonexistent/libdnnl.so.2") || !req.error.includes("apt-get")
+  ) {
+    throw new Error(JSON.stringify(req));
+  }
+});
+
 Deno.test("bad or unavailable backend requests give clear errors", async () => {
   const bogus = await probe({}, { RUL_BACKEND: "tpu" });
   if (bogus.ok || !bogus.error.includes("RUL_BACKEND=tpu")) throw new Error(JSON.stringify(bogus));

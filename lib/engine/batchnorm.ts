@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
 import { chanAffine, chanSums, wasmChanOpsSupported } from "./wasm_gemm.ts";
+import { dnnlBatchNorm, dnnlBatchNormGrad, dnnlBatchNormSupported } from "./onednn.ts";
 
 /** Output of {@link batchNormTrain}. */
 export interface BatchNormResult<T extends tf.Tensor> {
@@ -80,7 +81,14 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
   // each one multi-threaded pass of the engine's kernels (wasm_gemm.ts) instead of 4-8 passes of
   // single-threaded TF.js kernels; the formulas are the same.
   const heap = wasmChanOpsSupported(x);
+  // With the native CPU engine: one oneDNN primitive each way (same formulas).
+  const dnnl = dnnlBatchNormSupported(x);
   const forward = (xi: tf.Tensor, g: tf.Tensor1D | null, b: tf.Tensor1D | null) => {
+    if (dnnl) {
+      const [y, mean, variance] = dnnlBatchNorm(xi, g, b, eps);
+      stats = [tf.keep(mean), tf.keep(variance)];
+      return { y, mean, variance };
+    }
     if (heap) {
       const mean = tf.div(chanSums(0, xi)[0], count) as tf.Tensor1D;
       const variance = tf.div(chanSums(1, xi, mean)[0], count) as tf.Tensor1D;
@@ -104,7 +112,9 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
     mean: tf.Tensor1D,
     variance: tf.Tensor1D,
     g: tf.Tensor1D | null,
+    b: tf.Tensor1D | null,
   ): tf.Tensor[] => {
+    if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps);
     const inv = tf.rsqrt(tf.add(variance, eps));
     if (heap) {
       const [sumDy, sumDyX] = chanSums(2, xi, dy);
@@ -135,11 +145,18 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
         const [xi, g, b] = args as tf.Tensor[];
         const save = args[3] as tf.GradSaveFunc;
         const r = forward(xi, g as tf.Tensor1D, b as tf.Tensor1D);
-        save([xi, r.mean, r.variance, g]);
+        save([xi, r.mean, r.variance, g, b]);
         return {
           value: r.y,
           gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
-            backward(dy, s[0], s[1] as tf.Tensor1D, s[2] as tf.Tensor1D, s[3] as tf.Tensor1D),
+            backward(
+              dy,
+              s[0],
+              s[1] as tf.Tensor1D,
+              s[2] as tf.Tensor1D,
+              s[3] as tf.Tensor1D,
+              s[4] as tf.Tensor1D,
+            ),
         };
       },
     );
@@ -153,7 +170,7 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
       return {
         value: r.y,
         gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
-          backward(dy, s[0], s[1] as tf.Tensor1D, s[2] as tf.Tensor1D, null)[0],
+          backward(dy, s[0], s[1] as tf.Tensor1D, s[2] as tf.Tensor1D, null, null)[0],
       };
     });
     y = f(x);

@@ -11,6 +11,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { conv2dGradFilter, conv2dGradInput } from "./conv_grad.ts";
 import { fastGradientsActive } from "./fast_state.ts";
 import { gemmConv2d, gemmConvSupported } from "./wasm_gemm.ts";
+import { dnnlConv2d, dnnlConvSupported } from "./onednn.ts";
 
 /** Name of the custom convolution kernel registered by the engine. */
 export const RUL_CONV2D = "RulConv2D";
@@ -54,6 +55,9 @@ function ensureKernel(backendName: string): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { stride, pad } = attrs as unknown as ConvAttrs;
       const { x, filter } = inputs as unknown as { x: tf.TensorInfo; filter: tf.TensorInfo };
+      if (dnnlConvSupported(x, filter)) {
+        return dnnlConv2d(backend, x, filter, stride, pad);
+      }
       if (backendName === "wasm" && gemmConvSupported(x, filter)) {
         return gemmConv2d(backend, x, filter, stride, pad);
       }

@@ -18,6 +18,7 @@ import {
   RUL_GEMM_GRAD_INPUT,
   wasmGemmActive,
 } from "./wasm_gemm.ts";
+import { onednnActive, RUL_DNNL_GRAD_FILTER, RUL_DNNL_GRAD_INPUT } from "./onednn.ts";
 
 /** Output size of one spatial dimension (PyTorch: floor((n + 2p - k) / s) + 1). */
 export function convOutSize(n: number, k: number, stride: number, pad: number): number {
@@ -128,6 +129,13 @@ export function conv2dGradInput(
   stride: number,
   pad: number,
 ): tf.Tensor4D {
+  if (onednnActive() && dy.dtype === "float32" && filter.shape[0] === filter.shape[1]) {
+    return tf.engine().runKernel(
+      RUL_DNNL_GRAD_INPUT,
+      { dy, filter } as unknown as tf.NamedTensorMap,
+      { xShape, stride, pad } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor4D;
+  }
   return tf.tidy(() => {
     const [n, h, w, ci] = xShape;
     const k = filter.shape[0];
@@ -277,6 +285,13 @@ export function conv2dGradFilter(
   stride: number,
   pad: number,
 ): tf.Tensor4D {
+  if (onednnActive() && x.dtype === "float32" && filterShape[0] === filterShape[1]) {
+    return tf.engine().runKernel(
+      RUL_DNNL_GRAD_FILTER,
+      { x, dy } as unknown as tf.NamedTensorMap,
+      { k: filterShape[0], stride, pad } as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor4D;
+  }
   return tf.tidy(() => {
     const [k, , ci, co] = filterShape;
     const [n, h, w] = x.shape;

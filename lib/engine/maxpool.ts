@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
 import { convOutSize } from "./conv_grad.ts";
+import { dnnlMaxPool, dnnlMaxPoolGrad, onednnActive } from "./onednn.ts";
 
 /**
  * Gradient of max pooling: each output's gradient goes to the first maximum of its window (in
@@ -80,7 +81,9 @@ export function maxPool2d(x: tf.Tensor4D, k = 3, stride = 2, pad = 1): tf.Tensor
     const xi = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
     // A numeric pad keeps PyTorch's floor rounding; the backends treat padding as -inf.
-    const y = tf.maxPool(xi, k, stride, pad);
+    const y = onednnActive() && xi.dtype === "float32"
+      ? dnnlMaxPool(xi, k, stride, pad)
+      : tf.maxPool(xi, k, stride, pad);
     if (y.shape[1] !== ho || y.shape[2] !== wo) {
       throw new Error(`maxPool2d: backend gave ${y.shape}, expected spatial ${ho}x${wo}`);
     }
@@ -88,7 +91,9 @@ export function maxPool2d(x: tf.Tensor4D, k = 3, stride = 2, pad = 1): tf.Tensor
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-        maxPool2dGrad(saved[0] as tf.Tensor4D, dy as tf.Tensor4D, k, stride, pad),
+        onednnActive() && saved[0].dtype === "float32"
+          ? dnnlMaxPoolGrad(saved[0] as tf.Tensor4D, dy as tf.Tensor4D, k, stride, pad)
+          : maxPool2dGrad(saved[0] as tf.Tensor4D, dy as tf.Tensor4D, k, stride, pad),
     };
   });
   return f(x) as tf.Tensor4D;

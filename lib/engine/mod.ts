@@ -13,3 +13,4 @@ export * from "./stock_grads.ts";
 export * from "./fast_slice.ts";
 export { installWasmThreadShim, releaseWasmWorkers } from "./wasm_threads.ts";
 export { setWasmGemm, wasmGemmActive, wasmGemmThreads } from "./wasm_gemm.ts";
+export { onednnActive, onednnInfo, relu, setOnednn } from "./onednn.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { maxPool2d } from "../engine/mod.ts";
+import { maxPool2d, relu } from "../engine/mod.ts";
 import { BatchNormLayer, Conv2dLayer } from "./layers.ts";
 import type { ParamStore } from "./params.ts";
 
@@ -52,10 +52,10 @@ class BasicBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const h = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
+    const h = relu(this.bn1.apply(this.conv1.apply(x), training));
     const y = this.bn2.apply(this.conv2.apply(h), training);
     const s = this.down ? this.down.bn.apply(this.down.conv.apply(x), training) : x;
-    return tf.relu(tf.add(y, s));
+    return relu(tf.add(y, s));
   }
 }
 
@@ -88,7 +88,7 @@ export class ResNet18Backbone {
 
   /** Feature map of NHWC images `x`; `training` selects BN batch statistics. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let h = tf.relu(this.bn1.apply(this.conv1.apply(x), training));
+    let h = relu(this.bn1.apply(this.conv1.apply(x), training));
     h = maxPool2d(h, 3, 2, 1);
     for (const b of this.blocks) h = b.apply(h, training);
     return h;

@@ -12,11 +12,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { adamStepFused, wasmGemmActive } from "../engine/wasm_gemm.ts";
+import { onednnCpuAdamActive } from "../engine/onednn.ts";
 
 let fusedAdam = true;
 
 /**
- * Use the fused wasm update (`true`, the default; only where the engine's wasm kernels run) or
+ * Use the fused update (`true`, the default; where the engine's wasm kernels run, and on the
+ * native CPU engine's cpu store) or
  * always the TF.js ops (`false`). Both give bit-identical results; the switch exists for tests
  * and benchmarks.
  */
@@ -162,7 +164,7 @@ export class Adam {
       byParam.set(name, g);
     }
     const { beta1, beta2, eps } = this;
-    const fused = wasmGemmActive() && fusedAdam;
+    const fused = (wasmGemmActive() || onednnCpuAdamActive()) && fusedAdam;
     tf.tidy(() => {
       // Constant scalars shared by every parameter of the step (fewer tiny uploads).
       const b1 = tf.scalar(beta1);

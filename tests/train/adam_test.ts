@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
+import { adamRuns } from "./_adam_fused.ts";
 import { initBackend } from "../../lib/backend.ts";
 import { Adam, ADAM_STATE_PREFIX, ExponentialLR, setFusedAdam } from "../../lib/train/mod.ts";
 import { wasmGemmActive } from "../../lib/engine/mod.ts";
@@ -186,48 +187,7 @@ Deno.test("Adam step keeps numTensors flat", async () => {
 Deno.test("fused wasm Adam update is bit-identical to the TF.js ops (weight decay on and off)", async () => {
   await initBackend({ backend: "wasm" });
   if (!wasmGemmActive()) throw new Error("the engine's wasm kernels are not active");
-  // Sizes: below one SIMD vector, an odd tail, several 64-byte blocks per thread.
-  const shapes = [[3], [7, 5], [33, 17, 3]];
-  const run = (fused: boolean) => {
-    setFusedAdam(fused);
-    try {
-      const vars = shapes.map((s, i) =>
-        tf.variable(tf.randomNormal(s, 0, 1, "float32", 10 + i), true, `p${i}`)
-      );
-      const opt = new Adam([
-        {
-          name: "decay",
-          params: new Map([["p0", vars[0]], ["p1", vars[1]]]),
-          lr: 1e-3,
-          weightDecay: 1e-4,
-        },
-        { name: "plain", params: new Map([["p2", vars[2]]]), lr: 3e-2, weightDecay: 0 },
-      ]);
-      for (let step = 0; step < 4; step++) {
-        const grads = new Map(
-          vars.map((v, i) =>
-            [
-              `p${i}`,
-              // Seeds ≥ 1: TF.js treats seed 0 as "no seed".
-              tf.randomNormal(v.shape, 0, 1 + step, "float32", 100 * step + i + 1),
-            ] as [string, tf.Tensor]
-          ),
-        );
-        opt.step(grads);
-        tf.dispose([...grads.values()]);
-      }
-      const out = vars.map((v) => v.dataSync().slice());
-      const st = opt.getState();
-      const state = [...st.values()].map((t) => t.dataSync().slice());
-      tf.dispose([...st.values()]);
-      opt.dispose();
-      tf.dispose(vars);
-      return [...out, ...state];
-    } finally {
-      setFusedAdam(true);
-    }
-  };
-  const fused = run(true), ops = run(false);
+  const fused = adamRuns(true), ops = adamRuns(false);
   assert.strictEqual(fused.length, ops.length);
   for (let i = 0; i < ops.length; i++) {
     const a = new Uint8Array(fused[i].buffer), b = new Uint8Array(ops[i].buffer);

@@ -1,0 +1,965 @@
+/**
+ * The native CPU engine: the heavy kernels of a training step run as oneDNN primitives (through
+ * Deno FFI, {@link ./onednn_ffi.ts}) directly on TF.js wasm's heap. TF.js's wasm backend stays
+ * the tensor store: a kernel takes the heap offsets of its inputs and outputs
+ * (`getMemoryOffset`), adds the heap's native base address (`Deno.UnsafePointer.of` on a view of
+ * the backend's `WebAssembly.Memory`, whose address does not move when it grows: V8 reserves
+ * wasm32 memories whole) and hands those addresses to oneDNN, so no tensor is copied in or out.
+ *
+ * Kernels registered for the wasm backend while oneDNN is active:
+ *
+ * - convolution forward (`RulConv2D` calls {@link dnnlConv2d}): src/dst `nhwc`, weights in the
+ *   layout oneDNN prefers (`format_tag_any`), reordered from TF.js's HWIO at each call into a
+ *   buffer cached per shape (the weights change at every step); no padding copy (oneDNN pads).
+ * - `RulDnnConvGradInput` — backward-data, the same weights reorder.
+ * - `RulDnnConvGradFilter` — backward-weights into oneDNN's preferred layout, reordered to HWIO
+ *   into the TF.js output.
+ * - `RulDnnBatchNorm` / `RulDnnBatchNormGrad` — batch normalisation with batch statistics
+ *   (biased variance, as PyTorch's normalisation) and its backward (dx, dγ, dβ), one primitive
+ *   each instead of the wasm engine's channel passes and ~15 small [C] ops.
+ * - `RulDnnRelu` / `RulDnnReluGrad` — ReLU and its gradient from the output (dx = dy·[y > 0], as
+ *   PyTorch), one multi-threaded pass each instead of TF.js wasm's single-threaded Relu, Step and
+ *   Multiply.
+ * - `RulDnnMaxPoolGrad` — max-pool backward: oneDNN's pooling forward re-run in training mode for
+ *   its workspace (the arg-max of each window; a heap scratch freed before returning), then the
+ *   backward primitive; replaces the engine's single-threaded JavaScript scatter.
+ *
+ * Primitives (and their reorders) are created once per shape and cached; PyTorch's padding is
+ * symmetric, oneDNN's right padding is derived from the output size as PyTorch's ideep does
+ * (it is negative for 1×1 stride-2 on even sizes: the last input row is never read).
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { fastGradientsActive } from "./fast_state.ts";
+import { type AdamConstants, RUL_ADAM_STEP } from "./wasm_gemm.ts";
+import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
+
+/** Name of the grad-input kernel registered for wasm while oneDNN is active. */
+export const RUL_DNNL_GRAD_INPUT = "RulDnnConvGradInput";
+/** Name of the grad-filter kernel registered for wasm while oneDNN is active. */
+export const RUL_DNNL_GRAD_FILTER = "RulDnnConvGradFilter";
+/** Batch-norm forward (training: batch statistics) on oneDNN: outputs [y, mean, variance]. */
+export const RUL_DNNL_BATCH_NORM = "RulDnnBatchNorm";
+/** Batch-norm backward on oneDNN: outputs [dx] or [dx, dγ, dβ]. */
+export const RUL_DNNL_BATCH_NORM_GRAD = "RulDnnBatchNormGrad";
+/** ReLU forward on oneDNN (registered with its gradient, computed from the output). */
+export const RUL_DNNL_RELU = "RulDnnRelu";
+/** ReLU backward on oneDNN: dx = dy where y > 0, else 0. */
+export const RUL_DNNL_RELU_GRAD = "RulDnnReluGrad";
+/** Max-pool forward on oneDNN. */
+export const RUL_DNNL_MAX_POOL = "RulDnnMaxPool";
+/** Max-pool backward on oneDNN (first maximum of each window, padding never wins). */
+export const RUL_DNNL_MAX_POOL_GRAD = "RulDnnMaxPoolGrad";
+
+/** The part of TF.js's wasm backend the kernels use. */
+interface WasmBackendLike {
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  getMemoryOffset(dataId: unknown): number;
+  disposeData(dataId: unknown, force?: boolean): boolean;
+}
+
+/** The part of TF.js's cpu backend the kernels use. */
+interface CpuBackendLike {
+  data: { get(dataId: unknown): { values?: ArrayBufferView } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: ArrayBufferView): tf.TensorInfo;
+  disposeData(dataId: unknown, force?: boolean): boolean;
+}
+
+/**
+ * Where the tensors live: TF.js wasm's heap (`wasm`: ≤ 4 GB in all, the wasm engine's fast
+ * element-wise kernels for the other ops) or TF.js cpu's JavaScript typed arrays (`cpu`: no
+ * size limit but the host's memory; the other ops are TF.js cpu's JavaScript kernels).
+ */
+export type OnednnStore = "wasm" | "cpu";
+
+/** What {@link initOnednn} reports. */
+export interface OnednnInfo {
+  /** oneDNN version, e.g. `2.6.3`. */
+  version: string;
+  /** ISA oneDNN dispatches to, e.g. `avx512_core`. */
+  isa: string;
+  /** OpenMP threads of oneDNN's primitives. */
+  threads: number;
+  /** Where the tensors live (the TF.js backend: `wasm` or `cpu`). */
+  store: OnednnStore;
+}
+
+interface State {
+  lib: DnnlLib;
+  store: OnednnStore;
+  /** wasm store: the heap, its current buffer and that buffer's native address. */
+  memory: WebAssembly.Memory | null;
+  buffer: ArrayBufferLike | null;
+  base: number;
+}
+
+let state: State | null = null;
+let forced: boolean | undefined;
+let registered = false;
+
+/**
+ * Load oneDNN with `threads` OpenMP threads and attach its kernels to the active TF.js backend,
+ * which becomes the tensor store: `wasm` (kernels read and write the heap) or `cpu` (kernels
+ * read and write its typed arrays). Idempotent. Throws with the reason when the library cannot
+ * load or the backend is neither.
+ */
+export function initOnednn(threads: number): OnednnInfo {
+  if (!state) {
+    const name = tf.getBackend();
+    let memory: WebAssembly.Memory | null = null;
+    if (name === "wasm") {
+      const backend = tf.backend() as unknown as WasmBackendLike;
+      memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory ?? null;
+      if (!memory) throw new Error("initOnednn: cannot find the wasm backend's memory");
+    } else if (name !== "cpu") {
+      throw new Error(`initOnednn: the active backend is '${name}', not wasm or cpu`);
+    }
+    const lib = loadDnnl(threads);
+    state = { lib, store: name, memory, buffer: null, base: 0 };
+    ensureKernels(name);
+  }
+  return onednnInfo() as OnednnInfo;
+}
+
+/** Use oneDNN's kernels (`true`/`undefined`: whenever loaded) or not (`false`). */
+export function setOnednn(on: boolean | undefined): void {
+  forced = on;
+}
+
+/**
+ * Whether the oneDNN kernels are in use now: loaded, not turned off, their store backend active
+ * and the engine's fast gradients on (`setFastGradients(false)` gives TF.js's stock kernels).
+ */
+export function onednnActive(): boolean {
+  return state !== null && forced !== false && tf.getBackend() === state.store &&
+    fastGradientsActive();
+}
+
+/** The loaded oneDNN's version, ISA and threads, or null before {@link initOnednn}. */
+export function onednnInfo(): OnednnInfo | null {
+  return state
+    ? {
+      version: state.lib.version,
+      isa: state.lib.isa,
+      threads: state.lib.threads,
+      store: state.store,
+    }
+    : null;
+}
+
+/** Native address of heap offset `off` of the wasm backend. */
+function heapAddr(off: number): number {
+  const s = state as State;
+  const buf = (s.memory as WebAssembly.Memory).buffer;
+  if (buf !== s.buffer) {
+    s.buffer = buf;
+    s.base = Number(
+      Deno.UnsafePointer.value(
+        Deno.UnsafePointer.of(new Uint8Array(buf) as Uint8Array<ArrayBuffer>),
+      ),
+    );
+  }
+  return s.base + off;
+}
+
+/** Native address of a typed array's first element. */
+function viewAddr(v: ArrayBufferView): number {
+  return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as Uint8Array<ArrayBuffer>)));
+}
+
+/** Native address of tensor `t`'s data in the active store. */
+function at(backend: unknown, t: tf.TensorInfo): number {
+  if ((state as State).store === "wasm") {
+    return heapAddr((backend as WasmBackendLike).getMemoryOffset(t.dataId));
+  }
+  const v = (backend as CpuBackendLike).data.get(t.dataId).values;
+  if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
+  return viewAddr(v);
+}
+
+/** A new output tensor of the active store (uninitialised on wasm, zeros on cpu). */
+function newOutput(backend: unknown, shape: number[], dtype: "float32" | "int32"): tf.TensorInfo {
+  if ((state as State).store === "wasm") {
+    return (backend as WasmBackendLike).makeOutput(shape, dtype);
+  }
+  const n = tf.util.sizeFromShape(shape);
+  const values = dtype === "int32" ? new Int32Array(n) : new Float32Array(n);
+  return (backend as CpuBackendLike).makeTensorInfo(shape, dtype, values);
+}
+
+/** Free a kernel's scratch tensor. */
+function free(backend: unknown, t: tf.TensorInfo): void {
+  (backend as WasmBackendLike | CpuBackendLike).disposeData(t.dataId);
+}
+
+/** A native scratch buffer (a JavaScript ArrayBuffer kept alive by the cache) and its address. */
+interface Scratch {
+  buf: Uint8Array;
+  addr: number;
+}
+
+function scratch(bytes: number): Scratch {
+  // 64-byte alignment for AVX-512 loads.
+  const buf = new Uint8Array(bytes + 64);
+  const raw = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+  const pad = (64 - (raw % 64)) % 64;
+  return { buf, addr: raw + pad };
+}
+
+/** The primitives of one convolution shape: forward, backward-data, backward-weights. */
+interface ConvPrims {
+  fwd: Exec;
+  bwdData: Exec;
+  bwdWeights: Exec;
+  /** HWIO → the forward's weights layout (null: oneDNN takes HWIO as it is). */
+  fwdWReorder: Exec | null;
+  fwdW: Scratch | null;
+  bwdWReorder: Exec | null;
+  bwdW: Scratch | null;
+  /** The backward-weights layout → HWIO. */
+  diffWReorder: Exec | null;
+  diffW: Scratch | null;
+  /** Descriptors kept alive for the primitives' lifetime. */
+  keep: unknown[];
+}
+
+const convCache = new Map<string, ConvPrims>();
+
+/**
+ * Work below which a primitive runs on one thread: multiply-adds of a convolution, elements of
+ * the other primitives. Splitting a ~0.1 ms job between threads saves less than waking the
+ * other thread costs on a busy machine (measured: the demo's `--quick` setting, tiny shapes,
+ * took 55-75 s with every primitive on 2 threads and 9 s on one, load average ~20).
+ */
+const SMALL_CONV_MACS = 5e6;
+const SMALL_ELEMENTS = 1 << 17;
+
+/** Threads for a primitive of `work` units against its small-work limit. */
+function threadsFor(work: number, small: number): number {
+  return work < small ? 1 : (state as State).lib.threads;
+}
+
+/** Output size of one spatial dimension (PyTorch: floor((n + 2p - k) / s) + 1). */
+function outSize(n: number, k: number, s: number, p: number): number {
+  return Math.floor((n + 2 * p - k) / s) + 1;
+}
+
+function convPrims(
+  n: number,
+  h: number,
+  w: number,
+  ci: number,
+  co: number,
+  k: number,
+  stride: number,
+  pad: number,
+): ConvPrims {
+  const key = `${n},${h},${w},${ci},${co},${k},${stride},${pad}`;
+  const hit = convCache.get(key);
+  if (hit) return hit;
+  const prims = (state as State).lib.withThreads(
+    threadsFor(
+      n * outSize(h, k, stride, pad) * outSize(w, k, stride, pad) * co * k * k * ci,
+      SMALL_CONV_MACS,
+    ),
+    () => {
+      const lib = (state as State).lib;
+      const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+      const what = `conv ${key}`;
+      const src = lib.md([n, ci, h, w], DNNL.nhwc);
+      const dst = lib.md([n, co, ho, wo], DNNL.nhwc);
+      const wHwio = lib.md([co, ci, k, k], DNNL.hwio);
+      const wAny = lib.md([co, ci, k, k], DNNL.tagAny);
+      const strides = dims([stride, stride]);
+      const padL = dims([pad, pad]);
+      // oneDNN's right padding from the output size (as ideep does; may be negative).
+      const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
+      const p = lib.ptr;
+      const fwdOp = opDesc();
+      check(
+        lib.sym.dnnl_convolution_forward_desc_init(
+          fwdOp,
+          DNNL.forwardTraining,
+          DNNL.convolutionDirect,
+          src,
+          wAny,
+          null,
+          dst,
+          strides,
+          padL,
+          padR,
+        ),
+        `${what} op desc`,
+      );
+      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
+      const fwdWmd = lib.query(fwdPd, DNNL.queryWeightsMd);
+      const fwd = lib.exec(fwdPd, [[DNNL.argSrc, p(src)], [DNNL.argWeights, fwdWmd], [
+        DNNL.argDst,
+        p(dst),
+      ]], `${what} forward`);
+      const bdOp = opDesc();
+      check(
+        lib.sym.dnnl_convolution_backward_data_desc_init(
+          bdOp,
+          DNNL.convolutionDirect,
+          src,
+          wAny,
+          dst,
+          strides,
+          padL,
+          padR,
+        ),
+        `${what} op desc`,
+      );
+      const bdPd = lib.pd(bdOp, fwdPd, `${what} backward-data`);
+      const bdWmd = lib.query(bdPd, DNNL.queryWeightsMd);
+      const bwdData = lib.exec(bdPd, [[DNNL.argDiffDst, p(dst)], [DNNL.argWeights, bdWmd], [
+        DNNL.argDiffSrc,
+        p(src),
+      ]], `${what} backward-data`);
+      const bwOp = opDesc();
+      check(
+        lib.sym.dnnl_convolution_backward_weights_desc_init(
+          bwOp,
+          DNNL.convolutionDirect,
+          src,
+          wAny,
+          null,
+          dst,
+          strides,
+          padL,
+          padR,
+        ),
+        `${what} op desc`,
+      );
+      const bwPd = lib.pd(bwOp, fwdPd, `${what} backward-weights`);
+      const bwWmd = lib.query(bwPd, DNNL.queryDiffWeightsMd);
+      const bwdWeights = lib.exec(bwPd, [[DNNL.argSrc, p(src)], [DNNL.argDiffDst, p(dst)], [
+        DNNL.argDiffWeights,
+        bwWmd,
+      ]], `${what} backward-weights`);
+      const hwio = p(wHwio);
+      const toLayout = (md: Deno.PointerValue, dir: "in" | "out", label: string) => {
+        if (lib.equal(md, hwio)) return { r: null, s: null };
+        const r = dir === "in"
+          ? lib.reorder(hwio, md, `${what} ${label}`)
+          : lib.reorder(md, hwio, `${what} ${label}`);
+        return { r, s: scratch(lib.size(md)) };
+      };
+      const a = toLayout(fwdWmd, "in", "weights reorder (forward)");
+      const b = toLayout(bdWmd, "in", "weights reorder (backward-data)");
+      const c = toLayout(bwWmd, "out", "diff-weights reorder");
+      const made: ConvPrims = {
+        fwd,
+        bwdData,
+        bwdWeights,
+        fwdWReorder: a.r,
+        fwdW: a.s,
+        bwdWReorder: b.r,
+        bwdW: b.s,
+        diffWReorder: c.r,
+        diffW: c.s,
+        keep: [src, dst, wHwio, wAny, fwdPd, bdPd, bwPd],
+      };
+      return made;
+    },
+  );
+  convCache.set(key, prims);
+  return prims;
+}
+
+/** Implementation names oneDNN chose for the convolutions created so far (for reports). */
+export function onednnConvImpls(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of convCache) {
+    out[k] = `fwd ${v.fwd.impl}, bwd-data ${v.bwdData.impl}, bwd-weights ${v.bwdWeights.impl}`;
+  }
+  return out;
+}
+
+/** Memory descriptor of a TF.js tensor: [N,H,W,C] as `nhwc`, [N,C] as `ab`. */
+function dataMd(lib: DnnlLib, shape: number[]) {
+  if (shape.length === 4) {
+    const [n, h, w, c] = shape;
+    return lib.md([n, c, h, w], DNNL.nhwc);
+  }
+  if (shape.length === 2) return lib.md(shape, DNNL.ab);
+  throw new Error(`oneDNN: expected a tensor of rank 2 or 4, got shape ${shape}`);
+}
+
+interface BnPrims {
+  fwd: Exec;
+  bwd: Exec;
+  keep: unknown[];
+}
+const bnCache = new Map<string, BnPrims>();
+
+function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
+  const key = `${shape},${affine},${eps}`;
+  const hit = bnCache.get(key);
+  if (hit) return hit;
+  const prims = (state as State).lib.withThreads(
+    threadsFor(tf.util.sizeFromShape(shape), SMALL_ELEMENTS),
+    () => {
+      const lib = (state as State).lib;
+      const what = `batch-norm ${key}`;
+      const data = dataMd(lib, shape);
+      const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
+      const flags = affine ? DNNL.useScale | DNNL.useShift : 0;
+      const p = lib.ptr;
+      const fwdOp = opDesc();
+      check(
+        lib.sym.dnnl_batch_normalization_forward_desc_init(
+          fwdOp,
+          DNNL.forwardTraining,
+          data,
+          eps,
+          flags,
+        ),
+        `${what} op desc`,
+      );
+      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
+      const fwd = lib.exec(
+        fwdPd,
+        [
+          [DNNL.argSrc, p(data)],
+          ...(affine
+            ? [[DNNL.argScale, p(cmd)], [DNNL.argShift, p(cmd)]] as [number, Deno.PointerValue][]
+            : []),
+          [DNNL.argDst, p(data)],
+          [DNNL.argMean, p(cmd)],
+          [DNNL.argVariance, p(cmd)],
+        ],
+        `${what} forward`,
+      );
+      const bwdOp = opDesc();
+      check(
+        lib.sym.dnnl_batch_normalization_backward_desc_init(
+          bwdOp,
+          affine ? DNNL.backward : DNNL.backwardData,
+          data,
+          data,
+          eps,
+          flags,
+        ),
+        `${what} backward op desc`,
+      );
+      const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
+      const bwd = lib.exec(
+        bwdPd,
+        [
+          [DNNL.argSrc, p(data)],
+          [DNNL.argMean, p(cmd)],
+          [DNNL.argVariance, p(cmd)],
+          [DNNL.argDiffDst, p(data)],
+          // oneDNN 2.6 lists the shift among the backward's inputs (read only with a fused ReLU).
+          ...(affine
+            ? [[DNNL.argScale, p(cmd)], [DNNL.argShift, p(cmd)], [DNNL.argDiffScale, p(cmd)], [
+              DNNL.argDiffShift,
+              p(cmd),
+            ]]
+            : []) as [number, Deno.PointerValue][],
+          [DNNL.argDiffSrc, p(data)],
+        ],
+        `${what} backward`,
+      );
+      const made = { fwd, bwd, keep: [data, cmd, fwdPd, bwdPd] };
+      return made;
+    },
+  );
+  bnCache.set(key, prims);
+  return prims;
+}
+
+interface ReluPrims {
+  fwd: Exec;
+  bwd: Exec;
+  keep: unknown[];
+}
+const reluCache = new Map<number, ReluPrims>();
+
+/** ReLU on `size` contiguous floats (a 1-D descriptor: the layout does not matter). */
+function reluPrims(size: number): ReluPrims {
+  const hit = reluCache.get(size);
+  if (hit) return hit;
+  const prims = (state as State).lib.withThreads(threadsFor(size, SMALL_ELEMENTS), () => {
+    const lib = (state as State).lib;
+    const what = `relu ${size}`;
+    const data = lib.md([size], DNNL.a);
+    const p = lib.ptr;
+    const fwdOp = opDesc();
+    check(
+      lib.sym.dnnl_eltwise_forward_desc_init(
+        fwdOp,
+        DNNL.forwardTraining,
+        DNNL.eltwiseReluUseDst,
+        data,
+        0,
+        0,
+      ),
+      `${what} op desc`,
+    );
+    const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
+    const fwd = lib.exec(fwdPd, [[DNNL.argSrc, p(data)], [DNNL.argDst, p(data)]], `${what} fwd`);
+    const bwdOp = opDesc();
+    check(
+      lib.sym.dnnl_eltwise_backward_desc_init(bwdOp, DNNL.eltwiseReluUseDst, data, data, 0, 0),
+      `${what} backward op desc`,
+    );
+    const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
+    const bwd = lib.exec(
+      bwdPd,
+      [[DNNL.argDst, p(data)], [DNNL.argDiffDst, p(data)], [DNNL.argDiffSrc, p(data)]],
+      `${what} bwd`,
+    );
+    const made = { fwd, bwd, keep: [data, fwdPd, bwdPd] };
+    return made;
+  });
+  reluCache.set(size, prims);
+  return prims;
+}
+
+interface PoolPrims {
+  fwd: Exec;
+  bwd: Exec;
+  dstShape: number[];
+  wsBytes: number;
+  keep: unknown[];
+}
+const poolCache = new Map<string, PoolPrims>();
+
+function poolPrims(shape: number[], k: number, stride: number, pad: number): PoolPrims {
+  const key = `${shape},${k},${stride},${pad}`;
+  const hit = poolCache.get(key);
+  if (hit) return hit;
+  const prims = (state as State).lib.withThreads(
+    threadsFor(tf.util.sizeFromShape(shape), SMALL_ELEMENTS),
+    () => {
+      const lib = (state as State).lib;
+      const what = `max-pool ${key}`;
+      const [n, h, w, c] = shape;
+      const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+      const src = lib.md([n, c, h, w], DNNL.nhwc);
+      const dst = lib.md([n, c, ho, wo], DNNL.nhwc);
+      const strides = dims([stride, stride]), kernel = dims([k, k]), padL = dims([pad, pad]);
+      const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
+      const p = lib.ptr;
+      const fwdOp = opDesc();
+      check(
+        lib.sym.dnnl_pooling_forward_desc_init(
+          fwdOp,
+          DNNL.forwardTraining,
+          DNNL.poolingMax,
+          src,
+          dst,
+          strides,
+          kernel,
+          padL,
+          padR,
+        ),
+        `${what} op desc`,
+      );
+      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
+      const ws = lib.query(fwdPd, DNNL.queryWorkspaceMd);
+      const fwd = lib.exec(
+        fwdPd,
+        [[DNNL.argSrc, p(src)], [DNNL.argDst, p(dst)], [DNNL.argWorkspace, ws]],
+        `${what} forward`,
+      );
+      const bwdOp = opDesc();
+      check(
+        lib.sym.dnnl_pooling_backward_desc_init(
+          bwdOp,
+          DNNL.poolingMax,
+          src,
+          dst,
+          strides,
+          kernel,
+          padL,
+          padR,
+        ),
+        `${what} backward op desc`,
+      );
+      const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
+      const bwd = lib.exec(
+        bwdPd,
+        [[DNNL.argDiffDst, p(dst)], [DNNL.argWorkspace, ws], [DNNL.argDiffSrc, p(src)]],
+        `${what} backward`,
+      );
+      const made = {
+        fwd,
+        bwd,
+        dstShape: [n, ho, wo, c],
+        wsBytes: lib.size(ws),
+        keep: [src, dst, fwdPd, bwdPd],
+      };
+      return made;
+    },
+  );
+  poolCache.set(key, prims);
+  return prims;
+}
+
+/** Weights (HWIO at `addr`) in the layout `r` expects: reordered into `s`, or as they are. */
+function weightsFor(lib: DnnlLib, r: Exec | null, s: Scratch | null, addr: number): number {
+  if (!r || !s) return addr;
+  lib.run(r, [addr, s.addr]);
+  return s.addr;
+}
+
+/**
+ * Forward convolution on oneDNN, for use inside a wasm kernel function: x [N,H,W,Ci] (NHWC),
+ * filter [k,k,Ci,Co] (HWIO), symmetric zero padding `pad`; returns [N,Ho,Wo,Co].
+ */
+export function dnnlConv2d(
+  backend: unknown,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  stride: number,
+  pad: number,
+): tf.TensorInfo {
+  const b = backend;
+  const [n, h, w, ci] = x.shape;
+  const [k, , , co] = filter.shape;
+  const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+  const out = newOutput(b, [n, ho, wo, co], "float32");
+  if (n * ho * wo * co === 0) return out;
+  const c = convPrims(n, h, w, ci, co, k, stride, pad);
+  const lib = (state as State).lib;
+  const wt = weightsFor(lib, c.fwdWReorder, c.fwdW, at(b, filter));
+  lib.run(c.fwd, [
+    at(b, x),
+    wt,
+    at(b, out),
+  ]);
+  return out;
+}
+
+/** Whether {@link dnnlConv2d} can run this convolution now (oneDNN active, float32, square). */
+export function dnnlConvSupported(x: tf.TensorInfo, filter: tf.TensorInfo): boolean {
+  return onednnActive() && x.dtype === "float32" && filter.dtype === "float32" &&
+    filter.shape[0] === filter.shape[1];
+}
+
+/** Whether the oneDNN batch-norm kernels can run on `x` now (active, float32, rank 2 or 4). */
+export function dnnlBatchNormSupported(x: tf.Tensor): boolean {
+  return onednnActive() && x.dtype === "float32" && (x.rank === 2 || x.rank === 4) && x.size > 0;
+}
+
+/**
+ * Batch normalisation with batch statistics on oneDNN: y = (x − mean)·γ/√(var + eps) + β (no
+ * γ/β: y = x̂), mean and biased variance per channel. Check {@link dnnlBatchNormSupported}.
+ */
+export function dnnlBatchNorm(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  eps: number,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] {
+  const inputs: Record<string, tf.Tensor> = { x };
+  if (gamma && beta) Object.assign(inputs, { gamma, beta });
+  return tf.engine().runKernel(
+    RUL_DNNL_BATCH_NORM,
+    inputs as unknown as tf.NamedTensorMap,
+    { eps } as unknown as tf.NamedAttrMap,
+  ) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+}
+
+/**
+ * Backward of {@link dnnlBatchNorm}: dx = γ·inv·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂,
+ * dβ = Σ dy (inv = 1/√(var + eps)); returns [dx] without γ/β, else [dx, dγ, dβ] (β is an input
+ * oneDNN 2.6 asks for, not read).
+ */
+export function dnnlBatchNormGrad(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  gamma: tf.Tensor1D | null,
+  beta: tf.Tensor1D | null,
+  eps: number,
+): tf.Tensor[] {
+  const inputs: Record<string, tf.Tensor> = { x, dy, mean, variance };
+  if (gamma && beta) Object.assign(inputs, { gamma, beta });
+  const out = tf.engine().runKernel(
+    RUL_DNNL_BATCH_NORM_GRAD,
+    inputs as unknown as tf.NamedTensorMap,
+    { eps } as unknown as tf.NamedAttrMap,
+  );
+  return Array.isArray(out) ? out : [out];
+}
+
+/**
+ * Max pooling of `x` ([N,H,W,C]; k×k window, stride, symmetric pad; padding never wins) on
+ * oneDNN (TF.js cpu's maxPool is a JavaScript loop).
+ */
+export function dnnlMaxPool(x: tf.Tensor4D, k: number, stride: number, pad: number): tf.Tensor4D {
+  return tf.engine().runKernel(
+    RUL_DNNL_MAX_POOL,
+    { x } as unknown as tf.NamedTensorMap,
+    { k, stride, pad } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
+}
+
+/** Whether the fused Adam update of the cpu store runs (oneDNN active on the cpu store). */
+export function onednnCpuAdamActive(): boolean {
+  return onednnActive() && (state as State).store === "cpu";
+}
+
+/** Gradient of max pooling `x` ([N,H,W,C]; k×k window, stride, symmetric pad) on oneDNN. */
+export function dnnlMaxPoolGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  k: number,
+  stride: number,
+  pad: number,
+): tf.Tensor4D {
+  return tf.engine().runKernel(
+    RUL_DNNL_MAX_POOL_GRAD,
+    { x, dy } as unknown as tf.NamedTensorMap,
+    { k, stride, pad } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
+}
+
+/**
+ * max(x, 0) (float32). With oneDNN active it runs as `RulDnnRelu`, whose gradient is dy·[y > 0]
+ * from the output (`RulDnnReluGrad`); otherwise `tf.relu`.
+ */
+export function relu<T extends tf.Tensor>(x: T): T {
+  if (!onednnActive() || x.dtype !== "float32" || x.size === 0) return tf.relu(x);
+  return tf.engine().runKernel(RUL_DNNL_RELU, { x } as unknown as tf.NamedTensorMap) as T;
+}
+
+/**
+ * The fused Adam update (`RulAdamStep`, see wasm_gemm.ts) for the cpu store: one JavaScript pass
+ * per parameter whose float32 operations (each rounded with Math.fround, exactly as TF.js cpu
+ * stores every op's result) are those of lib/train/adam.ts's TF.js ops, in the same order, so
+ * the results are bit-identical to them; it replaces ~14 element-wise kernels.
+ */
+function registerCpuAdam(): void {
+  tf.registerKernel({
+    kernelName: RUL_ADAM_STEP,
+    backendName: "cpu",
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { p, g, m, v } = inputs as unknown as Record<string, tf.TensorInfo>;
+      const c = attrs as unknown as AdamConstants;
+      const b = backend as unknown as CpuBackendLike;
+      const vals = (t: tf.TensorInfo) => {
+        if (t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, p.shape)) {
+          throw new Error(`${RUL_ADAM_STEP}: needs float32 tensors of one shape, got ${t.shape}`);
+        }
+        return b.data.get(t.dataId).values as Float32Array;
+      };
+      const [pv, gv, mv, vv] = [vals(p), vals(g), vals(m), vals(v)];
+      const n = pv.length;
+      const po = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
+      const f = Math.fround;
+      const b1 = f(c.beta1), omb1 = f(1 - c.beta1), b2 = f(c.beta2), omb2 = f(1 - c.beta2);
+      const eps = f(c.eps), wd = f(c.weightDecay), bc2 = f(c.bc2Sqrt), step = f(c.stepSize);
+      const hasWd = c.weightDecay > 0;
+      for (let i = 0; i < n; i++) {
+        const gi = hasWd ? f(gv[i] + f(pv[i] * wd)) : gv[i];
+        const mi = f(f(mv[i] * b1) + f(gi * omb1));
+        const vi = f(f(vv[i] * b2) + f(f(gi * gi) * omb2));
+        const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
+        po[i] = f(pv[i] - f(f(mi / denom) * step));
+        mo[i] = mi;
+        vo[i] = vi;
+      }
+      return [po, mo, vo].map((a) => b.makeTensorInfo(p.shape, "float32", a));
+    },
+  });
+}
+
+function ensureKernels(backendName: string): void {
+  if (registered) return;
+  tf.registerKernel({
+    kernelName: RUL_DNNL_RELU,
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const { x } = inputs as unknown as { x: tf.TensorInfo };
+      const b = backend;
+      const y = newOutput(b, x.shape, "float32");
+      (state as State).lib.run(reluPrims(tf.util.sizeFromShape(x.shape)).fwd, [at(b, x), at(b, y)]);
+      return y;
+    },
+  });
+  tf.registerGradient({
+    kernelName: RUL_DNNL_RELU,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved;
+      return {
+        x: () =>
+          tf.engine().runKernel(
+            RUL_DNNL_RELU_GRAD,
+            { dy, y } as unknown as tf.NamedTensorMap,
+          ) as tf.Tensor,
+      };
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_RELU_GRAD,
+    backendName,
+    kernelFunc: ({ inputs, backend }) => {
+      const { dy, y } = inputs as unknown as { dy: tf.TensorInfo; y: tf.TensorInfo };
+      const b = backend;
+      const dx = newOutput(b, y.shape, "float32");
+      (state as State).lib.run(reluPrims(tf.util.sizeFromShape(y.shape)).bwd, [
+        at(b, y),
+        at(b, dy),
+        at(b, dx),
+      ]);
+      return dx;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_BATCH_NORM,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, gamma, beta } = inputs as unknown as Record<string, tf.TensorInfo>;
+      const { eps } = attrs as unknown as { eps: number };
+      const b = backend;
+      const affine = gamma !== undefined && beta !== undefined;
+      const c = x.shape[x.shape.length - 1];
+      const pr = bnPrims(x.shape, affine, eps);
+      const y = newOutput(b, x.shape, "float32");
+      const mean = newOutput(b, [c], "float32"), variance = newOutput(b, [c], "float32");
+      (state as State).lib.run(pr.fwd, [
+        at(b, x),
+        ...(affine ? [at(b, gamma), at(b, beta)] : []),
+        at(b, y),
+        at(b, mean),
+        at(b, variance),
+      ]);
+      return [y, mean, variance];
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_BATCH_NORM_GRAD,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy, mean, variance, gamma, beta } = inputs as unknown as Record<
+        string,
+        tf.TensorInfo
+      >;
+      const { eps } = attrs as unknown as { eps: number };
+      const b = backend;
+      const affine = gamma !== undefined;
+      const c = x.shape[x.shape.length - 1];
+      const pr = bnPrims(x.shape, affine, eps);
+      const dx = newOutput(b, x.shape, "float32");
+      const outs = [dx];
+      if (affine) outs.push(newOutput(b, [c], "float32"), newOutput(b, [c], "float32"));
+      (state as State).lib.run(pr.bwd, [
+        at(b, x),
+        at(b, mean),
+        at(b, variance),
+        at(b, dy),
+        ...(affine ? [at(b, gamma), at(b, beta), at(b, outs[1]), at(b, outs[2])] : []),
+        at(b, dx),
+      ]);
+      return outs;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_MAX_POOL,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x } = inputs as unknown as { x: tf.TensorInfo };
+      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
+      const b = backend;
+      const pr = poolPrims(x.shape, k, stride, pad);
+      const y = newOutput(b, pr.dstShape, "float32");
+      const ws = newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32");
+      try {
+        (state as State).lib.run(pr.fwd, [at(b, x), at(b, y), at(b, ws)]);
+      } finally {
+        free(b, ws);
+      }
+      return y;
+    },
+  });
+  if (backendName === "cpu") registerCpuAdam();
+  tf.registerKernel({
+    kernelName: RUL_DNNL_MAX_POOL_GRAD,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
+      const b = backend;
+      const pr = poolPrims(x.shape, k, stride, pad);
+      if (!tf.util.arraysEqual(dy.shape, pr.dstShape)) {
+        throw new Error(`${RUL_DNNL_MAX_POOL_GRAD}: dy ${dy.shape}, expected ${pr.dstShape}`);
+      }
+      const y = newOutput(b, pr.dstShape, "float32");
+      const ws = newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32");
+      try {
+        const dx = newOutput(b, x.shape, "float32");
+        const lib = (state as State).lib;
+        lib.run(pr.fwd, [at(b, x), at(b, y), at(b, ws)]);
+        lib.run(pr.bwd, [at(b, dy), at(b, ws), at(b, dx)]);
+        return dx;
+      } finally {
+        free(b, y);
+        free(b, ws);
+      }
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_GRAD_INPUT,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const { xShape, stride, pad } = attrs as unknown as {
+        xShape: [number, number, number, number];
+        stride: number;
+        pad: number;
+      };
+      const b = backend;
+      const [n, h, w, ci] = xShape;
+      const [k, , , co] = filter.shape;
+      const c = convPrims(n, h, w, ci, co, k, stride, pad);
+      const out = newOutput(b, [n, h, w, ci], "float32");
+      const lib = (state as State).lib;
+      const wt = weightsFor(
+        lib,
+        c.bwdWReorder,
+        c.bwdW,
+        at(b, filter),
+      );
+      lib.run(c.bwdData, [
+        at(b, dy),
+        wt,
+        at(b, out),
+      ]);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: RUL_DNNL_GRAD_FILTER,
+    backendName,
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
+      const b = backend;
+      const [n, h, w, ci] = x.shape;
+      const co = dy.shape[3];
+      const c = convPrims(n, h, w, ci, co, k, stride, pad);
+      const out = newOutput(b, [k, k, ci, co], "float32");
+      const lib = (state as State).lib;
+      const outAddr = at(b, out);
+      const target = c.diffW ? c.diffW.addr : outAddr;
+      lib.run(c.bwdWeights, [
+        at(b, x),
+        at(b, dy),
+        target,
+      ]);
+      if (c.diffWReorder) lib.run(c.diffWReorder, [target, outAddr]);
+      return out;
+    },
+  });
+  registered = true;
+}

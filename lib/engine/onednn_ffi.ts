@@ -1,0 +1,442 @@
+/**
+ * Deno FFI bindings to oneDNN's C API (`libdnnl.so.2`, oneDNN 2.x as packaged by Debian as
+ * `libdnnl2`) and the small helpers the engine's oneDNN kernels need: memory descriptors,
+ * primitive descriptors, primitives, reorders and their execution on raw addresses.
+ *
+ * Every oneDNN structure the engine touches is passed by pointer (descriptors are filled by
+ * oneDNN into byte buffers sized above oneDNN 2.x's `sizeof`, so nothing depends on their field
+ * layout); the constants below are oneDNN 2.x's enum values (`dnnl_types.h`, stable across 2.x).
+ * Data handles are passed as addresses (`usize`), so a kernel can point oneDNN at any float32
+ * buffer: TF.js wasm's heap (see {@link ./onednn.ts}) or a JavaScript ArrayBuffer.
+ *
+ * Threads: oneDNN 2.x as packaged by Debian runs on OpenMP (libgomp); {@link loadDnnl} sets the
+ * calling thread's OpenMP thread count with `omp_set_num_threads`. libgomp's default wait policy
+ * (idle threads spin briefly, then sleep) is kept: `OMP_WAIT_POLICY=passive` (sleep at once) made
+ * small primitives 10-100× slower on a busy machine (each parallel region then waits for a
+ * sleeping thread to be scheduled; oneDNN's batch-norm has several regions and barriers).
+ *
+ * @module
+ */
+
+/** oneDNN 2.x constants used by the engine (values from `dnnl_types.h`). */
+export const DNNL = {
+  f32: 3,
+  tagAny: 1,
+  a: 2,
+  ab: 3,
+  nhwc: 20,
+  hwio: 30,
+  forwardTraining: 64,
+  forwardInference: 96,
+  backward: 128,
+  backwardData: 160,
+  backwardWeights: 192,
+  convolutionDirect: 1,
+  eltwiseRelu: 31,
+  eltwiseReluUseDst: 256,
+  poolingMax: 511,
+  querySrcMd: 129,
+  queryDiffSrcMd: 130,
+  queryWeightsMd: 131,
+  queryDiffWeightsMd: 132,
+  queryDstMd: 133,
+  queryDiffDstMd: 134,
+  queryWorkspaceMd: 135,
+  queryImplInfoStr: 8,
+  argSrc: 1,
+  argDst: 17,
+  argWeights: 33,
+  argDiffSrc: 129,
+  argDiffDst: 145,
+  argDiffWeights: 161,
+  argWorkspace: 64,
+  argMean: 49,
+  argVariance: 50,
+  argScale: 51,
+  argShift: 52,
+  argDiffScale: 255,
+  argDiffShift: 256,
+  useScale: 8,
+  useShift: 16,
+  useGlobalStats: 1,
+} as const;
+
+/** `dnnl_query_exec_arg_md`: the memory descriptor a primitive expects for an argument. */
+const QUERY_EXEC_ARG_MD = 255;
+
+/** Bytes reserved for a `dnnl_memory_desc_t` (696 in oneDNN 2.6) and an op descriptor. */
+const MD_BYTES = 1024;
+const OP_DESC_BYTES = 8192;
+
+const SYMBOLS = {
+  dnnl_version: { parameters: [], result: "pointer" },
+  dnnl_get_effective_cpu_isa: { parameters: [], result: "i32" },
+  dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
+  dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
+  dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
+  dnnl_memory_desc_init_by_tag: {
+    parameters: ["buffer", "i32", "buffer", "i32", "i32"],
+    result: "i32",
+  },
+  dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
+  dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
+  dnnl_convolution_forward_desc_init: {
+    parameters: [
+      "buffer",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "pointer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  dnnl_convolution_backward_data_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_convolution_backward_weights_desc_init: {
+    parameters: [
+      "buffer",
+      "i32",
+      "buffer",
+      "buffer",
+      "pointer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  dnnl_batch_normalization_forward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "f32", "u32"],
+    result: "i32",
+  },
+  dnnl_batch_normalization_backward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "u32"],
+    result: "i32",
+  },
+  dnnl_pooling_forward_desc_init: {
+    parameters: [
+      "buffer",
+      "i32",
+      "i32",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+      "buffer",
+    ],
+    result: "i32",
+  },
+  dnnl_pooling_backward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  dnnl_eltwise_forward_desc_init: {
+    parameters: ["buffer", "i32", "i32", "buffer", "f32", "f32"],
+    result: "i32",
+  },
+  dnnl_eltwise_backward_desc_init: {
+    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "f32"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_create: {
+    parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  dnnl_reorder_primitive_desc_create: {
+    parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_query_md: { parameters: ["pointer", "i32", "i32"], result: "pointer" },
+  dnnl_primitive_desc_query: {
+    parameters: ["pointer", "i32", "i32", "buffer"],
+    result: "i32",
+  },
+  dnnl_primitive_desc_destroy: { parameters: ["pointer"], result: "i32" },
+  dnnl_primitive_create: { parameters: ["buffer", "pointer"], result: "i32" },
+  dnnl_primitive_execute: {
+    parameters: ["pointer", "pointer", "i32", "buffer"],
+    result: "i32",
+  },
+  dnnl_memory_create: {
+    parameters: ["buffer", "pointer", "pointer", "usize"],
+    result: "i32",
+  },
+  dnnl_memory_set_data_handle: { parameters: ["pointer", "usize"], result: "i32" },
+} as const;
+
+const GOMP_SYMBOLS = {
+  omp_set_num_threads: { parameters: ["i32"], result: "void" },
+  omp_get_max_threads: { parameters: [], result: "i32" },
+} as const;
+
+type DnnlSymbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+
+/** ISA names of `dnnl_cpu_isa_t` values (oneDNN 2.x). */
+const ISA_NAMES: Record<number, string> = {
+  0x0: "all",
+  0x1: "sse41",
+  0x3: "avx",
+  0x7: "avx2",
+  0xf: "avx512_mic",
+  0x1f: "avx512_mic_4ops",
+  0x27: "avx512_core",
+  0x67: "avx512_core_vnni",
+  0xe7: "avx512_core_bf16",
+  0x3e7: "avx512_core_amx",
+  0x407: "avx2_vnni",
+};
+
+/** A memory descriptor: oneDNN's struct in a byte buffer (pass with {@link DnnlLib.mdPtr}). */
+export type MemDesc = Uint8Array;
+
+/** A primitive ready to execute: its argument list with one memory object per argument. */
+export interface Exec {
+  prim: Deno.PointerValue;
+  /** `dnnl_exec_arg_t[]` (int arg; dnnl_memory_t memory), 16 bytes each. */
+  args: Uint8Array;
+  /** Memory objects in argument order (their data handles are set at each run). */
+  mems: Deno.PointerValue[];
+  /** Argument kinds, in the same order. */
+  kinds: number[];
+  /** oneDNN's implementation name (e.g. `brg:avx512_core`). */
+  impl: string;
+  /** OpenMP threads it was created for (and runs with). */
+  threads: number;
+}
+
+/** The loaded library with the helpers the engine uses. */
+export interface DnnlLib {
+  /** e.g. `2.6.3`. */
+  version: string;
+  /** The ISA oneDNN dispatches to, e.g. `avx512_core`. */
+  isa: string;
+  /** OpenMP threads oneDNN uses on the calling thread. */
+  threads: number;
+  /** Raw symbols. */
+  sym: DnnlSymbols;
+  engine: Deno.PointerValue;
+  stream: Deno.PointerValue;
+  /** A float32 memory descriptor with `dims` (oneDNN's logical order) and a format tag. */
+  md(dims: number[], tag: number): MemDesc;
+  /** Pointer to a descriptor buffer. */
+  ptr(buf: Uint8Array): Deno.PointerValue;
+  /** Create a primitive descriptor from an op descriptor (throws with the call's name). */
+  pd(op: Uint8Array, hint: Deno.PointerValue, what: string): Deno.PointerValue;
+  /** A memory descriptor queried from a primitive descriptor (pointer owned by the pd). */
+  query(pd: Deno.PointerValue, what: number): Deno.PointerValue;
+  /** Whether two memory descriptors are equal. */
+  equal(a: Deno.PointerValue, b: Deno.PointerValue): boolean;
+  /** Bytes of a memory descriptor's buffer. */
+  size(md: Deno.PointerValue): number;
+  /** A primitive from `pd` with one memory object per `[argKind, md]`. */
+  exec(pd: Deno.PointerValue, args: [number, Deno.PointerValue][], what: string): Exec;
+  /** A reorder primitive from `src` to `dst` (memory descriptors). */
+  reorder(src: Deno.PointerValue, dst: Deno.PointerValue, what: string): Exec;
+  /** Run `e` with one address per argument (in the order of `e.kinds`). */
+  run(e: Exec, addrs: number[]): void;
+  /**
+   * Create primitives inside `f` for `threads` OpenMP threads (≤ {@link DnnlLib.threads}); they
+   * run with that many. oneDNN sizes a primitive's work split and scratchpad for the thread count
+   * at creation, so creation and execution use the same count.
+   */
+  withThreads<T>(threads: number, f: () => T): T;
+}
+
+/** Throw a readable error naming `what` when a oneDNN call returned a failure status. */
+export function check(status: number, what: string): void {
+  if (status !== 0) {
+    const names = [
+      "success",
+      "out_of_memory",
+      "invalid_arguments",
+      "unimplemented",
+      "iterator_ends",
+      "runtime_error",
+      "not_required",
+    ];
+    throw new Error(`oneDNN: ${what} failed with dnnl_${names[status] ?? `status ${status}`}`);
+  }
+}
+
+function readPointer(buf: Uint8Array): Deno.PointerValue {
+  const v = new BigUint64Array(buf.buffer, buf.byteOffset, 1)[0];
+  return Deno.UnsafePointer.create(v);
+}
+
+let loaded: DnnlLib | null = null;
+
+/** The library file {@link loadDnnl} opens: `RUL_ONEDNN_LIB`, else `libdnnl.so.2`. */
+export function dnnlLibraryName(): string {
+  const env = Deno.env.get("RUL_ONEDNN_LIB");
+  return env !== undefined && env !== "" ? env : "libdnnl.so.2";
+}
+
+/**
+ * Open oneDNN ({@link dnnlLibraryName}; and libgomp for the thread count) and create a CPU
+ * engine and stream. Returns the library or throws with the reason (library missing, symbol
+ * missing, not oneDNN 2.x, no engine).
+ */
+export function loadDnnl(threads: number): DnnlLib {
+  if (loaded) return loaded;
+  const name = dnnlLibraryName();
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    lib = Deno.dlopen(name, SYMBOLS);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    throw new Error(`cannot open ${name}: ${why}`);
+  }
+  const s = lib.symbols;
+  let ompThreads = 0;
+  let setOmp: ((n: number) => void) | null = null;
+  try {
+    const gomp = Deno.dlopen("libgomp.so.1", GOMP_SYMBOLS);
+    gomp.symbols.omp_set_num_threads(threads);
+    ompThreads = gomp.symbols.omp_get_max_threads();
+    setOmp = (n) => gomp.symbols.omp_set_num_threads(n);
+  } catch {
+    ompThreads = 0;
+  }
+  /** The OpenMP thread count in effect, and the one new primitives are created for. */
+  let current = ompThreads, creating = ompThreads;
+  const useThreads = (n: number) => {
+    if (setOmp && n !== current && n > 0) {
+      setOmp(n);
+      current = n;
+    }
+  };
+  const ver = new Deno.UnsafePointerView(s.dnnl_version() as Deno.PointerObject);
+  const version = `${ver.getInt32(0)}.${ver.getInt32(4)}.${ver.getInt32(8)}`;
+  if (ver.getInt32(0) !== 2) {
+    lib.close();
+    throw new Error(`${name} is oneDNN ${version}; the engine's bindings need oneDNN 2.x`);
+  }
+  const isaCode = s.dnnl_get_effective_cpu_isa();
+  const isa = ISA_NAMES[isaCode] ?? `isa 0x${isaCode.toString(16)}`;
+  const out = new Uint8Array(8);
+  check(s.dnnl_engine_create(out, 1, 0n) as number, "dnnl_engine_create(cpu)");
+  const engine = readPointer(out);
+  check(s.dnnl_stream_create(out, engine, 1) as number, "dnnl_stream_create");
+  const stream = readPointer(out);
+  const ptr = (buf: Uint8Array) => Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>);
+  const md = (dims: number[], tag: number): MemDesc => {
+    const d = new Uint8Array(MD_BYTES);
+    const dimsBuf = new BigInt64Array(12);
+    dims.forEach((v, i) => dimsBuf[i] = BigInt(v));
+    check(
+      s.dnnl_memory_desc_init_by_tag(d, dims.length, new Uint8Array(dimsBuf.buffer), 3, tag),
+      `dnnl_memory_desc_init_by_tag([${dims}], tag ${tag})`,
+    );
+    return d;
+  };
+  // Primitive descriptors decide their work split for the thread count in effect.
+  const pd = (op: Uint8Array, hint: Deno.PointerValue, what: string): Deno.PointerValue => {
+    useThreads(creating);
+    const o = new Uint8Array(8);
+    check(s.dnnl_primitive_desc_create(o, op, null, engine, hint), `${what}: primitive desc`);
+    return readPointer(o);
+  };
+  const implOf = (p: Deno.PointerValue): string => {
+    const o = new Uint8Array(8);
+    if (s.dnnl_primitive_desc_query(p, DNNL.queryImplInfoStr, 0, o) !== 0) return "?";
+    const str = readPointer(o);
+    return str ? new Deno.UnsafePointerView(str).getCString() : "?";
+  };
+  const exec = (p: Deno.PointerValue, args: [number, Deno.PointerValue][], what: string) => {
+    const o = new Uint8Array(8);
+    check(s.dnnl_primitive_create(o, p), `${what}: primitive`);
+    const prim = readPointer(o);
+    const argBuf = new Uint8Array(16 * args.length);
+    const dv = new DataView(argBuf.buffer);
+    const mems: Deno.PointerValue[] = [];
+    args.forEach(([kind, m], i) => {
+      // The layout the primitive expects for this argument must be the caller's.
+      const want = s.dnnl_primitive_desc_query_md(p, QUERY_EXEC_ARG_MD, kind);
+      if (!want || s.dnnl_memory_desc_equal(want, m) !== 1) {
+        throw new Error(`oneDNN: ${what}: argument ${kind} has another layout than expected`);
+      }
+      check(s.dnnl_memory_create(o, m, engine, 0n), `${what}: memory for arg ${kind}`);
+      const mem = readPointer(o);
+      mems.push(mem);
+      dv.setInt32(16 * i, kind, true);
+      dv.setBigUint64(16 * i + 8, BigInt(Deno.UnsafePointer.value(mem)), true);
+    });
+    return {
+      prim,
+      args: argBuf,
+      mems,
+      kinds: args.map((a) => a[0]),
+      impl: implOf(p),
+      threads: creating,
+    };
+  };
+  loaded = {
+    version,
+    isa,
+    threads: ompThreads,
+    sym: s,
+    engine,
+    stream,
+    md,
+    ptr,
+    pd,
+    query: (p, what) => s.dnnl_primitive_desc_query_md(p, what, 0),
+    equal: (a, b) => s.dnnl_memory_desc_equal(a, b) === 1,
+    size: (m) => Number(s.dnnl_memory_desc_get_size(m)),
+    exec,
+    reorder: (src, dst, what) => {
+      const o = new Uint8Array(8);
+      check(
+        s.dnnl_reorder_primitive_desc_create(o, src, engine, dst, engine, null),
+        `${what}: reorder desc`,
+      );
+      const rpd = readPointer(o);
+      return exec(rpd, [[DNNL.argSrc, src], [DNNL.argDst, dst]], what);
+    },
+    withThreads: (n, f) => {
+      const before = creating;
+      creating = setOmp ? Math.max(1, Math.min(n, ompThreads)) : ompThreads;
+      useThreads(creating);
+      try {
+        return f();
+      } finally {
+        creating = before;
+        useThreads(before);
+      }
+    },
+    run: (e, addrs) => {
+      useThreads(e.threads);
+      for (let i = 0; i < e.mems.length; i++) {
+        // Deno passes a number to a usize parameter as is (typed bigint; a number avoids a
+        // BigInt per call; heap addresses are below 2^53).
+        s.dnnl_memory_set_data_handle(e.mems[i], addrs[i] as unknown as bigint);
+      }
+      check(
+        s.dnnl_primitive_execute(e.prim, stream, e.mems.length, e.args),
+        `execute ${e.impl}`,
+      );
+    },
+  };
+  return loaded;
+}
+
+/** Op descriptor buffer (sized above every oneDNN 2.x op descriptor). */
+export function opDesc(): Uint8Array {
+  return new Uint8Array(OP_DESC_BYTES);
+}
+
+/** `dnnl_dims_t` (12 int64) holding `v`. */
+export function dims(v: number[]): Uint8Array {
+  const d = new BigInt64Array(12);
+  v.forEach((x, i) => d[i] = BigInt(x));
+  return new Uint8Array(d.buffer);
+}
