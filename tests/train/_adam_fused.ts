@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { Adam, setFusedAdam } from "../../lib/train/adam.ts";
+import { Adam, setFusedAdam } from "../../lib/train/mod.ts";
 
 /** Parameters and Adam state after 4 steps, fused update on or off. */
 export function adamRuns(fusedOn: boolean): tf.TypedArray[] {

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import assert from "node:assert/strict";
 import { adamRuns } from "./_adam_fused.ts";
 import { initBackend } from "../../lib/backend.ts";
-import { Adam, ADAM_STATE_PREFIX, ExponentialLR, setFusedAdam } from "../../lib/train/mod.ts";
+import { Adam, ADAM_STATE_PREFIX, ExponentialLR } from "../../lib/train/mod.ts";
 import { wasmGemmActive } from "../../lib/engine/mod.ts";
 
 /** Fixture from tools/make_optim_fixtures.py (torch.optim.Adam + ExponentialLR). */
