@@ -97,6 +97,9 @@ container may lack the driver's graphics capability (NVIDIA_DRIVER_CAPABILITIES=
 fi
 say "vulkan: $vk_note"
 export GPU_CHECK_VULKAN="$vk_note"
+# What the dynamic linker knows of the NVIDIA graphics/Vulkan libraries (for the report).
+GPU_CHECK_VKLIBS="$(ldconfig -p 2>/dev/null | grep -oE '(libGLX_nvidia|libEGL_nvidia|libnvidia-glvkspirv|libnvidia-gpucomp|libvulkan)[^ ]*' | sort -u | tr '\n' ' ')"
+export GPU_CHECK_VKLIBS
 
 export DENO_DIR="$work/deno_dir" DENO_NO_UPDATE_CHECK=1 NO_COLOR=1
 export GPU_CHECK_PYTHON="$py"

@@ -238,6 +238,7 @@ const machine: Record<string, unknown> = {
   vulkan: Deno.env.get("GPU_CHECK_VULKAN") ?? null,
   nvidiaDriverCapabilities: Deno.env.get("NVIDIA_DRIVER_CAPABILITIES") ?? null,
   vkIcd: Deno.env.get("VK_ICD_FILENAMES") ?? null,
+  vulkanLibraries: Deno.env.get("GPU_CHECK_VKLIBS") ?? null,
 };
 if (NVSMI) {
   const q = new Deno.Command("nvidia-smi", {

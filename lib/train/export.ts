@@ -48,14 +48,15 @@ export interface TorchExportReport {
  * The model's state dict as checkpoint tensors: float32 stays float32, int32 buffers
  * (`num_batches_tracked`) become int64 as in PyTorch.
  */
-function torchStateDict(model: FerModel): Map<string, TorchTensor> {
+async function torchStateDict(model: FerModel): Promise<Map<string, TorchTensor>> {
   const sd = model.stateDict();
   try {
     const out = new Map<string, TorchTensor>();
     for (const [k, t] of sd) {
       const dtype = t.dtype === "float32" ? "float32" : t.dtype === "int32" ? "int64" : null;
       if (!dtype) throw new Error(`${k}: cannot export a ${t.dtype} tensor`);
-      out.set(k, TorchTensor.fromArray(dtype, t.shape, t.dataSync() as Float32Array, k));
+      // An asynchronous read: WebGPU has no synchronous one.
+      out.set(k, TorchTensor.fromArray(dtype, t.shape, (await t.data()) as Float32Array, k));
     }
     return out;
   } finally {
@@ -92,14 +93,17 @@ function officialNotes(model: FerModel): string[] {
  * `{...}` literal) of two OrderedDicts, for `pth` one OrderedDict.
  * @throws Error for `official-pth` when the model is not a RUL model with σ head
  */
-export function torchExportValue(model: FerModel, format: TorchExportFormat): TorchSaveValue {
+export async function torchExportValue(
+  model: FerModel,
+  format: TorchExportFormat,
+): Promise<TorchSaveValue> {
   if (format === "official-pth" && model.config.kind !== "rul") {
     throw new Error(
       "--format official-pth holds a RUL model (res18feature + fc); this is a baseline: use " +
         "--format pth (torchvision names)",
     );
   }
-  const sd = torchStateDict(model);
+  const sd = await torchStateDict(model);
   if (format === "pth") return sd;
   const o = toOfficialRulLayout(sd);
   return { model_state_dict: o.model_state_dict, fc_state_dict: o.fc_state_dict };
@@ -115,7 +119,7 @@ export async function exportTorchCheckpoint(
   file: string,
   format: TorchExportFormat,
 ): Promise<TorchExportReport> {
-  const value = torchExportValue(model, format);
+  const value = await torchExportValue(model, format);
   await writeTorchCheckpoint(file, value);
   return {
     file,

@@ -2,8 +2,8 @@
  * Subprocess helper of tests/webgpu/paths_test.ts: every training path on the WebGPU backend
  * (Deno's adapter, the software one included) at a tiny size, reported as one JSON line (the
  * LAST line): each variant's first-epoch loss, numTensors after each epoch of a 3-epoch RUL run,
- * a checkpoint written and resumed, the training-set audit, the test table and the eval-mode
- * features for t-SNE.
+ * a checkpoint written and resumed, the training-set audit, the test table, the eval-mode
+ * features for t-SNE and the PyTorch export.
  *
  * @module
  */
@@ -14,7 +14,12 @@ import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
 import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { withSymmetricNoise } from "../../lib/data/noise.ts";
-import { evaluateModel, type TrainConfigInput, Trainer } from "../../lib/train/mod.ts";
+import {
+  evaluateModel,
+  exportTorchCheckpoint,
+  type TrainConfigInput,
+  Trainer,
+} from "../../lib/train/mod.ts";
 import { VARIANTS } from "../../lib/rul/variants.ts";
 
 const info = await initBackend({ backend: "webgpu" });
@@ -68,6 +73,8 @@ out.testTable = (await resumed.writeTestTable()) !== null;
 const ev = await evaluateModel(resumed.model, test, { batchSize: 16 });
 out.features = { n: test.n, dim: ev.featureDim, length: ev.features.length };
 out.featuresFinite = ev.features.every(Number.isFinite);
+const pth = path.join(dir, "model.pth");
+out.exportTensors = (await exportTorchCheckpoint(resumed.model, pth, "official-pth")).tensors;
 resumed.dispose();
 
 // Leak check over whole epochs (numTensors after each; epoch 1 creates Adam's slots).

@@ -1,7 +1,8 @@
 /**
  * Every training path on WebGPU (the software adapter in CI): all variants train an epoch
  * without leaking, a 3-epoch run keeps numTensors and bytes flat, checkpoints are written and
- * resumed (no synchronous reads), the audit, the test table and the t-SNE features work. The
+ * resumed (no synchronous reads), the audit, the test table, the t-SNE features and the PyTorch
+ * export work. The
  * work runs in tests/webgpu/_paths_probe.ts in a fresh process (one backend per process).
  */
 import assert from "node:assert/strict";
@@ -28,6 +29,7 @@ Deno.test("webgpu: every variant, checkpoint + resume, audit, features, no leaks
   assert.equal(r.testTable, true);
   assert.deepEqual(r.features, { n: 8, dim: 8, length: 64 });
   assert.equal(r.featuresFinite, true);
+  assert.ok(r.exportTensors > 100, `exported ${r.exportTensors} tensors`);
   assert.equal(r.numTensorsPerEpoch.length, 3);
   assert.ok(r.numTensorsPerEpoch.every((c: number) => c === r.numTensorsPerEpoch[0]));
   assert.ok(r.numBytesPerEpoch.every((c: number) => c === r.numBytesPerEpoch[0]));
