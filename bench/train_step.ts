@@ -94,8 +94,8 @@ async function trainStep(
 interface Row {
   size: number;
   batch: number;
-  /** The active engine (oneDNN when loaded, else wasm). */
-  engine: "onednn" | "wasm";
+  /** The active engine: oneDNN when loaded, else wasm; on other backends their name (webgpu). */
+  engine: string;
   oursImgS: number;
   oursStepS: number[];
   /** The wasm engine in the same run (null when not measured). */
@@ -200,7 +200,10 @@ for (const size of sizes) {
       continue;
     }
     let oursImgS: number, times: number[];
-    const engine = onednnActive() ? "onednn" : "wasm";
+    // The CPU engines by name; otherwise the backend (webgpu, tensorflow).
+    const engine = info.name === "wasm" || info.name === "cpu"
+      ? (onednnActive() ? "onednn" : "wasm")
+      : info.name;
     let wasmImgS: number | null = null;
     try {
       const r = await runOurs(model, opt, size, batch);
