@@ -280,6 +280,18 @@ Deno.test({
     const bad = await runScript("cli/export.ts", ["--checkpoint", ckpt, "--out", out]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /official-pth holds a RUL model.*--format pth/);
+    assert.ok(!fs.existsSync(out), "nothing written on error");
+    const noOut = await runScript("cli/export.ts", ["--checkpoint", ckpt]);
+    assert.match(noOut.stderr, /--out FILE\.pth is required/);
+    const fmt = await runScript("cli/export.ts", [
+      "--checkpoint",
+      ckpt,
+      "--out",
+      out,
+      "--format",
+      "onnx",
+    ]);
+    assert.match(fmt.stderr, /--format "onnx": expected one of: official-pth \| pth/);
     const r = await runScript("cli/export.ts", [
       "--checkpoint",
       ckpt,
