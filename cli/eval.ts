@@ -12,16 +12,17 @@ import type { ImageDataset } from "../lib/data/dataset.ts";
 import { mostUncertain, noisyLabelDetection, rocAuc, writeSampleTable } from "../lib/eval/mod.ts";
 import { writeFileAtomicSync } from "../lib/io/atomic_write.ts";
 import { readSafetensors, writeSafetensors } from "../lib/io/safetensors.ts";
-import { softmaxRows } from "../lib/eval/metrics.ts";
 import type { FerModel } from "../lib/model/types.ts";
 import {
-  type EvalResult,
+  type EvalOutputs,
   evaluateModel,
+  evaluateTensor,
   loadModel,
   loadRunData,
   perSampleLoss,
   resolveTrainConfig,
   sampleTableOf,
+  scoreOutputs,
   setOption,
   type TrainConfigInput,
 } from "../lib/train/mod.ts";
@@ -140,7 +141,7 @@ function printReport(r: SplitReport, classNames: string[]): void {
 
 async function writeOutputs(
   file: string,
-  ev: Pick<EvalResult, "logits" | "softmax" | "predictions" | "u" | "features" | "featureDim">,
+  ev: EvalOutputs,
   n: number,
   k: number,
 ): Promise<void> {
@@ -243,44 +244,9 @@ async function evalInputs(
         `--inputs ${file}: "${xKey}" has shape [${x.shape}]; the model expects [N, ${s}, ${s}, 3]`,
       );
     }
-    const n = x.shape[0];
-    const k = model.config.numClasses;
-    const logits = new Float32Array(n * k);
-    let features = new Float32Array(0);
-    let featureDim = 0;
-    let u: Float32Array | null = null;
-    for (let i = 0; i < n; i += batchSize) {
-      const m = Math.min(batchSize, n - i);
-      const xb = tf.slice(x, [i, 0, 0, 0], [m, -1, -1, -1]) as tf.Tensor4D;
-      const o = model.forwardEval(xb);
-      if (!featureDim) {
-        featureDim = o.features.shape[1];
-        features = new Float32Array(n * featureDim);
-        if (o.u) u = new Float32Array(n);
-      }
-      // Asynchronous reads: WebGPU has no synchronous one.
-      logits.set(await o.logits.data() as Float32Array, i * k);
-      features.set(await o.features.data() as Float32Array, i * featureDim);
-      if (u && o.u) u.set(await o.u.data() as Float32Array, i);
-      tf.dispose(
-        [xb, o.logits, o.features, o.u, o.logVar].filter((t) => t !== null) as tf.Tensor[],
-      );
-    }
+    const ev = await evaluateTensor(model, x as tf.Tensor4D, batchSize);
     if (x !== tensors.get(xKey)) x.dispose();
-    const softmax = softmaxRows(logits, k);
-    const ev = {
-      logits,
-      softmax,
-      predictions: new Int32Array(n),
-      u,
-      features,
-      featureDim,
-    };
-    for (let i = 0; i < n; i++) {
-      let b = 0;
-      for (let j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + b]) b = j;
-      ev.predictions[i] = b;
-    }
+    const { n, numClasses: k, softmax, u, features, featureDim } = ev;
     await writeOutputs(path.join(out, "eval_inputs_outputs.safetensors"), ev, n, k);
     const yT = tensors.get(yKey);
     let report: SplitReport = {
@@ -299,34 +265,13 @@ async function evalInputs(
       if (labels.length !== n || labels.some((v) => v < 0 || v >= k || !Number.isInteger(v))) {
         throw new Error(`--inputs ${file}: "${yKey}" must hold ${n} labels in 0..${k - 1}`);
       }
-      const res: EvalResult = {
-        n,
-        numClasses: k,
-        ...ev,
-        accuracy: 0,
-        loss: 0,
-        perClass: [],
-        confusion: [],
-        imagesPerSec: NaN,
-      };
-      const losses = perSampleLoss(res, labels);
-      const confusion = Array.from({ length: k }, () => new Array(k).fill(0));
-      let correct = 0;
-      for (let i = 0; i < n; i++) {
-        confusion[labels[i]][ev.predictions[i]]++;
-        if (labels[i] === ev.predictions[i]) correct++;
-      }
+      const scores = scoreOutputs(ev, labels);
       report = {
         ...report,
-        accuracy: correct / n,
-        loss: losses.reduce((a, b) => a + b, 0) / n,
-        perClass: Object.fromEntries(
-          confusion.map((
-            row,
-            j,
-          ) => [classNames[j], row[j] / row.reduce((a, b) => a + b, 0)]),
-        ),
-        confusion,
+        accuracy: scores.accuracy,
+        loss: scores.loss,
+        perClass: Object.fromEntries(scores.perClass.map((a, j) => [classNames[j], a])),
+        confusion: scores.confusion,
       };
       writeSampleTable(out, {
         classNames,

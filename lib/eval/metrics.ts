@@ -72,9 +72,7 @@ export function balancedAccuracy(
 
 /** Row-wise argmax of a row-major `[n, k]` matrix (first maximum wins, like `torch.argmax`). */
 export function argmaxRows(values: ArrayLike<number>, k: number): Int32Array {
-  if (k <= 0 || values.length % k !== 0) {
-    throw new Error(`argmaxRows: ${values.length} values do not form rows of ${k}`);
-  }
+  checkRows("argmaxRows", values, k);
   const n = values.length / k;
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -94,16 +92,48 @@ export function argmaxRows(values: ArrayLike<number>, k: number): Int32Array {
 
 /** Row-wise softmax of a row-major `[n, k]` matrix of logits (numerically stable). */
 export function softmaxRows(logits: ArrayLike<number>, k: number): Float32Array {
-  if (k <= 0 || logits.length % k !== 0) {
-    throw new Error(`softmaxRows: ${logits.length} values do not form rows of ${k}`);
-  }
+  checkRows("softmaxRows", logits, k);
   const out = new Float32Array(logits.length);
   for (let i = 0; i < logits.length; i += k) {
-    let mx = -Infinity;
-    for (let j = 0; j < k; j++) mx = Math.max(mx, logits[i + j]);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits[i + j] - mx);
+    const [mx, s] = maxAndExpSum(logits, i, k);
     for (let j = 0; j < k; j++) out[i + j] = Math.exp(logits[i + j] - mx) / s;
   }
   return out;
+}
+
+/**
+ * Per-row cross-entropy −log softmax(logits_i)_{y_i} = log Σ_j exp(l_ij) − l_{i,y_i} of a
+ * row-major `[n, k]` matrix, in double precision (log-sum-exp with the row maximum subtracted).
+ */
+export function crossEntropyRows(
+  logits: ArrayLike<number>,
+  k: number,
+  labels: ArrayLike<number>,
+): Float64Array {
+  checkRows("crossEntropyRows", logits, k);
+  const n = logits.length / k;
+  if (labels.length !== n) {
+    throw new Error(`crossEntropyRows: ${labels.length} labels for ${n} rows`);
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const [mx, s] = maxAndExpSum(logits, i * k, k);
+    out[i] = mx + Math.log(s) - logits[i * k + labels[i]];
+  }
+  return out;
+}
+
+/** The maximum m of `k` values from `offset` and Σ exp(v − m) (the stable log-sum-exp parts). */
+function maxAndExpSum(values: ArrayLike<number>, offset: number, k: number): [number, number] {
+  let mx = -Infinity;
+  for (let j = 0; j < k; j++) mx = Math.max(mx, values[offset + j]);
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(values[offset + j] - mx);
+  return [mx, s];
+}
+
+function checkRows(what: string, values: ArrayLike<number>, k: number): void {
+  if (k <= 0 || values.length % k !== 0) {
+    throw new Error(`${what}: ${values.length} values do not form rows of ${k}`);
+  }
 }

@@ -1,33 +1,51 @@
 /**
- * Shared machinery of the RUL and baseline models: variable groups, state dicts, disposal.
+ * Shared machinery of the RUL and baseline models: the ResNet-18 backbone and its input check,
+ * variable groups, state dicts, disposal.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.ts";
 import { ParamStore, toTorchLayout } from "./params.ts";
-import type { BackboneNaming } from "./resnet.ts";
+import { type BackboneNaming, ResNet18Backbone } from "./resnet.ts";
 import { loadStateDictInto, type LoadStateDictOptions, type StateDictReport } from "./state.ts";
 import type { TrainableGroups } from "./types.ts";
 
-/** Base class holding a model's {@link ParamStore}; subclasses build layers into it. */
+/**
+ * Base class holding a model's {@link ParamStore} and its ResNet-18 backbone (registered first);
+ * subclasses build their heads into the store.
+ */
 export abstract class ModelBase {
   /** Registry of every variable of the model. */
   protected readonly store: ParamStore;
+  /** The ResNet-18 backbone (everything before global pooling). */
+  protected readonly backbone: ResNet18Backbone;
   /** Names of the backbone tensors (for backbone-only checkpoints). */
   protected readonly backboneNames = new Set<string>();
   /** The resolved configuration. */
   readonly config: Readonly<ModelConfig>;
 
-  /** Create the store (seeded from the config). */
+  /** Create the store (seeded from the config) and build the backbone into it. */
   protected constructor(config: ModelConfig, protected readonly naming: BackboneNaming) {
     this.config = Object.freeze({ ...config, widths: [...config.widths] }) as ModelConfig;
     this.store = new ParamStore(config.seed);
+    this.backbone = new ResNet18Backbone(this.store, config.widths, naming);
+    for (const k of this.store.entries.keys()) this.backboneNames.add(k);
   }
 
-  /** Remember every name registered so far as a backbone name (call after building it). */
-  protected markBackbone(): void {
-    for (const k of this.store.entries.keys()) this.backboneNames.add(k);
+  /** Backbone feature map of NHWC images (updates BN running stats when `training`). */
+  backboneFeatures(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    return tf.tidy(() => this.features(x, training));
+  }
+
+  /** Backbone feature map, inside the caller's tidy (checks the input shape first). */
+  protected features(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const s = this.config.inputSize;
+    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
+      const name = this.config.kind === "rul" ? "RUL" : "baseline";
+      throw new Error(`${name} model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
+    }
+    return this.backbone.apply(x, training);
   }
 
   /** Trainable variables by learning-rate group. */

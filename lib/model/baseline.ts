@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.ts";
 import { LinearLayer } from "./layers.ts";
-import { ResNet18Backbone, torchvisionNaming } from "./resnet.ts";
+import { torchvisionNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
 import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
@@ -15,14 +15,11 @@ import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
 
 /** The baseline model (build it with `createModel({ kind: "baseline", ... })`). */
 export class BaselineModel extends ModelBase implements FerModel {
-  private readonly backbone: ResNet18Backbone;
   private readonly fc: LinearLayer;
 
   /** Build every layer. */
   constructor(config: ModelConfig) {
     super(config, torchvisionNaming);
-    this.backbone = new ResNet18Backbone(this.store, config.widths, torchvisionNaming);
-    this.markBackbone();
     this.fc = new LinearLayer(
       this.store,
       "fc",
@@ -32,15 +29,10 @@ export class BaselineModel extends ModelBase implements FerModel {
     );
   }
 
-  /** Backbone feature map. */
-  backboneFeatures(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
-  }
-
   /** Training-mode forward (no mixing); the cross-entropy `loss` when `options.labels` are given. */
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const r = tidyObject(() => {
-      const featureMap = this.backbone.apply(this.checkInput(x), true);
+      const featureMap = this.features(x, true);
       const logits = this.fc.apply(tf.mean(featureMap, [1, 2]) as tf.Tensor2D);
       const loss = options.labels ? crossEntropy(logits, options.labels) : null;
       return { featureMap, logits, loss };
@@ -62,7 +54,7 @@ export class BaselineModel extends ModelBase implements FerModel {
   /** Eval-mode forward. */
   forwardEval(x: tf.Tensor4D): EvalOutput {
     return tidyObject(() => {
-      const f = this.backbone.apply(this.checkInput(x), false);
+      const f = this.features(x, false);
       const pooled = tf.mean(f, [1, 2]) as tf.Tensor2D;
       return { logits: this.fc.apply(pooled), features: pooled, u: null, logVar: null };
     });
@@ -71,14 +63,5 @@ export class BaselineModel extends ModelBase implements FerModel {
   /** Plain cross-entropy. */
   loss(out: TrainOutput, labels: LabelsLike): tf.Scalar {
     return crossEntropy(out.logits, labels);
-  }
-
-  /** Throw a clear error unless `x` is [N, inputSize, inputSize, 3]. */
-  private checkInput(x: tf.Tensor4D): tf.Tensor4D {
-    const s = this.config.inputSize;
-    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
-      throw new Error(`baseline model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
-    }
-    return x;
   }
 }

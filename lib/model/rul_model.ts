@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { backboneOutputShape, type ModelConfig } from "./config.ts";
 import { BatchNormLayer, LinearLayer } from "./layers.ts";
 import type { ParamStore } from "./params.ts";
-import { ResNet18Backbone, sequentialNaming } from "./resnet.ts";
+import { sequentialNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
 import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
@@ -54,7 +54,6 @@ export class RulHead {
 
 /** The RUL model (build it with `createModel({ kind: "rul", ... })`). */
 export class RulModel extends ModelBase implements FerModel {
-  private readonly backbone: ResNet18Backbone;
   private readonly mu: RulHead;
   private readonly logVar: RulHead | null;
   private readonly fc: LinearLayer;
@@ -63,8 +62,6 @@ export class RulModel extends ModelBase implements FerModel {
   /** Build every layer; names follow the official `res18feature` state dict. */
   constructor(config: ModelConfig) {
     super(config, sequentialNaming);
-    this.backbone = new ResNet18Backbone(this.store, config.widths, sequentialNaming);
-    this.markBackbone();
     const shape = backboneOutputShape(config.inputSize, config.widths);
     this.mu = new RulHead(this.store, "mu", shape, config.featureDim, config.dropout);
     this.logVar = config.sigmaHead
@@ -78,11 +75,6 @@ export class RulModel extends ModelBase implements FerModel {
       "classifier",
     );
     this.rng = pairingRng(config.seed + 0x9e3779b9);
-  }
-
-  /** Backbone feature map. */
-  backboneFeatures(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    return tf.tidy(() => this.backbone.apply(this.checkInput(x), training));
   }
 
   /**
@@ -124,7 +116,7 @@ export class RulModel extends ModelBase implements FerModel {
     const s1 = Math.floor(rng() * 2 ** 31);
     const s2 = Math.floor(rng() * 2 ** 31);
     return tidyObject(() => {
-      const featureMap = this.backbone.apply(this.checkInput(x), true);
+      const featureMap = this.features(x, true);
       const mu = this.mu.apply(featureMap, true, s1);
       const logVar = this.logVar ? this.logVar.apply(featureMap, true, s2) : null;
       return { featureMap, mu, logVar };
@@ -139,7 +131,7 @@ export class RulModel extends ModelBase implements FerModel {
   /** Eval-mode forward: logits = fc(μ), plus u from the σ head. */
   forwardEval(x: tf.Tensor4D): EvalOutput {
     return tidyObject(() => {
-      const f = this.backbone.apply(this.checkInput(x), false);
+      const f = this.features(x, false);
       const mu = this.mu.apply(f, false);
       const logVar = this.logVar ? this.logVar.apply(f, false) : null;
       return {
@@ -155,14 +147,5 @@ export class RulModel extends ModelBase implements FerModel {
   loss(out: TrainOutput, labels: LabelsLike): tf.Scalar {
     if (!out.perm) throw new Error("RUL loss: the train output has no pairing (not an RUL output)");
     return addUpLoss(out.logits, labels, out.perm, this.config.addUpWeighting, out.w ?? undefined);
-  }
-
-  /** Throw a clear error unless `x` is [N, inputSize, inputSize, 3]. */
-  private checkInput(x: tf.Tensor4D): tf.Tensor4D {
-    const s = this.config.inputSize;
-    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
-      throw new Error(`RUL model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
-    }
-    return x;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Eval-mode pass of a model over a dataset: logits, softmax, predictions, features and u for
- * every sample, with accuracy, loss, per-class accuracy and the confusion matrix; and the
- * per-sample table built from it.
+ * Eval-mode pass of a model over a dataset (or a tensor batch): logits, softmax, predictions,
+ * features and u for every sample, with accuracy, loss, per-class accuracy and the confusion
+ * matrix; and the per-sample table built from it.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import {
   accuracy,
   argmaxRows,
   confusionMatrix,
+  crossEntropyRows,
   perClassAccuracy,
   softmaxRows,
 } from "../eval/metrics.ts";
@@ -38,8 +39,8 @@ export interface EvaluateOptions {
   loader?: BatchLoader;
 }
 
-/** Everything an eval pass computes. */
-export interface EvalResult {
+/** The model's eval-mode outputs for every sample. */
+export interface EvalOutputs {
   /** Number of samples. */
   n: number;
   /** Number of classes. */
@@ -56,6 +57,10 @@ export interface EvalResult {
   featureDim: number;
   /** Uncertainty u per sample (RUL with σ head), else null. */
   u: Float32Array | null;
+}
+
+/** Scores of eval outputs against labels ({@link scoreOutputs}). */
+export interface EvalScores {
   /** Accuracy against the scored labels. */
   accuracy: number;
   /** Mean cross-entropy against the scored labels. */
@@ -64,8 +69,75 @@ export interface EvalResult {
   perClass: number[];
   /** Confusion matrix [true][predicted]. */
   confusion: number[][];
+}
+
+/** Everything an eval pass computes. */
+export interface EvalResult extends EvalOutputs, EvalScores {
   /** Samples per second of the pass. */
   imagesPerSec: number;
+}
+
+/** One batch of NHWC images for {@link forwardEvalAll} (its tensors are disposed after use). */
+interface EvalBatch {
+  /** Images [m, size, size, 3]. */
+  x: tf.Tensor4D;
+  /** More tensors to dispose with the batch. */
+  dispose: tf.Tensor[];
+}
+
+/** Eval-mode forward over batches in order, gathering logits, features and u on the host. */
+async function forwardEvalAll(
+  model: FerModel,
+  n: number,
+  batches: AsyncIterable<EvalBatch>,
+  onBatch: (done: number) => void = () => {},
+): Promise<EvalOutputs> {
+  const k = model.config.numClasses;
+  const logits = new Float32Array(n * k);
+  let features = new Float32Array(0);
+  let featureDim = 0;
+  let u: Float32Array | null = null;
+  let done = 0;
+  for await (const batch of batches) {
+    const out = model.forwardEval(batch.x);
+    const [lg, ft, uu] = await Promise.all([
+      out.logits.data(),
+      out.features.data(),
+      out.u ? out.u.data() : Promise.resolve(null),
+    ]);
+    const m = batch.x.shape[0];
+    if (featureDim === 0) {
+      featureDim = out.features.shape[1];
+      features = new Float32Array(n * featureDim);
+      if (uu) u = new Float32Array(n);
+    }
+    logits.set(lg as Float32Array, done * k);
+    features.set(ft as Float32Array, done * featureDim);
+    if (u && uu) u.set(uu as Float32Array, done);
+    tf.dispose(
+      [batch.x, ...batch.dispose, out.logits, out.features, out.u, out.logVar].filter((t) =>
+        t !== null
+      ),
+    );
+    done += m;
+    onBatch(done);
+  }
+  const softmax = softmaxRows(logits, k);
+  const predictions = argmaxRows(logits, k);
+  return { n, numClasses: k, logits, softmax, predictions, features, featureDim, u };
+}
+
+/** Accuracy, mean cross-entropy (double precision), per-class accuracy and confusion matrix. */
+export function scoreOutputs(r: EvalOutputs, labels: ArrayLike<number>): EvalScores {
+  const k = r.numClasses;
+  let loss = 0;
+  for (const l of crossEntropyRows(r.logits, k, labels)) loss += l;
+  return {
+    accuracy: accuracy(r.predictions, labels),
+    loss: r.n ? loss / r.n : NaN,
+    perClass: perClassAccuracy(r.predictions, labels, k),
+    confusion: confusionMatrix(r.predictions, labels, k),
+  };
 }
 
 /** Run `model` in eval mode over every sample of `ds` (dataset order). */
@@ -82,18 +154,12 @@ export async function evaluateModel(
   }
   const labels = options.labels ?? ds.labels;
   const size = model.config.inputSize;
-  const bs = options.batchSize ?? 128;
-  const logits = new Float32Array(ds.n * k);
-  let features = new Float32Array(0);
-  let featureDim = 0;
-  let u: Float32Array | null = null;
   const progress = new Progress({
     label: options.label ?? "eval",
     total: ds.n,
     mode: options.progress ?? "silent",
   });
   const t0 = performance.now();
-  let done = 0;
   const ownLoader = !options.loader;
   if (options.loader) {
     const lo = options.loader.options;
@@ -103,64 +169,46 @@ export async function evaluateModel(
   }
   const loader = options.loader ?? new BatchLoader(ds, {
     size,
-    batchSize: bs,
+    batchSize: options.batchSize ?? 128,
     augment: false,
     shuffle: false,
     workers: options.workers ?? 1,
   });
+  let out: EvalOutputs;
   try {
-    for await (const batch of loader.epoch(0)) {
-      const out = model.forwardEval(batch.x);
-      const [lg, ft, uu] = await Promise.all([
-        out.logits.data(),
-        out.features.data(),
-        out.u ? out.u.data() : Promise.resolve(null),
-      ]);
-      const m = batch.index.length;
-      if (featureDim === 0) {
-        featureDim = out.features.shape[1];
-        features = new Float32Array(ds.n * featureDim);
-        if (uu) u = new Float32Array(ds.n);
-      }
-      logits.set(lg as Float32Array, done * k);
-      features.set(ft as Float32Array, done * featureDim);
-      if (u && uu) u.set(uu as Float32Array, done);
-      tf.dispose(
-        [batch.x, batch.y, out.logits, out.features, out.u, out.logVar].filter((t) => t !== null),
-      );
-      done += m;
-      progress.update(done);
-    }
+    const batches = async function* () {
+      for await (const b of loader.epoch(0)) yield { x: b.x, dispose: [b.y] };
+    };
+    out = await forwardEvalAll(model, ds.n, batches(), (done) => progress.update(done));
   } finally {
     if (ownLoader) loader.close();
   }
   progress.finish();
   const seconds = (performance.now() - t0) / 1000;
-  const softmax = softmaxRows(logits, k);
-  const predictions = argmaxRows(logits, k);
-  let loss = 0; // cross-entropy from the logits in double precision (log-sum-exp)
-  for (let i = 0; i < ds.n; i++) {
-    let mx = -Infinity;
-    for (let j = 0; j < k; j++) mx = Math.max(mx, logits[i * k + j]);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits[i * k + j] - mx);
-    loss += mx + Math.log(s) - logits[i * k + labels[i]];
-  }
   return {
-    n: ds.n,
-    numClasses: k,
-    logits,
-    softmax,
-    predictions,
-    features,
-    featureDim,
-    u,
-    accuracy: accuracy(predictions, labels),
-    loss: ds.n ? loss / ds.n : NaN,
-    perClass: perClassAccuracy(predictions, labels, k),
-    confusion: confusionMatrix(predictions, labels, k),
+    ...out,
+    ...scoreOutputs(out, labels),
     imagesPerSec: seconds > 0 ? ds.n / seconds : NaN,
   };
+}
+
+/**
+ * Run `model` in eval mode over a batch of NHWC images already normalised as the model expects
+ * (in slices of `batchSize`); `x` is not disposed. Score the result with {@link scoreOutputs}.
+ */
+export async function evaluateTensor(
+  model: FerModel,
+  x: tf.Tensor4D,
+  batchSize = 128,
+): Promise<EvalOutputs> {
+  const n = x.shape[0];
+  const batches = async function* () {
+    for (let i = 0; i < n; i += batchSize) {
+      const m = Math.min(batchSize, n - i);
+      yield { x: tf.slice(x, [i, 0, 0, 0], [m, -1, -1, -1]) as tf.Tensor4D, dispose: [] };
+    }
+  };
+  return await forwardEvalAll(model, n, batches());
 }
 
 /** The per-sample table (file, labels, prediction, softmax, u, features) of an eval pass. */
@@ -184,17 +232,8 @@ export function sampleTableOf(ds: ImageDataset, r: EvalResult): SampleTable {
  * "small-loss" criterion) for models without u.
  */
 export function perSampleLoss(r: EvalResult, labels: ArrayLike<number>): Float64Array {
-  const k = r.numClasses;
   if (labels.length !== r.n) {
     throw new Error(`perSampleLoss: ${labels.length} labels for ${r.n} samples`);
   }
-  const out = new Float64Array(r.n);
-  for (let i = 0; i < r.n; i++) {
-    let mx = -Infinity;
-    for (let j = 0; j < k; j++) mx = Math.max(mx, r.logits[i * k + j]);
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(r.logits[i * k + j] - mx);
-    out[i] = mx + Math.log(s) - r.logits[i * k + labels[i]];
-  }
-  return out;
+  return crossEntropyRows(r.logits, r.numClasses, labels);
 }

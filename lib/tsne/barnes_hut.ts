@@ -8,7 +8,7 @@
  * @module
  */
 import type { CsrMatrix } from "./affinities.ts";
-import { computeForces, STACK_SIZE } from "./kernel.ts";
+import { attractionAt, computeForces, STACK_SIZE } from "./kernel.ts";
 
 /** Reusable Barnes-Hut workspace for one point count (avoids per-iteration allocation). */
 export class BarnesHutTree {
@@ -237,20 +237,7 @@ export class BarnesHutTree {
  * @param attr output, length 2n (overwritten).
  */
 export function attraction(y: Float64Array, P: CsrMatrix, attr: Float64Array): void {
-  const { rowPtr, colIdx, values, rows } = P;
-  for (let i = 0; i < rows; i++) {
-    const xi = y[2 * i], yi = y[2 * i + 1];
-    let fx = 0, fy = 0;
-    for (let t = rowPtr[i], e = rowPtr[i + 1]; t < e; t++) {
-      const j = colIdx[t];
-      const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-      const f = values[t] / (1 + dx * dx + dy * dy);
-      fx += f * dx;
-      fy += f * dy;
-    }
-    attr[2 * i] = fx;
-    attr[2 * i + 1] = fy;
-  }
+  for (let i = 0; i < P.rows; i++) attractionAt(i, y, P.rowPtr, P.colIdx, P.values, attr);
 }
 
 /**

@@ -37,6 +37,31 @@ export interface ForceBuffers {
 export const STACK_SIZE = 4 * 64 + 8;
 
 /**
+ * Attractive force on point i, Σ_j p_ij (y_i − y_j) / (1 + ‖y_i − y_j‖²) over row i of the
+ * sparse P (CSR `rowPtr`/`colIdx`/`values`), written into `attr[2i..2i+1]`.
+ */
+export function attractionAt(
+  i: number,
+  y: Float64Array,
+  rowPtr: Int32Array,
+  colIdx: Int32Array,
+  values: Float64Array,
+  attr: Float64Array,
+): void {
+  const xi = y[2 * i], yi = y[2 * i + 1];
+  let ax = 0, ay = 0;
+  for (let t = rowPtr[i], e = rowPtr[i + 1]; t < e; t++) {
+    const j = colIdx[t];
+    const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+    const f = values[t] / (1 + dx * dx + dy * dy);
+    ax += f * dx;
+    ay += f * dy;
+  }
+  attr[2 * i] = ax;
+  attr[2 * i + 1] = ay;
+}
+
+/**
  * Computes attraction, repulsion and per-point Z for the points `order[from..to)`.
  * A cell is summarised when width² < θ²·d² (stored as nd[4t+3] = width²/θ²); empty children are
  * skipped; a leaf at distance 0 is the point's own leaf (its duplicates add q = 1, no force).
@@ -46,17 +71,7 @@ export function computeForces(b: ForceBuffers, from: number, to: number): void {
   for (let k = from; k < to; k++) {
     const i = order[k];
     const xi = y[2 * i], yi = y[2 * i + 1];
-    // Attraction.
-    let ax = 0, ay = 0;
-    for (let t = rowPtr[i], e = rowPtr[i + 1]; t < e; t++) {
-      const j = colIdx[t];
-      const dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-      const f = values[t] / (1 + dx * dx + dy * dy);
-      ax += f * dx;
-      ay += f * dy;
-    }
-    attr[2 * i] = ax;
-    attr[2 * i + 1] = ay;
+    attractionAt(i, y, rowPtr, colIdx, values, attr);
     // Repulsion.
     let fx = 0, fy = 0, zi = 0;
     let sp = 0;

@@ -143,6 +143,33 @@ export function pca(x: MatrixLike, nComponents = 2, seed = 0): PcaResult {
   return { projection, components, explainedVariance: vals, mean, nComponents: k };
 }
 
+/** Z = C·Q (into `Z`, d × q) and the Rayleigh-Ritz matrix T = Qᵀ·Z (q × q), returned. */
+function rayleighRitz(
+  C: Float64Array,
+  Q: Float64Array,
+  Z: Float64Array,
+  d: number,
+  q: number,
+): Float64Array {
+  Z.fill(0);
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b < d; b++) {
+      const cab = C[a * d + b];
+      if (cab === 0) continue;
+      for (let r = 0; r < q; r++) Z[a * q + r] += cab * Q[b * q + r];
+    }
+  }
+  const T = new Float64Array(q * q);
+  for (let r = 0; r < q; r++) {
+    for (let s = 0; s < q; s++) {
+      let v = 0;
+      for (let a = 0; a < d; a++) v += Q[a * q + r] * Z[a * q + s];
+      T[r * q + s] = v;
+    }
+  }
+  return T;
+}
+
 function subspaceIteration(
   C: Float64Array,
   d: number,
@@ -161,25 +188,7 @@ function subspaceIteration(
     vectors: new Float64Array(q * q),
   };
   for (let it = 0; it < 500; it++) {
-    // Z = C Q
-    Z.fill(0);
-    for (let a = 0; a < d; a++) {
-      for (let b = 0; b < d; b++) {
-        const cab = C[a * d + b];
-        if (cab === 0) continue;
-        for (let r = 0; r < q; r++) Z[a * q + r] += cab * Q[b * q + r];
-      }
-    }
-    // Rayleigh-Ritz: T = Qᵀ Z (q × q)
-    const T = new Float64Array(q * q);
-    for (let r = 0; r < q; r++) {
-      for (let s = 0; s < q; s++) {
-        let v = 0;
-        for (let a = 0; a < d; a++) v += Q[a * q + r] * Z[a * q + s];
-        T[r * q + s] = v;
-      }
-    }
-    ritz = symmetricEigen(T, q);
+    ritz = symmetricEigen(rayleighRitz(C, Q, Z, d, q), q);
     const done = it > 3 &&
       Array.from({ length: k }, (_, r) => Math.abs(ritz.values[r] - prev[r])).every((diff, r) =>
         diff <= 1e-12 * Math.max(1e-300, Math.abs(ritz.values[r]))
@@ -190,22 +199,7 @@ function subspaceIteration(
     if (done) break;
   }
   // Final Ritz vectors from the last orthonormal basis.
-  const T = new Float64Array(q * q);
-  Z.fill(0);
-  for (let a = 0; a < d; a++) {
-    for (let b = 0; b < d; b++) {
-      const cab = C[a * d + b];
-      for (let r = 0; r < q; r++) Z[a * q + r] += cab * Q[b * q + r];
-    }
-  }
-  for (let r = 0; r < q; r++) {
-    for (let s = 0; s < q; s++) {
-      let v = 0;
-      for (let a = 0; a < d; a++) v += Q[a * q + r] * Z[a * q + s];
-      T[r * q + s] = v;
-    }
-  }
-  ritz = symmetricEigen(T, q);
+  ritz = symmetricEigen(rayleighRitz(C, Q, Z, d, q), q);
   const vecs = new Float64Array(d * k);
   for (let a = 0; a < d; a++) {
     for (let r = 0; r < k; r++) {

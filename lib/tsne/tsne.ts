@@ -324,6 +324,26 @@ function finish(
 }
 
 /**
+ * The optimisation loop shared by {@link tsne} and {@link tsneAsync}: steps until the iteration
+ * budget, yielding a progress report every `progressEvery` iterations; the caller sends back what
+ * `onProgress` returned (`false` stops early, as does a gradient norm under `minGradNorm`).
+ */
+function* optimize(
+  s: ReturnType<typeof setup>,
+  tOpt: number,
+): Generator<TsneProgress, void, unknown> {
+  const { opt, o } = s;
+  while (opt.iteration < o.iterations) {
+    opt.step();
+    if (opt.iteration % o.progressEvery === 0 || opt.iteration === o.iterations) {
+      const p = opt.progress(tOpt);
+      const r = yield p;
+      if (r === false || p.gradNorm < o.minGradNorm) break;
+    }
+  }
+}
+
+/**
  * Runs t-SNE synchronously and returns the 2-D embedding. Deterministic for a given input,
  * options and seed. A promise returned by `onProgress` is not awaited (use {@link tsneAsync}).
  *
@@ -333,18 +353,11 @@ function finish(
 export function tsne(x: MatrixLike, options: TsneOptions = {}): TsneResult {
   const s = setup(x, options);
   const tOpt = performance.now();
-  const { opt, o } = s;
   try {
-    while (opt.iteration < o.iterations) {
-      opt.step();
-      if (opt.iteration % o.progressEvery === 0 || opt.iteration === o.iterations) {
-        const p = opt.progress(tOpt);
-        const r = options.onProgress?.(p);
-        if (r === false || p.gradNorm < o.minGradNorm) break;
-      }
-    }
+    const run = optimize(s, tOpt);
+    for (let r = run.next(); !r.done; r = run.next(options.onProgress?.(r.value)));
   } finally {
-    opt.close();
+    s.opt.close();
   }
   return finish(s, tOpt);
 }
@@ -356,19 +369,15 @@ export function tsne(x: MatrixLike, options: TsneOptions = {}): TsneResult {
 export async function tsneAsync(x: MatrixLike, options: TsneOptions = {}): Promise<TsneResult> {
   const s = setup(x, options);
   const tOpt = performance.now();
-  const { opt, o } = s;
   try {
-    while (opt.iteration < o.iterations) {
-      opt.step();
-      if (opt.iteration % o.progressEvery === 0 || opt.iteration === o.iterations) {
-        const p = opt.progress(tOpt);
-        const r = await options.onProgress?.(p);
-        await new Promise((res) => setTimeout(res, 0));
-        if (r === false || p.gradNorm < o.minGradNorm) break;
-      }
+    const run = optimize(s, tOpt);
+    for (let r = run.next(); !r.done;) {
+      const answer = await options.onProgress?.(r.value);
+      await new Promise((res) => setTimeout(res, 0));
+      r = run.next(answer);
     }
   } finally {
-    opt.close();
+    s.opt.close();
   }
   return finish(s, tOpt);
 }
