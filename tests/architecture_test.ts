@@ -1,5 +1,5 @@
 // The layering of lib/ (docs/architecture.md), checked by walking every import of every file:
-// engine, rul and io at the bottom (io reads formats and knows nothing of the model), the model
+// the seeded generators (lib/random.ts), engine, rul and io at the bottom (io reads formats and knows nothing of the model), the model
 // on engine + rul, training (and the model-aware weights loader) above the model, notebooks,
 // grids and the CLIs on top. An import against the arrows fails with the file and the import.
 import assert from "node:assert/strict";
@@ -10,16 +10,17 @@ const ROOT = path.resolve(new URL("../", import.meta.url).pathname);
 
 /** What each part of lib/ may import from lib/ (besides itself and npm/node packages). */
 const ALLOWED: Record<string, readonly string[]> = {
+  "random.ts": [],
   "engine": [],
-  "rul": [],
+  "rul": ["random.ts"],
   "io": [],
-  "tsne": [],
-  "data": ["io"],
+  "tsne": ["random.ts"],
+  "data": ["io", "random.ts"],
   "eval": ["io"],
   "plots": ["data", "io", "eval"],
   "backend.ts": ["engine"],
-  "model": ["engine", "rul", "backend.ts"],
-  "train": ["model", "rul", "engine", "io", "data", "eval", "backend.ts"],
+  "model": ["engine", "rul", "random.ts", "backend.ts"],
+  "train": ["model", "rul", "engine", "io", "data", "eval", "random.ts", "backend.ts"],
   "notebook": [
     "grid",
     "train",
@@ -30,9 +31,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     "eval",
     "plots",
     "tsne",
+    "random.ts",
     "backend.ts",
   ],
-  "grid": ["notebook", "train", "model", "rul", "io", "data", "eval", "backend.ts"],
+  "grid": ["notebook", "train", "model", "rul", "io", "data", "eval", "random.ts", "backend.ts"],
 };
 
 /** lib/ part of a path: its first folder below lib/, or the file's name for files in lib/. */

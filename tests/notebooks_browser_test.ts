@@ -11,7 +11,7 @@
 import { Buffer } from "node:buffer";
 import pngjs from "pngjs";
 import type { Browser, Page } from "puppeteer-core";
-import { assert, assertEquals, assertStringIncludes } from "./notebooks/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import {
   joinText,
   jupyterMissing,

@@ -5,7 +5,7 @@
  * training notebook run unchanged on a RAF-DB-layout folder. Skipped, with the reason, when
  * Jupyter is not installed (CI installs it).
  */
-import { assert, assertEquals, assertStringIncludes } from "./notebooks/assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "./_assert.ts";
 import {
   countPlotlyOutputs,
   isPlotlyOutput,

@@ -30,7 +30,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { initBackend, probeWebgpuAdapter } from "../../lib/backend.ts";
 import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
-import { pairingRng } from "../../lib/rul/random.ts";
+import { mulberry32 } from "../../lib/random.ts";
 import { Adam } from "../../lib/train/adam.ts";
 import { type Variant, variantSwitches } from "../../lib/rul/variants.ts";
 
@@ -98,7 +98,7 @@ export interface Comparison {
 
 /** A deterministic batch (host-generated, so identical on every backend). */
 function batchOf(n: number, size: number): { x: Float32Array; labels: Int32Array } {
-  const rng = pairingRng(12345);
+  const rng = mulberry32(12345);
   const x = new Float32Array(n * size * size * 3);
   for (let i = 0; i < x.length; i++) x[i] = 2 * rng() - 1;
   // Two samples per label where possible, so every pairing has different-label partners.
@@ -119,7 +119,7 @@ async function runOn(variant: Variant, o: CompareOptions): Promise<Run> {
   const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
   const { x: xh, labels } = batchOf(o.batch, o.size);
   const x = tf.tensor4d(xh, [o.batch, o.size, o.size, 3]);
-  const rng = pairingRng(99);
+  const rng = mulberry32(99);
   const vars = model.trainableVariables();
   const names = new Map<tf.Variable, string>();
   for (const [n, v] of model.namedParameters()) names.set(v, n);

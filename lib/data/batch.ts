@@ -12,7 +12,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type BatchSpec, fillBatch } from "./batch_core.ts";
 import type { ImageDataset } from "./dataset.ts";
-import { mixSeed, permutation } from "./prng.ts";
+import { mixSeed, permutation } from "../random.ts";
 import type { ErasingOptions } from "./transforms.ts";
 
 /** One batch. `x` and `y` are tensors the caller must dispose. */

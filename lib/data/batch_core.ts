@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mixSeed, Rng } from "./prng.ts";
+import { mixSeed, Rng } from "../random.ts";
 import { testTransform, trainTransform, type TransformOptions } from "./transforms.ts";
 
 /** Everything needed to transform a batch, serialisable to a worker. */

@@ -5,7 +5,6 @@
  *
  * @module
  */
-export * from "./prng.ts";
 export * from "./errors.ts";
 export * from "./classes.ts";
 export * from "./dataset.ts";

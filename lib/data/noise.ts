@@ -6,7 +6,7 @@
  */
 import type { ImageDataset } from "./dataset.ts";
 import { formatLabelList } from "./label_file.ts";
-import { permutation, Rng } from "./prng.ts";
+import { permutation, Rng } from "../random.ts";
 
 /** Result of {@link injectSymmetricNoise}. */
 export interface NoiseResult {

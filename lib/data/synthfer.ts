@@ -28,7 +28,7 @@
 import { RAF_DB_CLASSES } from "./classes.ts";
 import { allocPixels, type ImageDataset } from "./dataset.ts";
 import { injectSymmetricNoise } from "./noise.ts";
-import { mixSeed, Rng } from "./prng.ts";
+import { mixSeed, Rng } from "../random.ts";
 
 /** Expression parameters: [browRaise, browInner, eyeOpen, mouthCurve, mouthOpen, mouthWidth, wrinkle]. */
 export type Expression = [number, number, number, number, number, number, number];

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { Rng } from "./prng.ts";
+import type { Rng } from "../random.ts";
 import { resizeBilinear } from "./resize.ts";
 
 /** ImageNet channel means (RGB), on the [0, 1] scale. */

@@ -12,7 +12,7 @@ import { sequentialNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
 import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
-import { pairingRng, type UniformRng } from "../rul/random.ts";
+import { mulberry32, type UniformRng } from "../random.ts";
 import { uncertainty } from "../rul/uncertainty.ts";
 import { addUpLoss, type LabelsLike } from "../rul/loss.ts";
 import { rulTrainingStep } from "../rul/step.ts";
@@ -74,7 +74,7 @@ export class RulModel extends ModelBase implements FerModel {
       config.numClasses,
       "classifier",
     );
-    this.rng = pairingRng(config.seed + 0x9e3779b9);
+    this.rng = mulberry32(config.seed + 0x9e3779b9);
   }
 
   /**

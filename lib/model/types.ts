@@ -8,7 +8,7 @@ import * as tfc from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.ts";
 import type { HostLabels } from "../rul/pairing.ts";
 import type { LabelsLike } from "../rul/loss.ts";
-import type { UniformRng } from "../rul/random.ts";
+import type { UniformRng } from "../random.ts";
 import type { LoadStateDictOptions, StateDictReport } from "./state.ts";
 
 /** Options of a training-mode forward pass. */

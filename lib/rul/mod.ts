@@ -6,7 +6,7 @@
  *
  * ```ts
  * const u = uncertainty(logVar);                     // [N]
- * const perm = randomPermutation(n, pairingRng(0));  // or pass your own
+ * const perm = randomPermutation(n, mulberry32(0));  // or pass your own
  * const weights = mixWeights(u, perm);               // w = u_i/(u_i+u_p(i))
  * const logits = classifier(mixFeatures(mu, weights, perm));
  * const loss = addUpLoss(logits, labels, perm);      // 0.5/0.5 (official)
@@ -17,7 +17,6 @@
  * @module
  */
 export * from "./variants.ts";
-export * from "./random.ts";
 export * from "./uncertainty.ts";
 export * from "./pairing.ts";
 export * from "./mixing.ts";

@@ -4,7 +4,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { UniformRng } from "./random.ts";
+import { mulberry32, type UniformRng } from "../random.ts";
+
+/**
+ * The generator of the pairing and dropout draws, seeded with an integer: {@link mulberry32} of
+ * lib/random.ts under the name the method notebook uses (the trainer seeds it per epoch with
+ * `mixSeed(seed, epoch, …)`).
+ */
+export const pairingRng: (seed: number) => UniformRng = mulberry32;
 
 /** Labels given on the host. */
 export type HostLabels = Int32Array | readonly number[];

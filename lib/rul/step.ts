@@ -16,7 +16,7 @@ import {
   syncReadsAvailable,
   validatePairing,
 } from "./pairing.ts";
-import type { UniformRng } from "./random.ts";
+import type { UniformRng } from "../random.ts";
 import { uncertainty } from "./uncertainty.ts";
 import type { RulSwitches } from "./variants.ts";
 

@@ -15,7 +15,7 @@ import { loadDatasetCache } from "../data/cache.ts";
 import { loadFashionMnist } from "../data/fashion_mnist.ts";
 import { loadImageFolder } from "../data/image_folder.ts";
 import { withSymmetricNoise } from "../data/noise.ts";
-import { mixSeed } from "../data/prng.ts";
+import { mixSeed } from "../random.ts";
 import { loadRafDb } from "../data/rafdb.ts";
 import { synthFerSplits } from "../data/synthfer.ts";
 import type { TrainConfig } from "./config.ts";

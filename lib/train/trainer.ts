@@ -17,10 +17,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BatchLoader } from "../data/batch.ts";
 import type { ImageDataset } from "../data/dataset.ts";
-import { mixSeed } from "../data/prng.ts";
+import { mixSeed, mulberry32, type UniformRng } from "../random.ts";
 import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
-import { pairingRng, type UniformRng } from "../rul/random.ts";
 import { variantSwitches } from "../rul/variants.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
@@ -388,7 +387,7 @@ export class Trainer {
     const lrs = this.scheduler.lrs();
     const loader = this.trainLoader();
     const steps = loader.numBatches;
-    const rng = pairingRng(mixSeed(c.seed, epochIdx, 0x7a11));
+    const rng = mulberry32(mixSeed(c.seed, epochIdx, 0x7a11));
     const vars = this.model.trainableVariables();
     const progress = new Progress({
       label: `epoch ${epoch}/${c.epochs}`,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Matrix } from "./matrix.ts";
-import { createRng } from "./random.ts";
+import { createRng } from "../random.ts";
 
 /** Points with their class labels. */
 export interface LabelledPoints {

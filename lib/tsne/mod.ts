@@ -12,7 +12,6 @@
  * @module
  */
 export { type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
-export { createRng, type TsneRng } from "./random.ts";
 export { exactKnn, type KnnResult } from "./knn.ts";
 export { conditionalProbabilities, type CsrMatrix, symmetrize } from "./affinities.ts";
 export { attraction, BarnesHutTree, klDivergence } from "./barnes_hut.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import { type MatrixLike, toMatrix } from "./matrix.ts";
-import { createRng } from "./random.ts";
+import { createRng } from "../random.ts";
 
 /** Result of {@link pca}. */
 export interface PcaResult {

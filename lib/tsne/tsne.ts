@@ -13,7 +13,7 @@ import { ForceEngine } from "./force_engine.ts";
 import { exactKnn } from "./knn.ts";
 import { type Matrix, type MatrixLike, toMatrix } from "./matrix.ts";
 import { pca } from "./pca.ts";
-import { createRng } from "./random.ts";
+import { createRng } from "../random.ts";
 
 /** Progress report passed to {@link TsneOptions.onProgress}. */
 export interface TsneProgress {

@@ -1,14 +1,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend.ts";
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_assert.ts";
 import {
   BatchLoader,
   generateSynthFer,
-  Rng,
   sampleSeed,
   testTransform,
   trainTransform,
 } from "../../lib/data/mod.ts";
+import { Rng } from "../../lib/random.ts";
 
 await initBackend();
 const ds = generateSynthFer({ n: 37, size: 20, seed: 2, noise: 0.2 });

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { assert, assertEquals, assertRejectsWith } from "./_assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../_assert.ts";
 import {
   cachedDataset,
   cachePaths,

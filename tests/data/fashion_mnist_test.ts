@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "./_assert.ts";
+import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../_assert.ts";
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist, parseIdx } from "../../lib/data/mod.ts";
 
 async function present(): Promise<boolean> {

@@ -11,7 +11,7 @@ import { BatchLoader } from "../../lib/data/batch.ts";
 import { listImageFolder } from "../../lib/data/image_folder.ts";
 import { loadRunData } from "../../lib/train/data.ts";
 import { resolveTrainConfig } from "../../lib/train/config.ts";
-import { assert, assertEquals, assertRejectsWith } from "./_assert.ts";
+import { assert, assertEquals, assertRejectsWith } from "../_assert.ts";
 
 await initBackend();
 

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { assertEquals, assertRejectsWith } from "./_assert.ts";
+import { assertEquals, assertRejectsWith } from "../_assert.ts";
 import {
   encodeJpeg,
   generateSynthFer,

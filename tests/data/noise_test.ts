@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertThrowsWith } from "./_assert.ts";
+import { assert, assertEquals, assertThrowsWith } from "../_assert.ts";
 import {
   generateSynthFer,
   injectSymmetricNoise,

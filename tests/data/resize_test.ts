@@ -1,4 +1,4 @@
-import { assertEquals } from "./_assert.ts";
+import { assertEquals } from "../_assert.ts";
 import { Buffer } from "node:buffer";
 import { resizeBilinear } from "../../lib/data/resize.ts";
 

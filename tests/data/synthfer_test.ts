@@ -1,16 +1,14 @@
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "../_assert.ts";
 import {
   classCounts,
   drawSynthFerSample,
   generateSynthFer,
-  mixSeed,
-  permutation,
   RAF_DB_CLASSES,
-  Rng,
   subsetDataset,
   synthFerSplits,
   validateDataset,
 } from "../../lib/data/mod.ts";
+import { mixSeed, permutation, Rng } from "../../lib/random.ts";
 
 Deno.test("SynthFER: deterministic by seed, different across seeds, valid dataset", () => {
   const a = generateSynthFer({ n: 40, size: 32, seed: 3 });

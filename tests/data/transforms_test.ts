@@ -1,5 +1,5 @@
-import { assert, assertAlmostEquals, assertEquals } from "./_assert.ts";
-import { Rng } from "../../lib/data/prng.ts";
+import { assert, assertAlmostEquals, assertEquals } from "../_assert.ts";
+import { Rng } from "../../lib/random.ts";
 import {
   gaussianNoise,
   horizontalFlip,

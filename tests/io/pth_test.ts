@@ -13,6 +13,7 @@ import {
 } from "../../lib/io/mod.ts";
 import { createModel } from "../../lib/model/mod.ts";
 import { loadWeights } from "../../lib/train/weights.ts";
+import { assert } from "../_assert.ts";
 
 const isTorchTensor = (x: unknown): x is TorchTensor => x instanceof TorchTensor;
 /** The state dict of a parsed checkpoint (layout recognised, or `key`). */
@@ -21,10 +22,6 @@ const findStateDict = (obj: unknown, options: { key?: string; file?: string } = 
 
 await initBackend();
 const DIR = new URL("../fixtures/model/", import.meta.url).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 async function assertThrows(f: () => unknown, ...needles: string[]): Promise<string> {
   try {

@@ -11,13 +11,10 @@ import {
 } from "../../lib/io/mod.ts";
 import { loadModel, optimizerStatePath, saveModelCheckpoint } from "../../lib/train/weights.ts";
 import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
+import { assert } from "../_assert.ts";
 
 await initBackend();
 const DIR = new URL("../fixtures/model/", import.meta.url).pathname;
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 function bytesOf(t: tf.Tensor): Uint8Array {
   const d = t.dataSync() as Float32Array | Int32Array | Uint8Array;

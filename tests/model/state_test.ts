@@ -3,12 +3,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend.ts";
 import { createModel } from "../../lib/model/mod.ts";
+import { assert } from "../_assert.ts";
 
 await initBackend();
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 const SMALL = {
   inputSize: 64,

@@ -17,10 +17,8 @@ import { createModel } from "../../lib/model/create.ts";
 import { initBackend } from "../../lib/backend.ts";
 import { isAbsolute } from "node:path";
 import { embeddingScatter, sideBySide } from "../../lib/plots/mod.ts";
+import { assert } from "../_assert.ts";
 
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 function near(a: number, b: number, msg: string, tol = 1e-12) {
   assert(Math.abs(a - b) <= tol, `${msg}: ${a} != ${b}`);
 }

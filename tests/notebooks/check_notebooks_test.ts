@@ -2,7 +2,7 @@
  * tools/check_notebooks.ts (part of `deno task check`): passes on the committed notebooks, and on
  * a notebook with outputs, a lint error and a type error fails, naming each at its cell and line.
  */
-import { assert, assertEquals, assertStringIncludes } from "./assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { ROOT, runCmd } from "./harness.ts";
 
 const SCRIPT = `${ROOT}tools/check_notebooks.ts`;

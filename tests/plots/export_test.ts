@@ -10,10 +10,7 @@ import {
 } from "../../lib/plots/mod.ts";
 import { countColor, countNonWhite, decodePng, hexRgb, overWhite } from "./pixels.ts";
 import { sampleFigures, starEmbedding } from "./samples.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../_assert.ts";
 
 Deno.test("static export through headless Chromium", async (t) => {
   const r = await FigureRenderer.launch();

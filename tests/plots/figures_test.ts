@@ -15,10 +15,7 @@ import {
 import { Buffer } from "node:buffer";
 import pngjs from "pngjs";
 import { sampleFigures, starEmbedding, testImage } from "./samples.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../_assert.ts";
 
 const TRACE_TYPES = new Set(["scatter", "bar", "heatmap", "histogram"]);
 

@@ -16,10 +16,7 @@ import {
 } from "../../lib/plots/mod.ts";
 import { Recorder } from "./recorder.ts";
 import { starEmbedding } from "./samples.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../_assert.ts";
 
 const { embedding, labels } = starEmbedding();
 const fig = embeddingScatter(embedding, labels);

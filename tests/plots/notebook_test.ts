@@ -17,10 +17,7 @@ import {
 import { countColor, decodePng, hexRgb, overWhite } from "./pixels.ts";
 import { notebook, Recorder } from "./recorder.ts";
 import { starEmbedding } from "./samples.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../_assert.ts";
 
 Deno.test({
   name: "notebook outputs after `jupyter nbconvert --to html`, offline: static images without " +

@@ -11,7 +11,6 @@ import {
   hardestDifferentLabelPairingOnDevice,
   mixFeatures,
   mixWeights,
-  pairingRng,
   permuteRows,
   perSampleCrossEntropy,
   randomPermutation,
@@ -22,12 +21,10 @@ import {
   VARIANTS,
   variantSwitches,
 } from "../../lib/rul/mod.ts";
+import { mulberry32 } from "../../lib/random.ts";
+import { assert } from "../_assert.ts";
 
 await initBackend();
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
 
 function close(t: tf.Tensor | number[], want: number[], what: string, tol = 1e-6) {
   const got = Array.isArray(t) ? t : Array.from(t.dataSync());
@@ -100,10 +97,10 @@ Deno.test("cross-entropy and add-up loss (0.5/0.5 and weighted by w)", () => {
 });
 
 Deno.test("pairings: random permutation, different-label, hardest different-label", () => {
-  const p = randomPermutation(64, pairingRng(0));
+  const p = randomPermutation(64, mulberry32(0));
   assert([...p].sort((a, b) => a - b).every((v, i) => v === i), "is a permutation");
-  assert(randomPermutation(64, pairingRng(0)).join() === p.join(), "seeded");
-  assert(randomPermutation(64, pairingRng(1)).join() !== p.join(), "seed matters");
+  assert(randomPermutation(64, mulberry32(0)).join() === p.join(), "seeded");
+  assert(randomPermutation(64, mulberry32(1)).join() !== p.join(), "seed matters");
   validatePairing(p, 64);
   let bad = "";
   try {
@@ -114,9 +111,9 @@ Deno.test("pairings: random permutation, different-label, hardest different-labe
   assert(bad.includes("pairing[1] = 5"), bad);
 
   const labels = [0, 0, 1, 2, 1, 0];
-  const d = differentLabelPairing(labels, pairingRng(3));
+  const d = differentLabelPairing(labels, mulberry32(3));
   d.forEach((j, i) => assert(labels[j] !== labels[i], `different-label ${i}->${j}`));
-  assert(differentLabelPairing([4, 4, 4], pairingRng(3)).join() === "0,1,2", "single class: self");
+  assert(differentLabelPairing([4, 4, 4], mulberry32(3)).join() === "0,1,2", "single class: self");
 
   const f = tf.tensor2d([[0], [1], [5], [6]]);
   const h = hardestDifferentLabelPairing(f, [0, 0, 1, 1]);
@@ -130,7 +127,7 @@ Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, a
   const logVar = tf.tensor2d([[0, 0], [Math.log(3), Math.log(3)]]);
   const labels = [0, 1];
   const classifier = (z: tf.Tensor2D) => tf.mul(z, 2) as tf.Tensor2D;
-  const rng = pairingRng(0);
+  const rng = mulberry32(0);
   const before = tf.memory().numTensors;
   // w = [1/4, 3/4]; mixed_0 = ¼·(1,0) + ¾·(0,2) = (0.25, 1.5); mixed_1 = ¾·(0,2) + ¼·(1,0).
   const logits = [[0.5, 3], [0.5, 3]];
@@ -154,13 +151,13 @@ Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, a
     tf.dispose([s.u!, s.w, s.wPartner, s.mixed, s.logits, s.loss!]);
   }
   // Without σ head: w = 0.5; without labels: no loss; random pairing from the rng.
-  const ns = rulTrainingStep({ mu, logVar: null, classifier, rng: pairingRng(5) }, {
+  const ns = rulTrainingStep({ mu, logVar: null, classifier, rng: mulberry32(5) }, {
     pairing: "random",
     addUpWeighting: "half",
   });
   assert(ns.u === null && ns.loss === null, "no u, no loss");
   assert(
-    (ns.perm as Int32Array).join() === randomPermutation(2, pairingRng(5)).join(),
+    (ns.perm as Int32Array).join() === randomPermutation(2, mulberry32(5)).join(),
     "random pairing",
   );
   close(ns.w, [0.5, 0.5], "w without σ head");
@@ -204,7 +201,7 @@ Deno.test("hardest pairing on the device equals the host one; add-up loss takes 
   const dl = hardestDifferentLabelPairingOnDevice(lone, [5, 5]);
   assert((await dl.data()).join() === "0,1", "single label: self");
   tf.dispose([lone, dl]);
-  const rng = pairingRng(4);
+  const rng = mulberry32(4);
   const f = tf.tensor2d(Array.from({ length: 8 * 5 }, () => rng() * 4 - 2), [8, 5]);
   const host = hardestDifferentLabelPairing(f, labels);
   const dev = hardestDifferentLabelPairingOnDevice(f, labels);

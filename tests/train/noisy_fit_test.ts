@@ -1,4 +1,4 @@
-import { assertEquals } from "../data/_assert.ts";
+import { assertEquals } from "../_assert.ts";
 import { fitOfNoisyLabels } from "../../lib/train/trainer.ts";
 
 Deno.test("fitOfNoisyLabels: accuracy on flipped labels' noisy targets and mean u, by hand", () => {

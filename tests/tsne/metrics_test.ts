@@ -1,8 +1,5 @@
 import { knnAccuracy, trustworthiness } from "../../lib/tsne/mod.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { assert } from "../_assert.ts";
 
 interface Case {
   x: number[][];

@@ -1,8 +1,6 @@
-import { createRng, pca, symmetricEigen } from "../../lib/tsne/mod.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { pca, symmetricEigen } from "../../lib/tsne/mod.ts";
+import { createRng } from "../../lib/random.ts";
+import { assert } from "../_assert.ts";
 
 Deno.test("pca: hand-computed cross", () => {
   // Points (±2, 0), (0, ±1) shifted by (10, −3): axes x then y, variances 8/3 and 2/3 (n − 1 = 3).

@@ -2,7 +2,6 @@ import {
   attraction,
   BarnesHutTree,
   conditionalProbabilities,
-  createRng,
   exactKnn,
   gaussianClusters,
   jointProbabilities,
@@ -12,10 +11,8 @@ import {
   tsne,
   tsneAsync,
 } from "../../lib/tsne/mod.ts";
-
-function assert(cond: unknown, msg: string): asserts cond {
-  if (!cond) throw new Error(msg);
-}
+import { createRng } from "../../lib/random.ts";
+import { assert } from "../_assert.ts";
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const rng = createRng(seed);

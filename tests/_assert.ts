@@ -1,5 +1,6 @@
 /**
- * Minimal assertions for the data tests (jsr:@std/assert is unreachable here), on node:assert.
+ * The shared assertions of the tests (JSR's `@std/assert` is unreachable here), on
+ * `node:assert/strict`.
  *
  * @module
  */
@@ -28,19 +29,17 @@ export function assertAlmostEquals(
   }
 }
 
-/** Awaits `fn`, expects it to reject with a message containing every one of `parts`. */
-export async function assertRejectsWith(
-  fn: () => Promise<unknown>,
-  ...parts: string[]
-): Promise<Error> {
-  let err: unknown;
-  try {
-    await fn();
-  } catch (e) {
-    err = e;
+/** Throws when `text` does not contain `part`. */
+export function assertStringIncludes(text: string, part: string, msg = ""): void {
+  if (!text.includes(part)) {
+    throw new Error(`${msg ? msg + ": " : ""}${JSON.stringify(part)} not found in output`);
   }
+}
+
+/** The error `err` (thrown or rejected), checked to be an Error whose message holds every part. */
+function errorWith(err: unknown, how: string, parts: string[]): Error {
   if (!(err instanceof Error)) {
-    throw new Error(`expected a rejection containing ${JSON.stringify(parts)}`);
+    throw new Error(`expected ${how} containing ${JSON.stringify(parts)}`);
   }
   for (const p of parts) {
     if (!err.message.includes(p)) {
@@ -50,21 +49,25 @@ export async function assertRejectsWith(
   return err;
 }
 
+/** Awaits `fn`, expects it to reject with a message containing every one of `parts`. */
+export async function assertRejectsWith(
+  fn: () => Promise<unknown>,
+  ...parts: string[]
+): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    return errorWith(e, "a rejection", parts);
+  }
+  return errorWith(undefined, "a rejection", parts);
+}
+
 /** Calls `fn`, expects it to throw with a message containing every one of `parts`. */
 export function assertThrowsWith(fn: () => unknown, ...parts: string[]): Error {
-  let err: unknown;
   try {
     fn();
   } catch (e) {
-    err = e;
+    return errorWith(e, "a throw", parts);
   }
-  if (!(err instanceof Error)) {
-    throw new Error(`expected a throw containing ${JSON.stringify(parts)}`);
-  }
-  for (const p of parts) {
-    if (!err.message.includes(p)) {
-      throw new Error(`message ${JSON.stringify(err.message)} lacks ${JSON.stringify(p)}`);
-    }
-  }
-  return err;
+  return errorWith(undefined, "a throw", parts);
 }
