@@ -39,20 +39,32 @@ export function defaultText(spec: OptionRule): string {
   return String(v);
 }
 
+const DECIMAL_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
 /**
- * Parse a CLI text value for `spec` (numbers, `true/false`, `none`, comma lists) and validate it.
+ * A number written in decimal or scientific notation (`16`, `0.05`, `2e-4`, `.5`); anything else
+ * (`0x10`, `0b1`, `Infinity`, `1_000`, empty) gives NaN, where `Number()` would accept some.
+ */
+export function parseDecimal(text: string): number {
+  const t = text.trim();
+  return DECIMAL_RE.test(t) ? Number(t) : NaN;
+}
+
+/**
+ * Parse a CLI text value for `spec` (numbers in decimal or scientific notation, `true/false`,
+ * `none`, comma lists) and validate it.
  * @throws Error naming the flag and listing the valid values
  */
 export function parseOptionValue(spec: OptionSpec, text: string): unknown {
   let v: unknown = text;
-  if (spec.type === "int" || spec.type === "number") v = text.trim() === "" ? NaN : Number(text);
+  if (spec.type === "int" || spec.type === "number") v = parseDecimal(text);
   else if (spec.type === "bool") {
     v = text === "true" || text === "1" || text === "yes"
       ? true
       : text === "false" || text === "0" || text === "no"
       ? false
       : text;
-  } else if (spec.type === "widths") v = text.split(",").map((s) => Number(s.trim()));
+  } else if (spec.type === "widths") v = text.split(",").map(parseDecimal);
   else if (spec.type === "path" && spec.nullable && (text === "none" || text === "")) v = null;
   const err = optionError(spec, v);
   if (err) throw new Error(`--${spec.flag} ${JSON.stringify(text)}: ${err}`);
@@ -247,7 +259,7 @@ export function intFlag(
 ): number | undefined {
   const v = flags.get(name);
   if (v === undefined) return fallback;
-  const n = Number(v);
+  const n = typeof v === "string" ? parseDecimal(v) : NaN;
   if (typeof v !== "string" || !Number.isInteger(n) || n < 0) {
     throw new Error(`--${name} ${JSON.stringify(v)}: expected a non-negative integer`);
   }

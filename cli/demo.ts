@@ -3,7 +3,8 @@
  * noise, train the baseline and RUL with the official recipe at a small size (a few minutes on a
  * 2-core laptop), then print a table (best-epoch and last-epoch test accuracy, noisy-label AUROC
  * of RUL's uncertainty u and of each model's per-sample loss, time) and write the run folders and
- * figures (training curves, u histogram clean vs flipped) under `runs/demo/`.
+ * figures (training curves, u histogram clean vs flipped) in a new folder under `runs/demo/` per
+ * run (`runs/demo/latest` points at the newest).
  *
  * The setting is fixed in advance (not tuned to make RUL win); the table reports what happens.
  *
@@ -28,6 +29,7 @@ import {
   loadRunData,
   loadWeights,
   mergeConfig,
+  newRunFolder,
   perSampleLoss,
   resolveTrainConfig,
   type TrainConfig,
@@ -48,7 +50,13 @@ export const TINY_CONFIG: TrainConfigInput = {
 
 const FLAGS: CliFlag[] = [
   { flag: "quick", type: "bool", help: "tiny setting that runs in seconds (for tests)" },
-  { flag: "out", type: "string", help: "output folder", defaultText: "runs/demo" },
+  {
+    flag: "out",
+    type: "string",
+    help: "output folder (refused when it already holds the demo's runs, unless --overwrite)",
+    defaultText: "a new runs/demo/demo-<settings>-<time>/, pointed at by runs/demo/latest",
+  },
+  { flag: "overwrite", type: "bool", help: "replace the runs already in --out" },
   { flag: "epochs", type: "string", help: "epochs per variant", defaultText: "4" },
   { flag: "seed", type: "string", help: "training seed", defaultText: "0" },
   {
@@ -72,8 +80,9 @@ const DESCRIPTION = [
   "variants starting from the same backbone pretrained on clean SynthFER from another data seed",
   "(`deno task pretrain`; the paper starts from MS-Celeb-1M). Prints",
   "best-epoch and last-epoch test accuracy, the AUROC of RUL's u for detecting the flipped",
-  "training labels (and of each model's per-sample loss), and the time; writes runs/demo/<variant>",
-  "(metrics, checkpoints, per-sample tables), runs/demo/figures.html (+ PNGs) and summary.{json,md}.",
+  "training labels (and of each model's per-sample loss), and the time; writes a new folder",
+  "runs/demo/demo-<settings>-<time>/ (runs/demo/latest points at it) with <variant>/ (metrics,",
+  "checkpoints, per-sample tables), figures.html (+ PNGs) and summary.{json,md}.",
 ].join("\n");
 
 /** One row of the demo table. */
@@ -166,7 +175,11 @@ async function runVariant(
   config: TrainConfig,
   data: { train: ImageDataset; test: ImageDataset },
   out: string,
-  opts: { progress?: "auto" | "terminal" | "lines" | "silent"; workers?: number },
+  opts: {
+    progress?: "auto" | "terminal" | "lines" | "silent";
+    workers?: number;
+    overwrite?: boolean;
+  },
 ): Promise<VariantResult> {
   const t0 = performance.now();
   console.log(`\n=== ${variant} ===`);
@@ -176,6 +189,7 @@ async function runVariant(
     data,
     progress: opts.progress,
     workers: opts.workers,
+    overwrite: opts.overwrite,
   });
   try {
     const r = await trainer.run();
@@ -323,7 +337,8 @@ async function main(args: Command): Promise<void> {
   const config = resolveTrainConfig(input, "demo");
   const pngMode = enumFlag(args.flags, "png", ["auto", "yes", "no"] as const) ?? "auto";
   const png = pngMode === "yes" || (pngMode === "auto" && !quick && chromiumPresent());
-  const out = args.text("out") ?? "runs/demo";
+  const outFlag = args.text("out");
+  const overwrite = args.flags.get("overwrite") === true;
   const { progress, workers } = args;
 
   const t0 = performance.now();
@@ -349,9 +364,12 @@ async function main(args: Command): Promise<void> {
     );
   } else console.log("init: none (from scratch)");
   const data = await loadRunData(config, (l) => console.log(l));
+  // a fresh folder per demo run (runs/demo/latest points at it), unless --out names one
+  const out = outFlag ?? newRunFolder("runs/demo", config, { label: "demo" });
+  console.log(`output folder: ${out}`);
   const results: VariantResult[] = [];
   for (const v of ["baseline", "rul"] as const) {
-    results.push(await runVariant(v, config, data, out, { progress, workers }));
+    results.push(await runVariant(v, config, data, out, { progress, workers, overwrite }));
   }
   const files = await writeFigures(out, results, data.train, png);
   const rows = results.map((r) => r.row);

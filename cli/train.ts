@@ -5,8 +5,8 @@
  * @module
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import {
+  newRunFolder,
   resolveTrainConfig,
   type RunSummary,
   setOption,
@@ -22,10 +22,11 @@ const FLAGS: CliFlag[] = [
   {
     flag: "out",
     type: "string",
-    help: "run folder",
-    defaultText: "runs/<variant>-<date>",
+    help: "run folder (refused when it already holds a run, unless --resume or --overwrite)",
+    defaultText: "a new runs/<variant>-<settings>-<time>/, pointed at by runs/latest",
   },
   { flag: "resume", type: "bool", help: "continue the run in --out from its last checkpoint" },
+  { flag: "overwrite", type: "bool", help: "replace the run already in --out (deletes its files)" },
   {
     flag: "audit",
     type: "bool",
@@ -70,10 +71,11 @@ async function main(args: Command): Promise<void> {
   for (const [key, value] of args.options) setOption(input, key, value);
   const resume = args.flags.get("resume") === true;
   const config = resolveTrainConfig(input, "options");
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-  const out = args.text("out") ??
-    (resume ? undefined : path.join("runs", `${config.variant}-${stamp}`));
-  if (!out) throw new Error("--resume needs --out (the run folder to continue)");
+  const overwrite = args.flags.get("overwrite") === true;
+  const outFlag = args.text("out");
+  if (resume && !outFlag) throw new Error("--resume needs --out (the run folder to continue)");
+  if (resume && overwrite) throw new Error("--resume and --overwrite exclude each other");
+  const out = outFlag ?? newRunFolder("runs", config);
   if (resume && args.options.size > 0) {
     const extra = [...args.options.keys()].filter((k) => k !== "epochs");
     if (extra.length) {
@@ -87,6 +89,7 @@ async function main(args: Command): Promise<void> {
     config: resume ? (args.options.has("epochs") ? { epochs: config.epochs } : undefined) : input,
     out,
     resume,
+    overwrite,
     progress: args.progress,
     workers: args.workers,
   });

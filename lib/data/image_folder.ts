@@ -29,6 +29,12 @@ export const IMAGE_EXTENSIONS: readonly string[] = Object.freeze([
 export interface ImageFolderOptions {
   /** Required class names (in label order); default: the sorted sub-folder names. */
   classNames?: string[];
+  /**
+   * Training splits: every class folder must hold at least one image (a model would otherwise
+   * have a class it never saw) and, with `classNames`, no other class folder may exist (its
+   * images would be dropped silently).
+   */
+  strictClasses?: boolean;
 }
 
 /**
@@ -58,7 +64,8 @@ function byCodePoint(a: string, b: string): number {
  * Lists `<dir>/<class>/*` images. Class folders are sorted by code point (Python's `sorted`, as
  * torchvision does); files within a class too. Symbolic links to folders and files are followed.
  * @throws DataError naming the folder when it is missing, has no class folders, a required
- *   class folder is missing, or holds no image at all (empty split)
+ *   class folder is missing, or holds no image at all (empty split); with `strictClasses`, also
+ *   naming an empty class folder or one that is not among `classNames`
  */
 export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): Promise<FileList> {
   const subdirs: string[] = [];
@@ -73,6 +80,14 @@ export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): 
   }
   subdirs.sort(byCodePoint);
   const classNames = o.classNames ? [...o.classNames] : subdirs;
+  const extra = subdirs.filter((d) => !classNames.includes(d));
+  if (o.strictClasses && extra.length) {
+    throw new DataError(
+      join(dir, extra[0]),
+      `class "${extra[0]}" is not among the expected classes ${classNames.join(", ")} ` +
+        "(e.g. missing from the training split)",
+    );
+  }
   if (classNames.length === 0) {
     throw new DataError(dir, "no class sub-folders (expected <dir>/<class>/<image>)");
   }
@@ -87,6 +102,9 @@ export async function listImageFolder(dir: string, o: ImageFolderOptions = {}): 
       if (await entryKind(cdir, e) === "file") files.push(e.name);
     }
     files.sort(byCodePoint);
+    if (o.strictClasses && files.length === 0) {
+      throw new DataError(cdir, `class "${classNames[label]}" holds no image`);
+    }
     for (const f of files) {
       items.push({
         path: join(cdir, f),

@@ -13,7 +13,9 @@ import { dnnlMaxPool, dnnlMaxPoolGrad, onednnActive } from "./onednn.ts";
 
 /**
  * Gradient of max pooling: each output's gradient goes to the first maximum of its window (in
- * row-major window order, as PyTorch and TF.js's cpu kernel do); padded cells never win.
+ * row-major window order, as PyTorch and TF.js's cpu kernel do); padded cells never win. A NaN
+ * always wins (the last NaN of the window), as in PyTorch's kernel
+ * (`if (val > maxval || isnan(val))`).
  */
 export function maxPool2dGrad(
   x: tf.Tensor4D,
@@ -45,7 +47,7 @@ export function maxPool2dGrad(
             const base = ((b * h + hh) * w + ww) * c;
             for (let ch = 0; ch < c; ch++) {
               const v = xv[base + ch];
-              if (v > best[ch] || arg[ch] < 0) {
+              if (v > best[ch] || arg[ch] < 0 || v !== v) {
                 best[ch] = v;
                 arg[ch] = base + ch;
               }
@@ -61,8 +63,27 @@ export function maxPool2dGrad(
 }
 
 /**
+ * PyTorch's max-pool propagates NaN: a window holding a NaN gives NaN. The TF.js kernels skip NaN
+ * (`pixel > max` is false), giving the maximum of the other cells or −∞ on wasm and cpu, so a
+ * NaN weight upstream could train on silently. `y` where the window of `x` holds a NaN is set
+ * to NaN: y' = NaN if maxPool(isNaN(x)) > 0, else y.
+ */
+function propagateNaN(x: tf.Tensor4D, y: tf.Tensor4D, k: number, stride: number, pad: number) {
+  // the NaN mask carries no gradient: dL/dy passes through, dL/dx gets nothing from here
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, yi] = args as tf.Tensor4D[];
+    const value = tf.tidy(() => {
+      const hit = tf.maxPool(tf.cast(tf.isNaN(xi), "float32"), k, stride, pad);
+      return tf.where(tf.greater(hit, 0), tf.fill(yi.shape, NaN), yi) as tf.Tensor4D;
+    });
+    return { value, gradFunc: (dy: tf.Tensor) => [tf.zerosLike(xi), dy] };
+  });
+  return f(x, y) as tf.Tensor4D;
+}
+
+/**
  * Max-pool `x` [N,H,W,C] with a `k`×`k` window, `stride` and symmetric padding `pad`; padded cells
- * never win (PyTorch's `MaxPool2d(k, stride, pad)`).
+ * never win and a window holding NaN gives NaN (PyTorch's `MaxPool2d(k, stride, pad)`).
  */
 export function maxPool2d(x: tf.Tensor4D, k = 3, stride = 2, pad = 1): tf.Tensor4D {
   if (x.rank !== 4) throw new Error(`maxPool2d: expected x of rank 4, got shape ${x.shape}`);
@@ -72,7 +93,7 @@ export function maxPool2d(x: tf.Tensor4D, k = 3, stride = 2, pad = 1): tf.Tensor
       const padded = pad > 0
         ? tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], -3.4e38) as tf.Tensor4D
         : x;
-      return tf.maxPool(padded, k, stride, "valid");
+      return propagateNaN(x, tf.maxPool(padded, k, stride, "valid"), k, stride, pad);
     });
   }
   const ho = convOutSize(x.shape[1], k, stride, pad);
@@ -81,12 +102,15 @@ export function maxPool2d(x: tf.Tensor4D, k = 3, stride = 2, pad = 1): tf.Tensor
     const xi = args[0] as tf.Tensor4D;
     const save = args[1] as tf.GradSaveFunc;
     // A numeric pad keeps PyTorch's floor rounding; the backends treat padding as -inf.
-    const y = onednnActive() && xi.dtype === "float32"
+    const raw = onednnActive() && xi.dtype === "float32"
       ? dnnlMaxPool(xi, k, stride, pad)
       : tf.maxPool(xi, k, stride, pad);
-    if (y.shape[1] !== ho || y.shape[2] !== wo) {
-      throw new Error(`maxPool2d: backend gave ${y.shape}, expected spatial ${ho}x${wo}`);
+    if (raw.shape[1] !== ho || raw.shape[2] !== wo) {
+      raw.dispose();
+      throw new Error(`maxPool2d: backend gave ${raw.shape}, expected spatial ${ho}x${wo}`);
     }
+    const y = propagateNaN(xi, raw, k, stride, pad);
+    raw.dispose();
     save([xi]);
     return {
       value: y,

@@ -15,7 +15,6 @@ import { appendJournal, cancelledTasks, readJournal, type SubmitEvent } from "./
 import { TASK_EXIT_FILE, TASK_START_FILE } from "./run_state.ts";
 import { shellQuote } from "./task_script.ts";
 import { shortHost } from "./status.ts";
-import { CHECKPOINT_LAST } from "../train/checkpoint.ts";
 import { readRunSummary, type RunSummary, writeRunSummary } from "../train/summary.ts";
 import { writeFileAtomicSync } from "../io/atomic_write.ts";
 
@@ -149,8 +148,8 @@ export async function runGridInProcess(
       start: new Date().toISOString(),
     };
     writeFileAtomicSync(path.join(run.dir, TASK_START_FILE), JSON.stringify(start) + "\n");
-    const resume = fs.existsSync(path.join(run.dir, CHECKPOINT_LAST)) &&
-      fs.existsSync(path.join(run.dir, "config.json"));
+    // a started run resumes (from epoch 1 when killed before its first checkpoint)
+    const resume = fs.existsSync(path.join(run.dir, "config.json"));
     let r: InProcessResult;
     const exit = (code: number) =>
       writeFileAtomicSync(

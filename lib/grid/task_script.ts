@@ -12,7 +12,6 @@
  */
 import { TASK_EXIT_FILE, TASK_START_FILE } from "./run_state.ts";
 import { SUMMARY_FILE } from "../train/summary.ts";
-import { CHECKPOINT_LAST } from "../train/checkpoint.ts";
 
 /** Quote a string for bash (single quotes). */
 export function shellQuote(s: string): string {
@@ -66,8 +65,10 @@ export function taskScript(o: TaskScriptOptions): string {
     `rm -f "$out/${TASK_EXIT_FILE}"`,
     "now() { date -u +%Y-%m-%dT%H:%M:%SZ; }",
     `printf '{"index":%s,"job":"%s","host":"%s","pid":%s,"start":"%s"}\\n' "$i" "$job" "$(hostname -s)" "$$" "$(now)" > "$out/${TASK_START_FILE}"`,
-    `if [ -f "$out/${CHECKPOINT_LAST}" ] && [ -f "$out/config.json" ]; then`,
-    '  args=(--resume); echo "grid task $i ($name): resuming from $out/' + CHECKPOINT_LAST + '"',
+    // a started run (config.json) resumes, from its last checkpoint or, killed before the
+    // first one, from epoch 1 (lib/train/run_folder.ts refuses a fresh run in its folder)
+    `if [ -f "$out/config.json" ]; then`,
+    '  args=(--resume); echo "grid task $i ($name): resuming the run in $out"',
     "else",
     '  args=(--config "$spec")',
     "fi",

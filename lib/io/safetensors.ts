@@ -109,6 +109,9 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetens
     [];
   for (const [name, v] of Object.entries(header)) {
     if (name === "__metadata__") {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) {
+        throw fail(`__metadata__ is ${v === null ? "null" : typeof v}, not an object of strings`);
+      }
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
         if (typeof s !== "string") throw fail(`metadata ${k} is not a string`);
         metadata[k] = s;
@@ -121,7 +124,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetens
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0)) {
       throw fail(`tensor ${name} has a bad shape ${JSON.stringify(e.shape)}`);
     }
-    const [a, b] = e.data_offsets ?? [];
+    const [a, b] = Array.isArray(e.data_offsets) ? e.data_offsets : [NaN, NaN];
     const count = e.shape.reduce((x, y) => x * y, 1);
     if (
       !Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > dataLen || b - a !== count * size
@@ -134,6 +137,16 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<bytes>"): Safetens
     entries.push([name, e]);
   }
   entries.sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0]);
+  for (let i = 1; i < entries.length; i++) {
+    const [pn, p] = entries[i - 1];
+    const [cn, c] = entries[i];
+    if (c.data_offsets[0] < p.data_offsets[1]) {
+      throw fail(
+        `tensors ${pn} ${JSON.stringify(p.data_offsets)} and ${cn} ` +
+          `${JSON.stringify(c.data_offsets)} overlap`,
+      );
+    }
+  }
   const tensors = new Map<string, tf.Tensor>();
   for (const [name, e] of entries) {
     const [a, b] = e.data_offsets;

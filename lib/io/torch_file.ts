@@ -28,6 +28,9 @@ function storageFromPid(
   }
   const key = String(pid[2]);
   const numel = Number(pid[4]);
+  if (!Number.isSafeInteger(numel) || numel < 0) {
+    throw new PickleError(`${file}: storage ${key} declares ${pid[4]} elements (corrupt?)`);
+  }
   let root = storages.get(key);
   if (!root) {
     root = new TorchStorage(st.storageDtype, key, numel, file);
@@ -40,11 +43,51 @@ function storageFromPid(
   };
 }
 
-/** Parse a zip checkpoint (`<name>/data.pkl` + `<name>/data/<key>`). */
-function parseZip(bytes: Uint8Array, file: string): unknown {
-  let entries: Record<string, Uint8Array>;
+/** Largest `data.pkl` read (the pickle of a state dict is a few hundred kB). */
+export const MAX_PICKLE_BYTES = 256 * 1024 ** 2;
+
+/** A zip member as the central directory declares it. */
+interface ZipMember {
+  name: string;
+  compression: number;
+  size: number;
+  originalSize: number;
+}
+
+/** Decompress (or copy) one member; `cap` bounds the memory it may take. */
+function extractMember(bytes: Uint8Array, file: string, m: ZipMember, cap: number): Uint8Array {
+  if (m.originalSize > cap) {
+    throw new Error(
+      `${file}: archive member ${m.name} declares ${m.originalSize} bytes, more than the ` +
+        `${cap} it may hold (corrupt or crafted file?)`,
+    );
+  }
   try {
-    entries = unzipSync(bytes);
+    // fflate inflates into a buffer of the declared size: a member cannot take more memory
+    return unzipSync(bytes, { filter: (f) => f.name === m.name })[m.name];
+  } catch (e) {
+    throw new Error(
+      `${file}: archive member ${m.name} is not readable (truncated or corrupt?): ${
+        (e as Error).message
+      }`,
+    );
+  }
+}
+
+/**
+ * Parse a zip checkpoint (`<name>/data.pkl` + `<name>/data/<key>`): only `data.pkl` and the
+ * storages its pickle references are decompressed, each capped by its declared size (a storage
+ * by its element count); other members are never touched.
+ */
+function parseZip(bytes: Uint8Array, file: string): unknown {
+  const members = new Map<string, ZipMember>();
+  try {
+    unzipSync(bytes, {
+      filter: (f) => {
+        members.set(f.name, { ...f });
+        return false; // list only
+      },
+    });
   } catch (e) {
     throw new Error(
       `${file}: not a readable PyTorch zip checkpoint (truncated or corrupt?): ${
@@ -52,31 +95,34 @@ function parseZip(bytes: Uint8Array, file: string): unknown {
       }`,
     );
   }
-  const pkl = Object.keys(entries).find((n) => /^[^/]+\/data\.pkl$/.test(n)) ??
-    Object.keys(entries).find((n) => n.endsWith("data.pkl"));
+  const names = [...members.keys()];
+  const pkl = names.find((n) => /^[^/]+\/data\.pkl$/.test(n)) ??
+    names.find((n) => n.endsWith("data.pkl"));
   if (!pkl) throw new Error(`${file}: zip archive without data.pkl (not a torch.save file?)`);
   const prefix = pkl.slice(0, -"data.pkl".length);
   const storages = new Map<string, TorchStorage>();
-  const { value } = unpickle(entries[pkl], {
+  const { value } = unpickle(extractMember(bytes, file, members.get(pkl)!, MAX_PICKLE_BYTES), {
     globals: torchSafeGlobals(),
     source: `${file}:${pkl}`,
-    persistentLoad: (pid) => {
-      const { root } = storageFromPid(pid, file, storages);
-      if (!root.bytes) {
-        const member = `${prefix}data/${root.key}`;
-        const b = entries[member];
-        if (!b) throw new Error(`${file}: archive member ${member} is missing`);
-        const need = root.numel * TORCH_ELEMENT_SIZE[root.dtype];
-        if (b.length < need) {
-          throw new Error(
-            `${file}: ${member} has ${b.length} bytes, expected ${need} (truncated?)`,
-          );
-        }
-        root.bytes = b;
-      }
-      return root;
-    },
+    persistentLoad: (pid) => storageFromPid(pid, file, storages).root,
   });
+  // the storages the pickle referenced, and nothing else
+  for (const root of storages.values()) {
+    const name = `${prefix}data/${root.key}`;
+    const m = members.get(name);
+    if (!m) throw new Error(`${file}: archive member ${name} is missing`);
+    const need = root.numel * TORCH_ELEMENT_SIZE[root.dtype];
+    if (m.originalSize < need) {
+      throw new Error(
+        `${file}: ${name} has ${m.originalSize} bytes, expected ${need} (truncated?)`,
+      );
+    }
+    const b = extractMember(bytes, file, m, need);
+    if (b.length < need) {
+      throw new Error(`${file}: ${name} has ${b.length} bytes, expected ${need} (truncated?)`);
+    }
+    root.bytes = b;
+  }
   return value;
 }
 
@@ -141,6 +187,12 @@ function parseLegacy(bytes: Uint8Array, file: string): unknown {
   }
   for (const [v, root, offset] of views) {
     const es = TORCH_ELEMENT_SIZE[root.dtype];
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + v.numel > root.numel) {
+      throw new Error(
+        `${file}: storage view ${v.key} [${offset}, +${v.numel}] exceeds storage ${root.key} ` +
+          `of ${root.numel} elements (corrupt?)`,
+      );
+    }
     v.bytes = root.data().subarray(offset * es, (offset + v.numel) * es);
   }
   return value;

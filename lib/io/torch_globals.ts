@@ -5,7 +5,7 @@
  * @module
  */
 import { PickleDict, PickleError, PickleObject, type SafeGlobal } from "./pickle.ts";
-import { type TorchDType, TorchStorage, TorchTensor } from "./torch_tensor.ts";
+import { checkTensorView, type TorchDType, TorchStorage, TorchTensor } from "./torch_tensor.ts";
 
 /** A storage class global (`torch.FloatStorage`, …): a marker carrying its element type. */
 export interface StorageTypeGlobal extends SafeGlobal {
@@ -45,13 +45,10 @@ function rebuildTensor(args: unknown[], name: string): TorchTensor {
     throw new PickleError(`${name}: first argument is not a storage`);
   }
   if (typeof offset !== "number") throw new PickleError(`${name}: bad storage offset`);
-  return new TorchTensor(
-    storage,
-    offset,
-    intArray(size, `${name} size`),
-    intArray(stride, `${name} stride`),
-    requiresGrad === true,
-  );
+  const shape = intArray(size, `${name} size`);
+  const strides = intArray(stride, `${name} stride`);
+  checkTensorView(storage, offset, shape, strides); // before anything is allocated
+  return new TorchTensor(storage, offset, shape, strides, requiresGrad === true);
 }
 
 function numpyScalar(args: unknown[]): number | boolean {

@@ -67,6 +67,43 @@ export interface HostTensor {
   sourceDtype: TorchDType;
 }
 
+/**
+ * Check a tensor view against its storage before anything is allocated: shape, strides and
+ * offset must be non-negative integers of the same rank, every element must lie inside the
+ * storage's declared elements, and the view may not have more elements than its storage (a
+ * stride-0 view of a few bytes claiming [400000000] elements would otherwise allocate GBs; state
+ * dicts never hold such views). Errors name the storage's file.
+ */
+export function checkTensorView(
+  storage: TorchStorage,
+  offset: number,
+  shape: readonly number[],
+  stride: readonly number[],
+): void {
+  const what =
+    `${storage.source}: tensor view [offset ${offset}, shape ${shape}, stride ${stride}]`;
+  const ok = (v: number) => Number.isSafeInteger(v) && v >= 0;
+  if (shape.length !== stride.length) throw new Error(`${what}: shape and stride differ in rank`);
+  if (!ok(offset) || !shape.every(ok) || !stride.every(ok)) {
+    throw new Error(`${what}: negative or non-integer shape, stride or offset (corrupt file?)`);
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n === 0) return;
+  let hi = offset;
+  for (let d = 0; d < shape.length; d++) hi += (shape[d] - 1) * stride[d];
+  if (hi >= storage.numel) {
+    throw new Error(
+      `${what} reaches element ${hi} of a storage of ${storage.numel} elements (corrupt file?)`,
+    );
+  }
+  if (n > storage.numel) {
+    throw new Error(
+      `${what} has ${n} elements, more than its storage's ${storage.numel} (overlapping ` +
+        "stride-0 view; refusing to materialise it)",
+    );
+  }
+}
+
 /** A tensor view (storage + offset + shape + strides, in elements) from a checkpoint. */
 export class TorchTensor {
   /** Create the view; `storageOffset`, `shape` and `stride` count elements. */

@@ -130,7 +130,7 @@ export function loadStateDictInto(
     unexpected: [],
     mismatched: [],
   };
-  const assignments: [ParamEntry, tf.Tensor][] = [];
+  const assignments: [ParamEntry, tf.Tensor, string][] = [];
   const seen = new Set<string>();
   for (const k of keys) {
     const name = target.get(k)!;
@@ -146,7 +146,7 @@ export function loadStateDictInto(
       report.mismatched.push({ name, expected: want, got: [...t.shape] });
       continue;
     }
-    assignments.push([e, t]);
+    assignments.push([e, t, k]);
   }
   for (const e of store.entries.values()) {
     if (seen.has(e.name)) continue;
@@ -185,6 +185,20 @@ export function loadStateDictInto(
     }
     throw new Error(`strict state-dict load${where} failed; ${parts.join("; ")}`);
   }
+  // A float parameter must come from a float tensor (a float tensor relabelled I32 in a
+  // safetensors header is not a parameter), a count from an integer one; no NaN or infinity.
+  const floats = new Map<string, tf.Tensor>();
+  for (const [e, t, k] of assignments) {
+    const wantFloat = e.layout.kind !== "count";
+    if (wantFloat !== (t.dtype === "float32")) {
+      throw new Error(
+        `state dict${where}: tensor ${k} has dtype ${t.dtype}, the model's ${e.name} needs ` +
+          `${wantFloat ? "a float" : "an integer"} tensor (wrong dtype in the file?)`,
+      );
+    }
+    if (wantFloat) floats.set(k, t);
+  }
+  assertFiniteTensors(floats, `state dict${where}: refusing to load non-finite weights`);
   for (const [e, t] of assignments) {
     const v = fromTorchLayout(e, t);
     e.variable.assign(v);
@@ -196,4 +210,26 @@ export function loadStateDictInto(
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Throw when any float tensor of `tensors` holds NaN or ±Infinity, naming the first such tensor
+ * (with its counts) and `where`.
+ */
+export function assertFiniteTensors(tensors: Map<string, tf.Tensor>, where: string): void {
+  for (const [name, t] of tensors) {
+    if (t.dtype !== "float32") continue;
+    const v = t.dataSync() as Float32Array;
+    let nan = 0;
+    let inf = 0;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (x - x !== 0) x !== x ? nan++ : inf++;
+    }
+    if (nan || inf) {
+      throw new Error(
+        `${where}: tensor ${name} holds ${nan} NaN and ${inf} infinite value(s) of ${v.length}`,
+      );
+    }
+  }
 }

@@ -3,9 +3,18 @@
  * state dict (PyTorch names and layouts, so PyTorch's strict `load_state_dict` accepts it) with the
  * model config, training config, epoch, best test accuracy and global step in its metadata; the
  * optimiser state (`adam.*`) goes to the sibling `<name>.optim.safetensors`
- * ({@link optimizerStatePath}). Both writes are atomic (temp file + rename), the optimiser file
- * first; both carry the epoch, and reading checks they agree, so a crash between the two writes
- * is detected instead of resuming from mismatched state.
+ * ({@link optimizerStatePath}); both carry the epoch, and reading checks they agree.
+ *
+ * Atomic pairs: the model and optimiser files of one epoch become visible together or not at all.
+ * {@link saveCheckpoint} writes both into a temporary folder `checkpoints/.tmp-epoch-NNNN-…`,
+ * flushes them and renames the folder to `checkpoints/epoch-NNNN/` (one rename: the commit); only
+ * then are the convenience names `last.safetensors` / `last.optim.safetensors` (and
+ * `best.safetensors` when the epoch is the best) pointed at the committed files (hard links, each
+ * replaced atomically; copies where the file system has no hard links) and older epoch folders
+ * removed. Resume ({@link findResumeCheckpoint}) reads the newest committed epoch folder, never the
+ * `last.*` names, and {@link finishCheckpoint} redoes the linking and pruning, so a kill -9 at any
+ * instant leaves a resumable run whose final files equal an uninterrupted run's. Nothing is
+ * written when a parameter or optimiser moment is NaN or infinite (the error names the tensor).
  *
  * @module
  */
@@ -13,7 +22,8 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FerModel } from "../model/types.ts";
-import { decodeSafetensors } from "../io/safetensors.ts";
+import { assertFiniteTensors } from "../model/state.ts";
+import { decodeSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import {
   applyWeights,
   MODEL_CHECKPOINT_FORMAT,
@@ -25,6 +35,8 @@ import type { TrainConfig } from "./config.ts";
 
 /** Path of the last-epoch checkpoint inside a run folder (optimiser state beside it). */
 export const CHECKPOINT_LAST = path.join("checkpoints", "last.safetensors");
+/** Folder of the checkpoints inside a run folder. */
+export const CHECKPOINT_DIR = "checkpoints";
 /** Path of the best-test-accuracy checkpoint (model only) inside a run folder. */
 export const CHECKPOINT_BEST = path.join("checkpoints", "best.safetensors");
 /**
@@ -59,10 +71,76 @@ function trainingMetadata(info: CheckpointInfo): Record<string, string> {
   };
 }
 
+/** Stages of {@link saveCheckpoint}, reported to {@link checkpointTestHook}. */
+export type CheckpointStage =
+  | "begin"
+  | "optimizer-written"
+  | "model-written"
+  | "committed"
+  | "last-linked"
+  | "best-linked"
+  | "pruned";
+
 /**
- * Write `<runDir>/checkpoints/last.safetensors` (model) + `last.optim.safetensors` (Adam state)
- * and, when `info.isBest`, `best.safetensors` (model only), atomically. `file` writes the pair
- * elsewhere (e.g. {@link CHECKPOINT_STOPPED}).
+ * Test-only hook: called at every {@link CheckpointStage} of {@link saveCheckpoint} (the crash
+ * test kills the process there). Null in normal use.
+ */
+export const checkpointTestHook: {
+  onStage: ((stage: CheckpointStage, epoch: number) => void | Promise<void>) | null;
+} = { onStage: null };
+
+async function stage(s: CheckpointStage, epoch: number): Promise<void> {
+  if (checkpointTestHook.onStage) await checkpointTestHook.onStage(s, epoch);
+}
+
+/** Name of the committed folder of an epoch (`epoch-0003`). */
+export function epochFolderName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(4, "0")}`;
+}
+
+const EPOCH_DIR_RE = /^epoch-(\d+)$/;
+
+/** Flush a folder's entries (renames inside it) to disk; a no-op where folders cannot be opened. */
+function syncDir(dir: string): void {
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(dir, "r");
+    fs.fsyncSync(fd);
+  } catch {
+    // some platforms cannot fsync a folder: the rename is still atomic
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+}
+
+/** Make `link` name the same file as `target`, atomically (hard link, or a copy). */
+function linkAtomic(target: string, link: string): void {
+  const tmp = path.join(
+    path.dirname(link),
+    `.${path.basename(link)}.tmp-${Deno.pid}-${Math.random().toString(36).slice(2)}`,
+  );
+  try {
+    try {
+      fs.linkSync(target, tmp);
+    } catch {
+      fs.copyFileSync(target, tmp);
+    }
+    fs.renameSync(tmp, link);
+    // rename(2) does nothing when both names are links to the same file: drop the temp name
+    fs.rmSync(tmp, { force: true });
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`cannot write ${link}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Write the checkpoint of epoch `info.epoch` as an atomic pair (see the module doc):
+ * `<runDir>/checkpoints/epoch-NNNN/{model,model.optim}.safetensors`, then `last.safetensors` +
+ * `last.optim.safetensors` and, when `info.isBest`, `best.safetensors` (model only). Another
+ * `file` (e.g. {@link CHECKPOINT_STOPPED}, a mid-epoch stop) writes just that pair in place.
+ * @throws Error naming the tensor, before anything is written, when a parameter, buffer or
+ *   optimiser moment is not finite
  */
 export async function saveCheckpoint(
   runDir: string,
@@ -71,29 +149,112 @@ export async function saveCheckpoint(
   info: CheckpointInfo,
   file: string = CHECKPOINT_LAST,
 ): Promise<void> {
-  fs.mkdirSync(path.join(runDir, path.dirname(file)), { recursive: true });
+  const dir = path.join(runDir, CHECKPOINT_DIR);
+  fs.mkdirSync(dir, { recursive: true });
   const meta = trainingMetadata(info);
   const opt = optimizer.getState();
   try {
-    await saveModelCheckpoint(path.join(runDir, file), model, {
-      epoch: info.epoch,
-      metadata: meta,
-      optimizerState: opt,
-      optimizerMetadata: {
-        optimizer: "adam",
-        epoch: String(info.epoch),
-        global_step: String(info.globalStep),
-      },
-    });
+    const sd = model.stateDict();
+    try {
+      const where = `epoch ${info.epoch}: not writing a checkpoint`;
+      assertFiniteTensors(sd, `${where} (model)`);
+      assertFiniteTensors(opt, `${where} (optimiser state)`);
+    } finally {
+      tf.dispose([...sd.values()]);
+    }
+    if (file !== CHECKPOINT_LAST) {
+      // an extra pair (e.g. stopped.safetensors): not what resume reads, written in place
+      await writePair(path.join(runDir, file), model, opt, info, meta);
+      return;
+    }
+    await stage("begin", info.epoch);
+    const final = path.join(dir, epochFolderName(info.epoch));
+    const tmp = path.join(
+      dir,
+      `.tmp-${epochFolderName(info.epoch)}-${Deno.pid}-${Math.random().toString(36).slice(2)}`,
+    );
+    fs.mkdirSync(tmp);
+    try {
+      await writePair(path.join(tmp, "model.safetensors"), model, opt, info, meta);
+      syncDir(tmp);
+      fs.rmSync(final, { recursive: true, force: true });
+      fs.renameSync(tmp, final);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+    syncDir(dir);
+    await stage("committed", info.epoch);
   } finally {
     tf.dispose([...opt.values()]);
   }
-  if (info.isBest) {
-    await saveModelCheckpoint(path.join(runDir, CHECKPOINT_BEST), model, {
-      epoch: info.epoch,
-      metadata: meta,
-    });
+  if (file === CHECKPOINT_LAST) await finishCheckpoint(runDir, info.epoch, info.isBest === true);
+}
+
+/** Write the optimiser file, then the model file (each atomic) of one checkpoint. */
+async function writePair(
+  modelFile: string,
+  model: FerModel,
+  opt: Map<string, tf.Tensor>,
+  info: CheckpointInfo,
+  meta: Record<string, string>,
+): Promise<void> {
+  await writeSafetensors(optimizerStatePath(modelFile), opt, {
+    format: MODEL_CHECKPOINT_FORMAT + "/optimizer",
+    optimizer: "adam",
+    epoch: String(info.epoch),
+    global_step: String(info.globalStep),
+  });
+  await stage("optimizer-written", info.epoch);
+  await saveModelCheckpoint(modelFile, model, { epoch: info.epoch, metadata: meta });
+  await stage("model-written", info.epoch);
+}
+
+/**
+ * Point `last.safetensors` / `last.optim.safetensors` (and `best.safetensors` when `isBest`) at
+ * the committed folder of `epoch` and remove every other epoch folder. Idempotent: resume calls
+ * it again to finish a commit a kill interrupted.
+ */
+export async function finishCheckpoint(
+  runDir: string,
+  epoch: number,
+  isBest: boolean,
+): Promise<void> {
+  const dir = path.join(runDir, CHECKPOINT_DIR);
+  const folder = path.join(dir, epochFolderName(epoch));
+  const model = path.join(folder, "model.safetensors");
+  const last = path.join(runDir, CHECKPOINT_LAST);
+  linkAtomic(optimizerStatePath(model), optimizerStatePath(last));
+  linkAtomic(model, last);
+  await stage("last-linked", epoch);
+  if (isBest) {
+    linkAtomic(model, path.join(runDir, CHECKPOINT_BEST));
+    await stage("best-linked", epoch);
   }
+  syncDir(dir);
+  for (const n of fs.readdirSync(dir)) {
+    if (EPOCH_DIR_RE.test(n) && n !== epochFolderName(epoch)) {
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    }
+  }
+  await stage("pruned", epoch);
+}
+
+/**
+ * The model file of the checkpoint a resume continues from: the newest committed epoch folder
+ * (`checkpoints/epoch-NNNN/model.safetensors`), else (runs written before epoch folders)
+ * `checkpoints/last.safetensors`, else null.
+ */
+export function findResumeCheckpoint(runDir: string): string | null {
+  const dir = path.join(runDir, CHECKPOINT_DIR);
+  let best = -1;
+  for (const n of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const m = EPOCH_DIR_RE.exec(n);
+    if (m && Number(m[1]) > best) best = Number(m[1]);
+  }
+  if (best >= 0) return path.join(dir, epochFolderName(best), "model.safetensors");
+  const last = path.join(runDir, CHECKPOINT_LAST);
+  return fs.existsSync(last) ? last : null;
 }
 
 /** What {@link readCheckpoint} returns (tensors are the caller's to dispose). */
@@ -183,19 +344,24 @@ export function readCheckpoint(file: string): LoadedCheckpoint {
 /**
  * Restore `model` (strictly: every tensor must match) and, when given, `optimizer` (its state
  * must be in the sibling optimiser file) from a checkpoint; returns the stored training state.
+ * `checkConfig` sees the stored training config first and may throw to refuse the checkpoint;
+ * NaN or infinite tensors are refused (the error names the tensor) before anything is assigned.
  */
 export function loadCheckpoint(
   file: string,
   model: FerModel,
   optimizer: Adam | null,
+  checkConfig?: (stored: TrainConfig) => void,
 ): LoadedCheckpoint {
   const ck = readCheckpoint(file);
   try {
+    checkConfig?.(ck.config);
     if (optimizer && !ck.hasOptimizerState) {
       throw new Error(
         `cannot resume from ${file}: optimiser state ${optimizerStatePath(file)} is missing`,
       );
     }
+    assertFiniteTensors(ck.tensors, `cannot resume from ${file}`);
     applyWeights(model, ck.tensors, { strict: true, source: "model", log: null, file });
     if (optimizer) optimizer.setState(ck.tensors);
   } finally {

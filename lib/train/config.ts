@@ -72,6 +72,11 @@ export interface TrainConfig {
   seed: number;
   /** PyTorch `.pth` to initialise the backbone from (e.g. `resnet18_msceleb.pth`), or null. */
   init: string | null;
+  /**
+   * Accept an `init` file that fills only part of what it should (missing or shape-mismatched
+   * tensors); without it such a file is an error. A file matching nothing is always an error.
+   */
+  initPartial: boolean;
   /** Model options. */
   model: ModelOptions;
   /** Data options. */
@@ -95,6 +100,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   evalBatchSize: 128,
   seed: 0,
   init: null,
+  initPartial: false,
   model: {
     inputSize: DEFAULT_MODEL_CONFIG.inputSize,
     featureDim: DEFAULT_MODEL_CONFIG.featureDim,
@@ -159,6 +165,11 @@ export const TRAIN_OPTIONS: readonly OptionRule[] = [
     type: "path",
     nullable: true,
     help: "PyTorch .pth to initialise the backbone from",
+  },
+  {
+    key: "initPartial",
+    type: "bool",
+    help: "accept an --init file with missing or shape-mismatched tensors",
   },
   { key: "model.inputSize", type: "int", min: 32, help: "input size (px)" },
   { key: "model.featureDim", type: "int", min: 1, help: "RUL feature dim" },

@@ -56,8 +56,14 @@ export async function loadRunData(
       // Decoded straight to the model size: one Pillow-bilinear resize from each image's own size,
       // as the official transforms.Resize((s, s)) (the batch pipeline then does not resize).
       const size = cfg.model.inputSize;
-      train = await loadImageFolder(path.join(root, "train"), { size });
-      test = await loadImageFolder(path.join(root, "test"), { classNames: train.classNames, size });
+      // the same non-empty classes in both splits (errors name the class folder)
+      const strictClasses = true;
+      train = await loadImageFolder(path.join(root, "train"), { size, strictClasses });
+      test = await loadImageFolder(path.join(root, "test"), {
+        classNames: train.classNames,
+        size,
+        strictClasses,
+      });
       break;
     }
     case "fashion-mnist": {

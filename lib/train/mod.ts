@@ -29,3 +29,4 @@ export * from "./data.ts";
 export * from "./weights.ts";
 export * from "./export.ts";
 export * from "./summary.ts";
+export * from "./run_folder.ts";

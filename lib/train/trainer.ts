@@ -13,13 +13,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { BatchLoader } from "../data/batch.ts";
 import type { ImageDataset } from "../data/dataset.ts";
 import { mixSeed, mulberry32, type UniformRng } from "../random.ts";
 import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
+import type { StateDictReport } from "../model/state.ts";
 import { variantSwitches } from "../rul/variants.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
@@ -32,13 +32,16 @@ import { resolveTrainConfig, type TrainConfig, type TrainConfigInput } from "./c
 import { type EvalResult, evaluateModel, sampleTableOf } from "./evaluate.ts";
 import { ExponentialLR } from "./schedule.ts";
 import {
-  CHECKPOINT_LAST,
   CHECKPOINT_STOPPED,
+  findResumeCheckpoint,
+  finishCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
 import { loadWeights } from "./weights.ts";
 import { loadRunData } from "./data.ts";
+import { configDifferences, prepareRunFolder, startRun } from "./run_folder.ts";
+import { checkStepMemory, isOutOfMemory, memoryMessage, type StepShape } from "./memory.ts";
 
 /** Reported after every optimiser step. */
 export interface StepInfo {
@@ -169,8 +172,14 @@ export interface TrainerOptions {
   config?: TrainConfigInput;
   /** Run folder for logs, checkpoints and tables; null = keep everything in memory. */
   out?: string | null;
-  /** Continue the run in `out` from its last checkpoint (its `config.json` is used). */
+  /**
+   * Continue the run in `out` from its last checkpoint (its `config.json` is used; `config` may
+   * only change `epochs`). Without `resume` or `overwrite`, a folder that already holds a run is
+   * refused (lib/train/run_folder.ts).
+   */
   resume?: boolean;
+  /** Replace the run already in `out` (its files are deleted first). */
+  overwrite?: boolean;
   /** Pre-loaded datasets (skip loading `config.data`). */
   data?: { train: ImageDataset; test: ImageDataset };
   /** Hooks. */
@@ -258,6 +267,46 @@ export function fitOfNoisyLabels(
   return r;
 }
 
+/**
+ * Say how much of the model `--init` filled, and refuse a file that matched nothing (it would
+ * train from scratch silently) or, unless `initPartial`, one with missing or shape-mismatched
+ * tensors.
+ */
+function checkInitReport(
+  r: StateDictReport,
+  config: TrainConfig,
+  log: (line: string) => void,
+): void {
+  const file = config.init;
+  const counts = `${r.loaded.length} tensors loaded (${r.source}), ${r.missing.length} missing, ` +
+    `${r.mismatched.length} shape-mismatched, ${r.unexpected.length} unexpected`;
+  log(`init ${file}: ${counts}`);
+  if (r.loaded.length === 0) {
+    throw new Error(
+      `--init ${file}: no tensor fits the model (${counts}); it would train from scratch. ` +
+        "Is it the right file for this --variant / --widths / --input-size?",
+    );
+  }
+  if ((r.missing.length || r.mismatched.length) && !config.initPartial) {
+    const first = [...r.missing, ...r.mismatched.map((m) => m.name)].slice(0, 5).join(", ");
+    throw new Error(
+      `--init ${file} fills the model only partly (${counts}; e.g. ${first}); pass ` +
+        "--init-partial (initPartial: true) to train from it anyway",
+    );
+  }
+}
+
+/** The shape of a training step of `config` for the memory estimate (lib/train/memory.ts). */
+function stepShape(config: TrainConfig, numClasses: number): StepShape {
+  return {
+    inputSize: config.model.inputSize,
+    batch: config.batchSize,
+    widths: config.model.widths,
+    featureDim: config.variant === "baseline" ? 0 : config.model.featureDim,
+    numClasses,
+  };
+}
+
 /** A training run: build with {@link Trainer.create}, then {@link Trainer.run}. */
 export class Trainer {
   /** Epochs completed so far (0 before training; restored on resume). */
@@ -298,18 +347,45 @@ export class Trainer {
   static async create(options: TrainerOptions = {}): Promise<Trainer> {
     const log = options.log === undefined ? DEFAULT_LOG : (options.log ?? (() => {}));
     const runDir = options.out ?? null;
+    if (options.resume && options.overwrite) {
+      throw new Error("resume and overwrite exclude each other");
+    }
+    if (options.resume && !runDir) throw new Error("resume needs the run folder (--out)");
+    // resume reads the run's config; a new run validates its config and memory first, so a
+    // refused setting never touches the folder (overwrite deletes the earlier run only then)
+    let folder = options.resume ? prepareRunFolder(runDir!, "resume") : null;
     let input: TrainConfigInput = options.config ?? {};
+    let config: TrainConfig;
     if (options.resume) {
-      if (!runDir) throw new Error("resume needs the run folder (--out)");
-      const cfgPath = path.join(runDir, "config.json");
-      if (!fs.existsSync(cfgPath)) {
-        throw new Error(`cannot resume: ${cfgPath} does not exist (no run in ${runDir})`);
-      }
-      const saved = JSON.parse(fs.readFileSync(cfgPath, "utf8"));
+      const cfgPath = path.join(runDir!, "config.json");
+      const saved = resolveTrainConfig(folder!.savedConfig as TrainConfigInput, cfgPath);
       // A resumed run may only extend the number of epochs.
       input = { ...saved, epochs: options.config?.epochs ?? saved.epochs };
+      config = resolveTrainConfig(input, cfgPath);
+      if (options.config) {
+        const asked = resolveTrainConfig({ ...saved, ...options.config }, "resume config");
+        const diff = configDifferences(saved, asked, ["epochs"]);
+        if (diff.length) {
+          throw new Error(
+            `cannot resume ${runDir} with a different configuration (only epochs may change): ` +
+              diff.join("; "),
+          );
+        }
+      }
+      if (config.epochs !== saved.epochs) {
+        writeFileAtomic(cfgPath, JSON.stringify(config, null, 2) + "\n");
+        log(`${cfgPath}: epochs ${saved.epochs} → ${config.epochs} (the resumed run is extended)`);
+      }
+    } else config = resolveTrainConfig(input, "config");
+    const step = stepShape(config, 7);
+    checkStepMemory(step, tf.getBackend());
+    if (runDir && !options.resume) {
+      folder = prepareRunFolder(runDir, options.overwrite ? "overwrite" : "new");
     }
-    const config = resolveTrainConfig(input, options.resume ? `${runDir}/config.json` : "config");
+    if (folder?.removedRun.length) log(`overwrite: removed the earlier run in ${runDir}`);
+    if (folder?.removedTemps.length) {
+      log(`removed ${folder.removedTemps.length} stale temporary file(s) of an interrupted write`);
+    }
     const data = options.data ?? await loadRunData(config, log);
     if (data.train.classNames.length !== data.test.classNames.length) {
       throw new Error(
@@ -324,7 +400,9 @@ export class Trainer {
       seed: config.seed,
     });
     try {
-      if (config.init && !options.resume) await loadWeights(model, config.init, { log });
+      if (config.init && !options.resume) {
+        checkInitReport(await loadWeights(model, config.init, { log }), config, log);
+      }
       const groups = model.trainableGroups();
       const named = model.namedParameters();
       const cls = new Set(groups.classifier);
@@ -342,11 +420,8 @@ export class Trainer {
       });
       const scheduler = new ExponentialLR(optimizer, config.optim.gamma);
       const t = new Trainer(config, model, optimizer, scheduler, data, runDir, options);
-      if (runDir) {
-        fs.mkdirSync(runDir, { recursive: true });
-        writeFileAtomic(path.join(runDir, "config.json"), JSON.stringify(config, null, 2) + "\n");
-      }
-      if (options.resume) t.restore(log);
+      if (runDir && !options.resume) startRun(runDir, config);
+      if (options.resume) await t.restore(log);
       return t;
     } catch (e) {
       model.dispose();
@@ -358,12 +433,27 @@ export class Trainer {
     return this.options.log === undefined ? DEFAULT_LOG : (this.options.log ?? (() => {}));
   }
 
-  private restore(log: (line: string) => void): void {
-    const file = path.join(this.runDir!, CHECKPOINT_LAST);
-    if (!fs.existsSync(file)) {
-      throw new Error(`cannot resume: no checkpoint ${file}`);
+  private async restore(log: (line: string) => void): Promise<void> {
+    const runDir = this.runDir!;
+    const file = findResumeCheckpoint(runDir);
+    if (!file) {
+      // killed before the first checkpoint: the run starts again from its first epoch
+      this.logger?.truncateAfter("epoch", 0);
+      log(`resume: ${runDir} has no checkpoint yet; training starts from epoch 1`);
+      return;
     }
-    const ck = loadCheckpoint(file, this.model, this.optimizer);
+    const ck = loadCheckpoint(file, this.model, this.optimizer, (stored) => {
+      const diff = configDifferences(resolveTrainConfig(stored, file), this.config, ["epochs"]);
+      if (diff.length) {
+        throw new Error(
+          `cannot resume: checkpoint ${file} belongs to another run than ` +
+            `${path.join(runDir, "config.json")} (${diff.join("; ")}); refusing to mix them`,
+        );
+      }
+    });
+    if (path.basename(path.dirname(file)).startsWith("epoch-")) {
+      await finishCheckpoint(runDir, ck.epoch, ck.best.epoch === ck.epoch);
+    }
     this.epochsDone = ck.epoch;
     this.best = ck.best;
     this.globalStep = ck.globalStep;
@@ -403,66 +493,79 @@ export class Trainer {
     let correct = 0;
     let step = 0;
     const stepFn = this.options.step ?? defaultTrainStep;
-    for await (const batch of loader.epoch(epochIdx)) {
-      const labels = new Int32Array(batch.index.length);
-      for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
-      let uT: tf.Tensor1D | null = null;
-      let logitsT: tf.Tensor2D | null = null;
-      const ctx = { model: this.model, x: batch.x, labels, rng, epoch, step: step + 1 };
-      const { value, grads } = tf.variableGrads(() => {
-        const out = stepFn(ctx);
-        if (!out?.loss || out.loss.rank !== 0 || !out.logits) {
-          throw new Error(
-            `epoch ${epoch} step ${step + 1}: the training step must return { loss: scalar, ` +
-              `logits }, got ${out?.loss ? `a loss of shape [${out.loss.shape}]` : "no loss"}`,
-          );
+    let current = 0; // the step being run (for error messages)
+    try {
+      for await (const batch of loader.epoch(epochIdx)) {
+        current = step + 1;
+        const labels = new Int32Array(batch.index.length);
+        for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
+        let uT: tf.Tensor1D | null = null;
+        let logitsT: tf.Tensor2D | null = null;
+        const ctx = { model: this.model, x: batch.x, labels, rng, epoch, step: step + 1 };
+        const { value, grads } = tf.variableGrads(() => {
+          const out = stepFn(ctx);
+          if (!out?.loss || out.loss.rank !== 0 || !out.logits) {
+            throw new Error(
+              `epoch ${epoch} step ${step + 1}: the training step must return { loss: scalar, ` +
+                `logits }, got ${out?.loss ? `a loss of shape [${out.loss.shape}]` : "no loss"}`,
+            );
+          }
+          uT = out.u ? tf.keep(out.u) : null;
+          logitsT = tf.keep(out.logits);
+          return out.loss;
+        }, vars);
+        this.optimizer.step(grads);
+        const [lossArr, uArr, lgArr] = await Promise.all([
+          value.data(),
+          uT ? (uT as tf.Tensor1D).data() : Promise.resolve(null),
+          (logitsT as unknown as tf.Tensor2D).data(),
+        ]);
+        const predicted = argmaxRows(lgArr, this.model.config.numClasses);
+        if (uArr) trainU ??= new Float32Array(train.n).fill(NaN);
+        for (let i = 0; i < labels.length; i++) {
+          const hit = predicted[i] === labels[i];
+          if (hit) correct++;
+          trainHit[batch.index[i]] = hit ? 1 : 0;
+          if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
         }
-        uT = out.u ? tf.keep(out.u) : null;
-        logitsT = tf.keep(out.logits);
-        return out.loss;
-      }, vars);
-      this.optimizer.step(grads);
-      const [lossArr, uArr, lgArr] = await Promise.all([
-        value.data(),
-        uT ? (uT as tf.Tensor1D).data() : Promise.resolve(null),
-        (logitsT as unknown as tf.Tensor2D).data(),
-      ]);
-      const predicted = argmaxRows(lgArr, this.model.config.numClasses);
-      if (uArr) trainU ??= new Float32Array(train.n).fill(NaN);
-      for (let i = 0; i < labels.length; i++) {
-        const hit = predicted[i] === labels[i];
-        if (hit) correct++;
-        trainHit[batch.index[i]] = hit ? 1 : 0;
-        if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
+        tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
+        tf.dispose(Object.values(grads));
+        const loss = lossArr[0];
+        lossSum += loss * labels.length;
+        seen += labels.length;
+        step++;
+        this.globalStep++;
+        const ips = seen / ((performance.now() - t0) / 1000);
+        progress.update(seen, { loss: lossSum / seen });
+        if (!Number.isFinite(loss)) {
+          throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
+        }
+        const info: StepInfo = {
+          epoch,
+          step,
+          steps,
+          globalStep: this.globalStep,
+          loss,
+          meanLoss: lossSum / seen,
+          imagesPerSec: ips,
+        };
+        await this.options.hooks?.onStep?.(info);
+        const reason = await this.stopper?.check(info);
+        if (reason && step < steps) {
+          progress.finish({ loss: lossSum / seen });
+          await this.stopMidEpoch(reason, info);
+          return null;
+        }
       }
-      tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
-      tf.dispose(Object.values(grads));
-      const loss = lossArr[0];
-      lossSum += loss * labels.length;
-      seen += labels.length;
-      step++;
-      this.globalStep++;
-      const ips = seen / ((performance.now() - t0) / 1000);
-      progress.update(seen, { loss: lossSum / seen });
-      if (!Number.isFinite(loss)) {
-        throw new Error(`epoch ${epoch} step ${step}: loss is ${loss} (diverged)`);
-      }
-      const info: StepInfo = {
-        epoch,
-        step,
-        steps,
-        globalStep: this.globalStep,
-        loss,
-        meanLoss: lossSum / seen,
-        imagesPerSec: ips,
-      };
-      await this.options.hooks?.onStep?.(info);
-      const reason = await this.stopper?.check(info);
-      if (reason && step < steps) {
-        progress.finish({ loss: lossSum / seen });
-        await this.stopMidEpoch(reason, info);
-        return null;
-      }
+    } catch (e) {
+      // a wasm trap or allocation failure says nothing about what to change: say it
+      if (!isOutOfMemory(e)) throw e;
+      const shape = stepShape(c, this.model.config.numClasses);
+      throw new Error(
+        `epoch ${epoch} step ${current}: out of memory (${(e as Error).message}): ` +
+          memoryMessage(shape, tf.getBackend()),
+        { cause: e },
+      );
     }
     const trainSeconds = (performance.now() - t0) / 1000;
     progress.finish({ loss: lossSum / seen });

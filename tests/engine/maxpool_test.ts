@@ -66,3 +66,34 @@ Deno.test("maxPool2d rejects bad input with a clear error", () => {
   x.dispose();
   if (!msg.includes("rank 4")) throw new Error(`unexpected error: ${msg}`);
 });
+
+Deno.test("finding 3: maxPool2d propagates NaN as PyTorch does (wasm and cpu, fast and stock)", () => {
+  // PyTorch: F.max_pool2d(x, 3, 2, 1) of a 4x4 map with x[1][1] = NaN gives NaN in every window
+  // that holds it (all four here) and the maximum elsewhere; Inf stays Inf.
+  const xv = [1, 5, 2, 0, 3, NaN, 9, 1, 7, 7, 0, 2, 1, 8, 6, 3];
+  const inf = [1, 5, 2, 0, 3, 4, 9, 1, 7, 7, 0, 2, 1, 8, 6, Infinity];
+  for (const backend of ["wasm", "cpu"] as const) {
+    for (const fast of [true, false]) {
+      onBackend(backend, fast, () => {
+        const what = `${backend}${fast ? " fast" : " stock"}`;
+        const y = tf.tidy(() => maxPool2d(tf.tensor4d(xv, [1, 4, 4, 1])).dataSync());
+        if (![...y].every(Number.isNaN)) throw new Error(`${what}: got ${[...y]}`);
+        // a NaN outside a window leaves it alone: x[3][3] = NaN only reaches out[1][1]
+        const x2 = [...inf.slice(0, 15), NaN];
+        const y2 = tf.tidy(() => maxPool2d(tf.tensor4d(x2, [1, 4, 4, 1])).dataSync());
+        if (String([...y2]) !== "5,9,8,NaN") throw new Error(`${what}: got ${[...y2]}`);
+        const y3 = tf.tidy(() => maxPool2d(tf.tensor4d(inf, [1, 4, 4, 1])).dataSync());
+        if (String([...y3]) !== "5,9,8,Infinity") throw new Error(`${what}: got ${[...y3]}`);
+        // the engine's gradient goes to the NaN (PyTorch's argmax picks it); the stock TF.js
+        // gradient (webgpu, RUL fast gradients off) sends it to the maximum of the others
+        if (!fast) return;
+        const dx = tf.tidy(() =>
+          tf.grad((a: tf.Tensor) => tf.sum(maxPool2d(a as tf.Tensor4D)))(
+            tf.tensor4d(x2, [1, 4, 4, 1]),
+          ).dataSync()
+        );
+        if (dx[15] !== 1) throw new Error(`${what}: grad at the NaN ${dx[15]}`);
+      });
+    }
+  }
+});

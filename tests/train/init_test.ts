@@ -100,15 +100,18 @@ Deno.test("--init errors name the file (missing, malicious, wrong shapes)", asyn
   await initBackend();
   await assert.rejects(initFrom(FIX + "nope.pth", SMALL, []), /nope\.pth/);
   await assert.rejects(initFrom(FIX + "malicious_zip.pth", SMALL, []), /os\.system.*|refus/);
-  // a model with other widths: every tensor mismatches, nothing loads; reported, not silent
+  // a model with other widths: only the first stage fits; an error (not a silent partial load)
+  // unless initPartial
   const lines: string[] = [];
-  const t = await initFrom(
-    FIX + "rul_small.pth",
-    { ...SMALL, model: { ...SMALL.model, widths: [8, 8, 8, 8] } },
-    lines,
+  await assert.rejects(
+    initFrom(
+      FIX + "rul_small.pth",
+      { ...SMALL, model: { ...SMALL.model, widths: [8, 8, 8, 8] } },
+      lines,
+    ),
+    /rul_small\.pth fills the model only partly \(61 tensors loaded .*81 shape-mismatched.*--init-partial/,
   );
   assert.match(lines.join("\n"), /mismatch|shape/i);
-  t.dispose();
 });
 
 Deno.test("inferModelConfig reads kind, widths, classes, feature dim and map size from shapes", async () => {

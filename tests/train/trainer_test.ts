@@ -9,6 +9,7 @@ import { withSymmetricNoise } from "../../lib/data/noise.ts";
 import { readSafetensors } from "../../lib/io/mod.ts";
 import {
   CHECKPOINT_LAST,
+  findResumeCheckpoint,
   loadModel,
   optimizerStatePath,
   readCheckpoint,
@@ -186,26 +187,28 @@ Deno.test("resume errors are clear", async () => {
   fs.rmSync(dir, { recursive: true });
 });
 
-Deno.test("resume refuses an optimiser file from another epoch (interrupted write)", async () => {
+Deno.test("resume refuses an optimiser file from another epoch (a pair mixed by hand)", async () => {
   await initBackend();
   const data = tinyData();
   const dir = tmpDir();
   const quiet = { log: null, progress: "silent" as const, data, workers: 0 };
   const a = await Trainer.create({ ...quiet, config: { ...TINY, epochs: 2 }, out: dir });
   await a.run(1);
-  const last = path.join(dir, CHECKPOINT_LAST);
-  const stale = fs.readFileSync(optimizerStatePath(last));
+  const stale = fs.readFileSync(optimizerStatePath(findResumeCheckpoint(dir)!));
   await a.run(2);
   a.dispose();
-  fs.writeFileSync(optimizerStatePath(last), stale);
+  const model = findResumeCheckpoint(dir)!;
+  assert.match(model, /epoch-0002/);
+  fs.rmSync(optimizerStatePath(model)); // break the hard link to last.optim.safetensors
+  fs.writeFileSync(optimizerStatePath(model), stale);
   await assert.rejects(
     Trainer.create({ ...quiet, out: dir, resume: true }),
-    /optimiser state .*last\.optim\.safetensors is from epoch 1, the model from epoch 2/,
+    /optimiser state .*model\.optim\.safetensors is from epoch 1, the model from epoch 2/,
   );
-  fs.rmSync(optimizerStatePath(last));
+  fs.rmSync(optimizerStatePath(model));
   await assert.rejects(
     Trainer.create({ ...quiet, out: dir, resume: true }),
-    /optimiser state .*last\.optim\.safetensors is missing/,
+    /optimiser state .*model\.optim\.safetensors is missing/,
   );
   fs.rmSync(dir, { recursive: true });
 });
