@@ -97,3 +97,24 @@ Deno.test("finding 3: maxPool2d propagates NaN as PyTorch does (wasm and cpu, fa
     }
   }
 });
+
+Deno.test("finding 3: maxPool2d propagates NaN with the oneDNN engine too", async () => {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("./_maxpool_nan_probe.ts", import.meta.url).pathname],
+    env: { RUL_BACKEND: "onednn" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout);
+  const err = new TextDecoder().decode(r.stderr);
+  if (/onednn.*(not|unavailable|missing)|libdnnl/i.test(err) && r.code !== 0) {
+    console.warn(`oneDNN not available here, skipped: ${err.slice(-300)}`);
+    return;
+  }
+  const line = JSON.parse(out.trim().split("\n").pop()!);
+  if (!/onednn/i.test(line.backend)) throw new Error(`not on oneDNN: ${line.backend}`);
+  if (String(line.y) !== "5,9,8,NaN") throw new Error(`${line.backend}: got ${line.y}`);
+  // oneDNN's backward sends the gradient to the largest finite cell, not to the NaN (PyTorch);
+  // the loss is NaN either way, which stops training (docs/reliability.md)
+  if (!Number.isFinite(line.gradAtNaN)) throw new Error(`grad at the NaN ${line.gradAtNaN}`);
+});
