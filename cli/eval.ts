@@ -85,7 +85,7 @@ const DESCRIPTION = [
   "                                      noisy-label AUROC of u and of the loss, most uncertain",
   "",
   "examples:",
-  "  deno task eval --checkpoint runs/demo/rul/checkpoints/best.safetensors --split both",
+  "  deno task eval --checkpoint runs/demo/latest/seed0/rul/checkpoints/best.safetensors --split both",
   "  deno task eval --checkpoint acc_888.pth --data rafdb --data-root ~/RAF-DB",
   "  deno task eval --checkpoint tests/fixtures/model/rul_small.pth \\",
   "    --inputs tests/fixtures/model/rul_small_expected.safetensors --out runs/eval-fixture",

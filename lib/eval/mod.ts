@@ -1,7 +1,8 @@
 /**
  * Evaluation and audit: accuracy, per-class accuracy, confusion matrix, ROC AUC (scikit-learn
  * semantics), noisy-label detection and the most uncertain samples, the per-sample table, the
- * metrics log of a run, progress reporting, atomic writes.
+ * metrics log of a run, progress reporting, atomic writes; small-sample statistics (Student t,
+ * paired t interval).
  *
  * @module
  */
@@ -11,3 +12,4 @@ export * from "./audit.ts";
 export * from "./table.ts";
 export * from "./logger.ts";
 export * from "./progress.ts";
+export * from "./stats.ts";

@@ -4,10 +4,12 @@
  * {@link train} of lib/train), and aggregate the best-epoch and last-epoch test accuracy over seeds
  * (mean ± sample s.d.) into a table and into the entries of the ablation bar chart. Runs that
  * are missing (not finished, failed, cancelled) can be passed to {@link summarizeAblation} and are
- * shown as missing. lib/grid runs the same jobs as separate processes or on Slurm.
+ * shown as missing. lib/grid runs the same jobs as separate processes or on Slurm. Each variant is
+ * also compared with the reference over the same seeds (paired t interval of the difference).
  *
  * @module
  */
+import { type PairedInterval, pairedTInterval } from "../eval/stats.ts";
 import { mergeConfig, optionName, TRAIN_OPTIONS, type TrainConfigInput } from "../train/config.ts";
 import type { Variant } from "../rul/variants.ts";
 import type { AblationPlan } from "./settings.ts";
@@ -328,4 +330,96 @@ export function ablationEntries(
     name: multiNoise ? `${r.variant} @ ${noiseLabel(r.noise)}` : r.variant,
     values: r[metric].values,
   }));
+}
+
+/** One row of {@link pairedDifferences}: a variant minus the reference at one noise rate. */
+export interface PairedRow {
+  /** Variant compared. */
+  variant: string;
+  /** Reference variant (usually the baseline). */
+  reference: string;
+  /** Noise rate. */
+  noise: number;
+  /** Seeds paired (sorted). */
+  seeds: number[];
+  /** Paired t interval of best-epoch accuracy, variant − reference. */
+  best: PairedInterval;
+  /** Paired t interval of last-epoch accuracy, variant − reference. */
+  last: PairedInterval;
+}
+
+/**
+ * Paired comparison over seeds: for every variant other than `reference` and every noise rate,
+ * the differences variant − reference of the best-epoch and last-epoch accuracy of the SAME seed
+ * (same data, same flipped labels, same initial backbone), and the paired t interval of their mean
+ * (`d̄ ± t_{(1+level)/2, n−1} · s_d / √n`; lib/eval/stats). Seeds present for only one of the two
+ * are left out; fewer than 2 common seeds gives no row.
+ */
+export function pairedDifferences(
+  results: readonly AblationResult[],
+  reference = "baseline",
+  level = 0.95,
+): PairedRow[] {
+  const key = (r: AblationResult) => `${r.variant}|${r.noise}|${r.seed}`;
+  const byKey = new Map(results.map((r) => [key(r), r]));
+  const rows: PairedRow[] = [];
+  const seen = new Set<string>();
+  for (const r of results) {
+    const id = `${r.variant}|${r.noise}`;
+    if (r.variant === reference || seen.has(id)) continue;
+    seen.add(id);
+    const pairs = results
+      .filter((x) => x.variant === r.variant && x.noise === r.noise)
+      .map((x) => [byKey.get(`${reference}|${x.noise}|${x.seed}`), x] as const)
+      .filter((p): p is readonly [AblationResult, AblationResult] => p[0] !== undefined)
+      .sort((a, b) => a[1].seed - b[1].seed);
+    if (pairs.length < 2) continue;
+    rows.push({
+      variant: r.variant,
+      reference,
+      noise: r.noise,
+      seeds: pairs.map((p) => p[1].seed),
+      best: pairedTInterval(
+        pairs.map((p) => p[0].bestTestAcc),
+        pairs.map((p) => p[1].bestTestAcc),
+        level,
+      ),
+      last: pairedTInterval(
+        pairs.map((p) => p[0].lastTestAcc),
+        pairs.map((p) => p[1].lastTestAcc),
+        level,
+      ),
+    });
+  }
+  return rows.sort((a, b) => a.noise - b.noise);
+}
+
+/** What a paired interval supports: ahead, behind, or no difference established (contains 0). */
+export function intervalVerdict(
+  p: PairedInterval,
+): "ahead" | "behind" | "no difference established" {
+  return p.low > 0 ? "ahead" : p.high < 0 ? "behind" : "no difference established";
+}
+
+/** `rul ahead` / `rul behind` / `no difference established` for a variant's interval. */
+export function verdictText(variant: string, p: PairedInterval): string {
+  const v = intervalVerdict(p);
+  return v === "no difference established" ? v : `${variant} ${v}`;
+}
+
+/** The paired comparison as Markdown (points of accuracy: mean difference, interval, per seed). */
+export function pairedMarkdown(rows: readonly PairedRow[]): string {
+  const pts = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(100 * v).toFixed(2)}`;
+  const cell = (p: PairedInterval) =>
+    `${pts(p.mean)} [${pts(p.low)}, ${pts(p.high)}] (${p.differences.map(pts).join(", ")})`;
+  const level = rows[0] ? Math.round(rows[0].last.level * 100) : 95;
+  return [
+    `| noise | comparison | seeds | best-epoch: mean [${level} % paired t interval] (per seed) | ` +
+    `last-epoch: mean [${level} % paired t interval] (per seed) | last-epoch verdict |`,
+    "| ---: | --- | ---: | --- | --- | --- |",
+    ...rows.map((r) =>
+      `| ${noiseLabel(r.noise)} | ${r.variant} − ${r.reference} | ${r.seeds.length} | ` +
+      `${cell(r.best)} | ${cell(r.last)} | ${verdictText(r.variant, r.last)} |`
+    ),
+  ].join("\n");
 }

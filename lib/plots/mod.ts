@@ -26,6 +26,14 @@ export {
 } from "./figure.ts";
 export { embeddingScatter, type ScatterOptions } from "./scatter.ts";
 export { type CurveOptions, type CurveRun, trainingCurves } from "./curves.ts";
+export {
+  epochLines,
+  type EpochLinesOptions,
+  type EpochSeries,
+  uncertaintyByEpoch,
+  type UncertaintyEpochRun,
+  uncertaintyEpochRun,
+} from "./epochs.ts";
 export { confusionCounts, confusionHeatmap, type ConfusionOptions } from "./confusion.ts";
 export { type HistogramOptions, uncertaintyHistogram } from "./histogram.ts";
 export {

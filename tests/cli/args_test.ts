@@ -7,6 +7,7 @@ import { scaleConfig } from "../../lib/notebook/settings.ts";
 import {
   DEFAULT_TRAIN_CONFIG,
   DEMO_CONFIG,
+  NOISY_PROTOCOL_EPOCHS,
   QUICK_INIT,
   resolveTrainConfig,
 } from "../../lib/train/mod.ts";
@@ -67,16 +68,17 @@ Deno.test("model defaults are written once; the presets resolve to the settings 
   for (const k of ["inputSize", "featureDim", "dropout", "widths"] as const) {
     assert.deepEqual(m[k], DEFAULT_MODEL_CONFIG[k], k);
   }
-  // The demo's setting as written before the presets were shared (cli/demo.ts DEMO_CONFIG + init).
+  // The demo's protocol written out (docs/training.md: the quick preset on 1,000 / 500 images,
+  // NOISY_PROTOCOL_EPOCHS epochs chosen from the baseline's curves).
   assert.deepEqual(
     resolveTrainConfig(DEMO_CONFIG),
     resolveTrainConfig({
-      epochs: 4,
+      epochs: NOISY_PROTOCOL_EPOCHS,
       batchSize: 64,
       seed: 0,
       init: QUICK_INIT,
       model: { inputSize: 48, widths: [32, 64, 128, 256], featureDim: 64, dropout: 0.4 },
-      data: { source: "synthfer", noise: 0.3, trainSize: 5000, testSize: 1000, augment: true },
+      data: { source: "synthfer", noise: 0.3, trainSize: 1000, testSize: 500, augment: true },
     }),
   );
   // The notebooks' quick scale as written before (lib/notebook/settings.ts).

@@ -11,7 +11,7 @@ import {
   summarizeAblation,
 } from "../../lib/notebook/mod.ts";
 import { mergeConfig, resolveTrainConfig } from "../../lib/train/config.ts";
-import { QUICK_INIT } from "../../lib/train/presets.ts";
+import { NOISY_PROTOCOL_EPOCHS, QUICK_INIT } from "../../lib/train/presets.ts";
 import { loadWeights } from "../../lib/train/weights.ts";
 import { createModel } from "../../lib/model/create.ts";
 import { initBackend } from "../../lib/backend.ts";
@@ -150,10 +150,14 @@ Deno.test("ablationJobs expands noise × variant × seed with unique names and c
   );
   const q = ablationJobs(ablationPlan("quick"));
   const p = ablationJobs(ablationPlan("paper"));
-  assert(q.length === 3 * 2 && p.length === 6 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
+  assert(q.length === 3 * 3 && p.length === 6 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
   const qp = ablationPlan("quick");
   assert(qp.variants.join() === "baseline,rul,rul-no-sigma" && qp.noises.join() === "0.3", "grid");
   assert(qp.config.init === QUICK_INIT, "quick ablations start from the pretrained backbone");
+  assert(
+    qp.config.epochs === NOISY_PROTOCOL_EPOCHS && qp.seeds.join() === "0,1,2",
+    "demo protocol",
+  );
   q.forEach((j) => resolveTrainConfig(j.config, j.name));
 });
 

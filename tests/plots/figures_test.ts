@@ -202,3 +202,41 @@ Deno.test("builders reject bad input with clear errors", () => {
   bad(() => ablationBars([{ name: "e", values: [] }]), /"e" has no values/);
   bad(() => uncertaintyHistogram([], []), /no values/);
 });
+
+Deno.test("uncertaintyByEpoch: flipped solid / clean dashed per run, AUROC with chance line", async () => {
+  const { uncertaintyByEpoch } = await import("../../lib/plots/mod.ts");
+  const run = (name: string, a: number[]) => ({
+    name,
+    epochs: [1, 2],
+    meanUFlipped: [1, 2],
+    meanUClean: [3, 4],
+    auroc: a,
+  });
+  const fig = uncertaintyByEpoch([run("s0", [0.4, 0.3]), run("s1", [0.6, 0.7])]);
+  const names = fig.data.map((t) => t.name);
+  assert(
+    JSON.stringify(names) ===
+      JSON.stringify([
+        "s0 flipped",
+        "s0 clean",
+        "s1 flipped",
+        "s1 clean",
+        "s0 AUROC",
+        "s1 AUROC",
+        "chance",
+      ]),
+    `names ${names}`,
+  );
+  const dash = (i: number) => (fig.data[i].line as { dash: string }).dash;
+  assert(dash(0) === "solid" && dash(1) === "dash", "flipped solid, clean dashed");
+  // values are plotted as given: an AUROC below 0.5 is not flipped to 1 − AUROC
+  assert(JSON.stringify(fig.data[4].y) === "[0.4,0.3]", `AUROC ${fig.data[4].y}`);
+  assert(fig.data[4].xaxis === "x2" && JSON.stringify(fig.data[6].y) === "[0.5,0.5]", "chance");
+  let threw = false;
+  try {
+    uncertaintyByEpoch([{ ...run("bad", [0.5]), auroc: [0.5] }]);
+  } catch {
+    threw = true;
+  }
+  assert(threw, "mismatched lengths refused");
+});

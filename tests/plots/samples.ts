@@ -11,6 +11,7 @@ import {
   embeddingScatter,
   type Figure,
   trainingCurves,
+  uncertaintyByEpoch,
   uncertaintyGallery,
   uncertaintyHistogram,
 } from "../../lib/plots/mod.ts";
@@ -50,6 +51,15 @@ export function sampleFigures(): Record<string, Figure> {
       uncertainty: u,
       uncertaintyAs: "opacity",
     }),
+    uByEpoch: uncertaintyByEpoch([
+      {
+        name: "seed 0",
+        epochs: [1, 2, 3],
+        meanUFlipped: [1.2, 1.1, 1.0],
+        meanUClean: [1.2, 1.3, 1.4],
+        auroc: [0.5, 0.42, 0.35],
+      },
+    ]),
     curves: trainingCurves([
       { name: "baseline", loss: [2, 1.5, 1.2], testAccuracy: [0.5, 0.6, 0.65] },
       { name: "RUL", epochs: [1, 2, 3], loss: [2, 1.4, 1.1], testAccuracy: [0.55, 0.66, 0.7] },

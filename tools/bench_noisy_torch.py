@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""PyTorch side of `deno task bench:noisy` (dev-time only): Fashion-MNIST with symmetric label
+noise, baseline vs RUL, following the official RUL code's semantics (src/main.py, rul.py,
+utils.py of zyh-uaiaaaa/Relative-Uncertainty-Learning) on the SAME images, the SAME flipped labels
+(read from the JSON that bench/noisy.ts writes) and the same seeds, at the benchmark's small size.
+
+    /usr/bin/python3 tools/bench_noisy_torch.py --labels runs/bench-noisy/labels.json \
+        --out runs/bench-noisy/torch.json
+
+Model: the official res18feature (ResNet-18 layout `features` = children[:-2], heads `mu` /
+`log_var` = BatchNorm2d(no affine, eps 2e-5) → Dropout(0.4) → flatten → Linear → BatchNorm1d,
+classifier `fc`) and the baseline (same backbone, global average pooling, Linear), both built by
+tools/make_fixtures.py's WidthResNet / Res18Feature (torchvision's BasicBlock; stage widths from
+the JSON). Train step (RUL): att = mean(exp(log σ²)) per sample, a random permutation of the batch
+(torch.randperm), mixed = att/(att+att[p])·μ + att[p]/(att+att[p])·μ[p], add-up loss
+0.5·CE(fc(mixed), y) + 0.5·CE(fc(mixed), y[p]); baseline: cross-entropy. Adam (weight decay 1e-4
+added to the gradient), lr 2e-4 for backbone and heads and 2e-3 for the classifier, ExponentialLR
+0.9 per epoch, batch 64. Data: the first N train / test images of the IDX files, grey; the official
+train transform on the 28 px source image (with probability 0.5 a horizontal flip or Gaussian
+noise of variance 30, clipped), transforms.Resize((s, s)) (Pillow bilinear), grey → RGB,
+ToTensor, ImageNet Normalize, RandomErasing(scale=(0.02, 0.25)); test: Resize + Normalize.
+Measures per epoch the test accuracy and the training-mode accuracy on the flipped samples' noisy
+targets, and after the last epoch the eval-mode AUROC of u for the flipped labels (u as the score
+for "flipped", scikit-learn roc_auc_score).
+"""
+import argparse
+import gzip
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+from sklearn.metrics import roc_auc_score
+from torchvision import transforms
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_fixtures import Res18Feature, WidthResNet  # noqa: E402  (the one PyTorch model home)
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    ndim = b[3]
+    shape = [int.from_bytes(b[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_split(root, split, n):
+    pre = "train" if split == "train" else "t10k"
+    x = read_idx(os.path.join(root, f"{pre}-images-idx3-ubyte.gz"))[:n]
+    y = read_idx(os.path.join(root, f"{pre}-labels-idx1-ubyte.gz"))[:n].astype(np.int64)
+    return x, y
+
+
+def add_gaussian_noise(img, var=30.0):
+    """The official utils.add_gaussian_noise: N(0, var) on the 0-255 scale, clip, to uint8."""
+    noise = np.random.normal(0, var ** 0.5, img.shape)
+    return np.clip(img.astype(np.float64) + noise, 0, 255).astype(np.uint8)
+
+
+class Data(torch.utils.data.Dataset):
+    def __init__(self, x, y, size, train):
+        self.x, self.y, self.train = x, y, train
+        tail = [transforms.Resize((size, size)), transforms.Grayscale(num_output_channels=3),
+                transforms.ToTensor(), transforms.Normalize(MEAN, STD)]
+        if train:
+            tail.append(transforms.RandomErasing(scale=(0.02, 0.25)))
+        self.tf = transforms.Compose(tail)
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        img = self.x[i]
+        if self.train and random.uniform(0, 1) > 0.5:  # as the official RafDataSet
+            img = [np.fliplr, add_gaussian_noise][random.randint(0, 1)](img)
+        return self.tf(Image.fromarray(np.ascontiguousarray(img), mode="L")), self.y[i], i
+
+
+def build(variant, widths, size, classes):
+    if variant == "rul":
+        m = Res18Feature(widths, size, num_classes=classes, drop_rate=0.4, out_dim=64)
+        head = list(m.fc.parameters())
+    else:
+        m = WidthResNet(widths, num_classes=classes)
+        head = list(m.fc.parameters())
+    ids = {id(p) for p in head}
+    body = [p for p in m.parameters() if id(p) not in ids]
+    return m, body, head
+
+
+def evaluate(model, variant, loader):
+    model.eval()
+    correct, n, us = 0, 0, []
+    with torch.no_grad():
+        for x, y, _ in loader:
+            if variant == "rul":
+                logits, _, u = model.forward_eval(x)
+                us.append(u)
+            else:
+                logits = model(x)
+            correct += (logits.argmax(1) == y).sum().item()
+            n += len(y)
+    return correct / n, (torch.cat(us).numpy() if us else None)
+
+
+def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log):
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+    classes = 10
+    model, body, head = build(variant, cfg["widths"], cfg["size"], classes)
+    opt = torch.optim.Adam([{"params": body, "lr": 2e-4}, {"params": head, "lr": 2e-3}],
+                           weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    train = torch.utils.data.DataLoader(Data(xtr, ytr, cfg["size"], True), batch_size=64,
+                                        shuffle=True, generator=g, num_workers=0)
+    test = torch.utils.data.DataLoader(Data(xte, yte, cfg["size"], False), batch_size=256)
+    audit = torch.utils.data.DataLoader(Data(xtr, ytr, cfg["size"], False), batch_size=256)
+    flipped = ytr != yclean
+    records, t0 = [], time.time()
+    for epoch in range(1, cfg["epochs"] + 1):
+        model.train()
+        hit = np.zeros(len(ytr), dtype=bool)
+        for x, y, idx in train:
+            if variant == "rul":
+                index = torch.randperm(x.size(0))
+                out = model.forward_train(x, y, index)
+                logits = out[6]
+                loss = 0.5 * F.cross_entropy(logits, y) + 0.5 * F.cross_entropy(logits, y[index])
+            else:
+                logits = model(x)
+                loss = F.cross_entropy(logits, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            hit[idx.numpy()] = (logits.argmax(1) == y).numpy()
+        sched.step()
+        acc, _ = evaluate(model, variant, test)
+        rec = {"epoch": epoch, "test_acc": acc,
+               "train_acc_flipped": float(hit[flipped].mean()) if flipped.any() else None}
+        records.append(rec)
+        log(f"  {variant} seed {seed} epoch {epoch}: test {acc:.4f}, fit of flipped "
+            f"{rec['train_acc_flipped']}")
+    auroc = None
+    if variant == "rul" and flipped.any() and not flipped.all():
+        _, u = evaluate(model, variant, audit)
+        auroc = float(roc_auc_score(flipped.astype(int), u))
+    accs = [r["test_acc"] for r in records]
+    return {"variant": variant, "seed": seed, "bestTestAcc": max(accs),
+            "bestEpoch": int(np.argmax(accs)) + 1, "lastTestAcc": accs[-1], "aurocU": auroc,
+            "seconds": time.time() - t0, "records": records}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--labels", required=True, help="JSON written by bench/noisy.ts")
+    ap.add_argument("--out", required=True, help="results JSON")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    with open(a.labels) as f:
+        cfg = json.load(f)
+    xtr, ytr_clean = load_split(cfg["root"], "train", cfg["trainSize"])
+    xte, yte = load_split(cfg["root"], "test", cfg["testSize"])
+    if list(ytr_clean) != cfg["cleanLabels"]:
+        sys.exit(f"{a.labels}: clean labels differ from the IDX files' first {cfg['trainSize']}")
+    results = []
+    for noise in cfg["noises"]:
+        ytr = np.array(noise["labels"], dtype=np.int64)
+        for variant in cfg["variants"]:
+            for seed in cfg["seeds"]:
+                r = run(variant, seed, xtr, ytr, ytr_clean, xte, yte, cfg, print)
+                r["noise"] = noise["noise"]
+                results.append(r)
+                print(f"{variant} noise {noise['noise']} seed {seed}: best {r['bestTestAcc']:.4f} "
+                      f"last {r['lastTestAcc']:.4f} ({r['seconds']:.0f} s)", flush=True)
+                with open(a.out + ".tmp", "w") as f:
+                    json.dump({"torch": torch.__version__, "results": results}, f, indent=1)
+                os.replace(a.out + ".tmp", a.out)
+
+
+if __name__ == "__main__":
+    main()
