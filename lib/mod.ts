@@ -139,6 +139,8 @@ export {
   sideBySide,
   standaloneHtml,
   trainingCurves,
+  uncertaintyByEpoch,
+  uncertaintyEpochRun,
   uncertaintyGallery,
   uncertaintyHistogram,
 } from "./plots/mod.ts";
@@ -165,6 +167,8 @@ export {
   mixingMap,
   notebookConfig,
   notebookSettings,
+  pairedDifferences,
+  pairedMarkdown,
   perSampleBars,
   runAblation,
   runsMarkdown,

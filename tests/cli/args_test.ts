@@ -21,6 +21,7 @@ Deno.test("every training option has its documented flag", () => {
     "evalBatchSize": "eval-batch-size",
     "seed": "seed",
     "init": "init",
+    "initPartial": "init-partial",
     "model.inputSize": "input-size",
     "model.featureDim": "feature-dim",
     "model.dropout": "dropout",

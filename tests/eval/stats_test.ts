@@ -1,4 +1,4 @@
-import { assert, assertAlmostEquals } from "../data/_assert.ts";
+import { assert, assertAlmostEquals } from "../_assert.ts";
 import { pairedTInterval, studentTCdf, studentTQuantile } from "../../lib/eval/stats.ts";
 
 Deno.test("Student t quantiles match the printed tables", () => {

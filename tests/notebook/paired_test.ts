@@ -1,4 +1,4 @@
-import { assert, assertAlmostEquals, assertEquals } from "../data/_assert.ts";
+import { assert, assertAlmostEquals, assertEquals } from "../_assert.ts";
 import {
   type AblationResult,
   intervalVerdict,
