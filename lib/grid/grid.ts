@@ -94,39 +94,28 @@ export function createGrid(dir: string, plan: AblationPlan): Grid {
   const all = [...(old?.runs ?? [])];
   const runs: GridRun[] = jobs.map((j, k) => {
     const prev = known.get(j.name);
-    let index: number;
     if (prev) {
-      index = prev.index;
+      const index = prev.index;
       const stored = readSpec(gridDir, index);
       if (JSON.stringify(stored) !== JSON.stringify(configs[k])) {
         throw new Error(
           `grid ${gridDir}: run ${j.name} exists with another configuration ` +
-            `(${
-              specFile(gridDir, index)
-            }); use a new grid folder, or delete ${gridDir}/runs/${j.name}` +
-            ` and its entry to re-plan it`,
+            `(${specFile(gridDir, index)}); use a new grid folder for the changed plan`,
         );
       }
-    } else {
-      index = next++;
-      all.push({
-        index,
-        name: j.name,
-        label: j.label,
-        variant: j.variant,
-        noise: j.noise,
-        seed: j.seed,
-        params: j.params,
-      });
     }
-    return {
-      index,
+    const entry = {
+      index: prev?.index ?? next++,
       name: j.name,
       label: j.label,
       variant: j.variant,
       noise: j.noise,
       seed: j.seed,
       params: j.params,
+    };
+    if (!prev) all.push(entry);
+    return {
+      ...entry,
       dir: path.join(gridDir, "runs", j.name),
       config: configs[k],
     };

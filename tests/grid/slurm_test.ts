@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "../cli/_run.ts";
+import { runScript } from "../cli/_run.ts";
 import { type SlurmCluster, slurmUnavailable, startSlurm } from "./slurm_cluster.ts";
 import {
   gridStatus,
@@ -37,16 +37,9 @@ const PLAN = {
   },
 };
 
-async function grid(args: string[], env: Record<string, string>) {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path.join(ROOT, "cli/grid.ts"), ...args],
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  const out = { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+/** `deno run -A cli/grid.ts ...args` (SLURM_CONF comes from this process's environment). */
+async function grid(args: string[]): Promise<string> {
+  const out = await runScript("cli/grid.ts", args);
   assert.equal(out.code, 0, `grid ${args.join(" ")} failed:\n${out.stdout}\n${out.stderr}`);
   return out.stdout;
 }
@@ -82,7 +75,6 @@ Deno.test({
     try {
       cluster = await startSlurm();
       Deno.env.set("SLURM_CONF", cluster.conf);
-      const env = { SLURM_CONF: cluster.conf };
       const dir = path.join(work, "grid");
       fs.writeFileSync(path.join(work, "plan.json"), JSON.stringify(PLAN));
       // The prologue is where a cluster loads modules; here it pins one wasm thread per run.
@@ -104,7 +96,7 @@ Deno.test({
         "--max-parallel",
         "2",
         "--json",
-      ], env);
+      ]);
       assert.match(sub, /submitted 4 run\(s\) .* as Slurm job \d+ \(array 0,1,2,3/);
       const g = loadGrid(dir);
       assert.deepEqual(g.runs.map((r) => r.name), [
@@ -127,7 +119,7 @@ Deno.test({
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(!fs.existsSync(path.join(target.dir, "summary.json")), "cancel came too late");
-      const cancel = await grid(["cancel", "--grid", dir, "--only", target.name], env);
+      const cancel = await grid(["cancel", "--grid", dir, "--only", target.name]);
       assert.match(cancel, new RegExp(`cancelled ${target.name} \\(\\d+_3\\)`));
 
       let st = await settle(dir, 8);
@@ -138,19 +130,19 @@ Deno.test({
       const exit = JSON.parse(fs.readFileSync(path.join(target.dir, "grid-exit.json"), "utf8"));
       assert.equal(exit.signal, "TERM", "the task script saw scancel's SIGTERM");
       // The CLI reports the same, and collect lists the cancelled run as missing.
-      const cliStatus = JSON.parse(await grid(["status", "--grid", dir, "--json"], env));
+      const cliStatus = JSON.parse(await grid(["status", "--grid", dir, "--json"]));
       assert.deepEqual(cliStatus.map((s: { state: string }) => s.state), [
         "done",
         "done",
         "done",
         "cancelled",
       ]);
-      const partial = await grid(["collect", "--grid", dir], env);
+      const partial = await grid(["collect", "--grid", dir]);
       assert.ok(partial.includes("| 30 % | rul | 1 of 2 (missing seed 1) |"), partial);
       assert.ok(partial.includes(`Missing runs (1 of 4): ${target.name}`), partial);
 
       // Submitting again sends only the missing run, with the first submission's resources.
-      const again = await grid(["submit", "--grid", dir], env);
+      const again = await grid(["submit", "--grid", dir]);
       assert.match(again, /submitted 1 run\(s\) .* \(array 3;/);
       const subs = readJournal(g).filter((e): e is SubmitEvent => e.kind === "submit");
       assert.equal(subs.length, 2);
@@ -185,7 +177,7 @@ Deno.test({
       assert.equal(log.length, 2, "two attempts of run 3 logged");
 
       // The collected table is the mean ± sample s.d. of the summaries, computed here by hand.
-      const c = JSON.parse(await grid(["collect", "--grid", dir, "--json"], env));
+      const c = JSON.parse(await grid(["collect", "--grid", dir, "--json"]));
       assert.equal(c.missing.length, 0);
       for (const v of ["baseline", "rul"]) {
         const acc = [0, 1].map((seed) =>
@@ -204,7 +196,7 @@ Deno.test({
         }
         assert.equal(row.seeds, 2);
       }
-      const table = await grid(["collect", "--grid", dir], env);
+      const table = await grid(["collect", "--grid", dir]);
       assert.ok(/\| 30 % \| baseline \| 2 \| \d+\.\d\d ± \d+\.\d\d \|/.test(table), table);
       ok = true;
     } catch (e) {
