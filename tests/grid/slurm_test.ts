@@ -28,7 +28,7 @@ const PLAN = {
   noises: [0.3],
   seeds: [0, 1],
   config: {
-    epochs: 3,
+    epochs: 6,
     batchSize: 32,
     evalBatchSize: 64,
     init: null,
@@ -110,12 +110,12 @@ Deno.test({
         assert.ok(script.includes(`#SBATCH ${line}`), `${line} in the job script`);
       }
 
-      // Cancel the last run as soon as its array task has started training (start marker
-      // written, no summary yet): with --max-parallel 2 it starts after one of the first two.
+      // Cancel the last run once it has logged its first epoch (of 6; no summary yet): with
+      // --max-parallel 2 it starts after one of the first two.
       const target = g.runs[3];
       const started = Date.now();
-      while (!fs.existsSync(path.join(target.dir, "grid-task.json"))) {
-        assert.ok(Date.now() - started < 8 * 60_000, "the last array task never started");
+      while (!fs.existsSync(path.join(target.dir, "metrics.jsonl"))) {
+        assert.ok(Date.now() - started < 8 * 60_000, "the last array task never trained");
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(!fs.existsSync(path.join(target.dir, "summary.json")), "cancel came too late");
@@ -162,19 +162,21 @@ Deno.test({
         assert.equal(cfg.variant, r.variant);
         assert.equal(cfg.seed, r.seed);
         assert.equal(cfg.data.noise, 0.3);
-        assert.equal(cfg.epochs, 3);
+        assert.equal(cfg.epochs, 6);
         const m = readJsonl(path.join(r.dir, "metrics.jsonl"));
-        assert.deepEqual(m.map((x) => x.epoch), [1, 2, 3], `${r.name} epochs`);
+        assert.deepEqual(m.map((x) => x.epoch), [1, 2, 3, 4, 5, 6], `${r.name} epochs`);
         for (const x of m) {
           assert.ok(x.test_acc >= 0 && x.test_acc <= 1 && Number.isFinite(x.train_loss));
         }
         const s = JSON.parse(fs.readFileSync(path.join(r.dir, "summary.json"), "utf8"));
         assert.equal(s.best_epoch_test_acc, Math.max(...m.map((x) => x.test_acc)), r.name);
-        assert.equal(s.last_epoch_test_acc, m[2].test_acc, r.name);
+        assert.equal(s.last_epoch_test_acc, m[5].test_acc, r.name);
         assert.equal(m[s.best_epoch - 1].test_acc, s.best_epoch_test_acc);
       }
-      const log = fs.readdirSync(path.join(dir, "jobs")).filter((f) => f.endsWith("_3.out"));
-      assert.equal(log.length, 2, "two attempts of run 3 logged");
+      const logs = fs.readdirSync(path.join(dir, "jobs")).filter((f) => f.endsWith("_3.out"));
+      assert.equal(logs.length, 2, "two attempts of run 3 logged");
+      const second = fs.readFileSync(path.join(dir, "jobs", `slurm-${subs[1].job}_3.out`), "utf8");
+      assert.match(second, /--resume/, "the second attempt resumed the cancelled run's folder");
 
       // The collected table is the mean ± sample s.d. of the summaries, computed here by hand.
       const c = JSON.parse(await grid(["collect", "--grid", dir, "--json"]));
