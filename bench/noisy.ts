@@ -13,6 +13,7 @@
  *        [--root /usr/share/datasets/fashion-mnist] [--out runs/bench-noisy]
  *        [--torch-results FILE] (reuse a finished PyTorch run instead of training again)
  *        [--labels-only] (only write OUT/labels.json, the PyTorch script's input, and stop)
+ *        [--ours-results A.json,B.json] (tabulate finished runs of this project, no training)
  *
  * @module
  */
@@ -35,6 +36,7 @@ const { values } = parseArgs({
   options: {
     torch: { type: "boolean", default: false },
     "labels-only": { type: "boolean", default: false },
+    "ours-results": { type: "string" },
     "torch-results": { type: "string" },
     noises: { type: "string", default: "0,0.2,0.4" },
     seeds: { type: "string", default: "0,1,2" },
@@ -49,7 +51,13 @@ const { values } = parseArgs({
   },
 });
 const list = (s: string) => s.split(",").map((t) => Number(t.trim()));
-const NOISES = list(values.noises!);
+const OURS_FILES = values["ours-results"]?.split(",") ?? null;
+const OURS_DONE: Run[] | null = OURS_FILES
+  ? OURS_FILES.flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Run[])
+  : null;
+const NOISES = OURS_DONE
+  ? [...new Set(OURS_DONE.map((r) => r.noise))].sort((a, b) => a - b)
+  : list(values.noises!);
 const SEEDS = list(values.seeds!);
 const VARIANTS = values.variants!.split(",") as ("baseline" | "rul")[];
 const EPOCHS = Number(values.epochs);
@@ -101,7 +109,7 @@ const labelsDoc: Record<string, unknown> = {
   noises: [] as unknown[],
 };
 const datasets = [];
-for (const noise of NOISES) {
+for (const noise of OURS_DONE ? [] : NOISES) {
   const cfg = resolveTrainConfig({ ...base, data: { ...base.data, noise } }, "bench");
   const data = await loadRunData(cfg);
   labelsDoc.cleanLabels ??= Array.from(data.train.cleanLabels ?? data.train.labels);
@@ -109,10 +117,12 @@ for (const noise of NOISES) {
   datasets.push({ noise, cfg, data });
 }
 const labelsFile = path.join(OUT, "labels.json");
-writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
-console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+if (!OURS_DONE) {
+  writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
+  console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+}
 if (values["labels-only"]) Deno.exit(0);
-const ours: Run[] = [];
+const ours: Run[] = OURS_DONE ?? [];
 for (const { noise, cfg, data } of datasets) {
   for (const variant of VARIANTS) {
     for (const seed of SEEDS) {
@@ -169,7 +179,8 @@ if (values.torch && !values["torch-results"]) {
   if (!st.success) throw new Error(`tools/bench_noisy_torch.py failed (exit ${st.code})`);
 }
 if (values.torch || values["torch-results"]) {
-  torch = JSON.parse(fs.readFileSync(torchFile, "utf8")).results as Run[];
+  torch = (JSON.parse(fs.readFileSync(torchFile, "utf8")).results as Run[])
+    .filter((r) => NOISES.some((n) => Math.abs(n - r.noise) < 1e-9));
 }
 
 const pm = (xs: number[], d = 2, s = 100) => {

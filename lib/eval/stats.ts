@@ -8,8 +8,6 @@
  *
  * @module
  */
-import { meanStd } from "../plots/ablation.ts";
-
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9), relative error < 1e-13 for x > 0.
   const c = [
@@ -131,7 +129,8 @@ export function pairedTInterval(
   const n = a.length;
   if (n < 2) throw new Error(`pairedTInterval: needs at least 2 pairs, got ${n}`);
   const differences = Array.from({ length: n }, (_, i) => b[i] - a[i]);
-  const { mean, std: sd } = meanStd(differences);
+  const mean = differences.reduce((a, d) => a + d, 0) / n;
+  const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (n - 1));
   const half = studentTQuantile((1 + level) / 2, n - 1) * sd / Math.sqrt(n);
   return { differences, mean, sd, low: mean - half, high: mean + half, level, n };
 }
