@@ -94,8 +94,13 @@ async function trainStep(
 interface Row {
   size: number;
   batch: number;
-  /** The active engine: oneDNN when loaded, else wasm; on other backends their name (webgpu). */
+  /**
+   * The engine: oneDNN (`onednn` on its wasm store, `onednn-cpu` on its cpu store above the
+   * wasm heap), else wasm; on other backends their name (webgpu).
+   */
   engine: string;
+  /** Peak RSS of the child process that ran this row (onednn-cpu rows). */
+  childPeakRssMb?: number | null;
   oursImgS: number;
   oursStepS: number[];
   /** The wasm engine in the same run (null when not measured). */
@@ -137,6 +142,48 @@ function torchStep(size: number, batch: number): { imgS: number | null; note?: s
     return r.ok ? { imgS: r.img_per_s } : { imgS: null, note: r.error };
   } catch (e) {
     return { imgS: null, note: `PyTorch not run: ${e instanceof Error ? e.message : e}` };
+  }
+}
+
+/**
+ * One configuration on the native engine's cpu store (tensors outside the wasm heap), in a child
+ * process running this bench with `RUL_ONEDNN_STORE=cpu`; images/s, step times and its peak RSS.
+ */
+function cpuStoreStep(size: number, batch: number) {
+  const fail = (note: string) => ({ imgS: null, times: [], peakRssMb: null, note });
+  try {
+    const out = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        `--sizes=${size}`,
+        `--batches=${batch}`,
+        `--steps=${steps}`,
+        "--leak-steps=0",
+        `--threads=${info.threads}`,
+        `--model=${kind}`,
+        "--no-torch",
+      ],
+      env: { RUL_BACKEND: "onednn", RUL_ONEDNN_STORE: "cpu" },
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    const text = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    if (!out.success) {
+      return fail(new TextDecoder().decode(out.stderr).trim().split("\n").pop() ?? "");
+    }
+    const r = JSON.parse(text);
+    const row = r.rows?.[0];
+    if (!row) return fail(r.failures?.[0]?.error ?? "no row");
+    return {
+      imgS: row.oursImgS as number,
+      times: row.oursStepS as number[],
+      peakRssMb: r.peakRssMb as number | null,
+      note: "",
+    };
+  } catch (e) {
+    return fail(e instanceof Error ? e.message : String(e));
   }
 }
 
@@ -188,6 +235,35 @@ for (const size of sizes) {
   // The library's Adam (PyTorch semantics, fused on wasm), as the trainer uses it.
   const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
   for (const batch of batches) {
+    if (info.onednn?.store === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
+      // Too big for the wasm heap: the native engine on its cpu store, in a child process.
+      const c = cpuStoreStep(size, batch);
+      if (c.imgS === null) {
+        console.log(`size ${size} batch ${batch}: onednn-cpu FAILED: ${c.note}`);
+        failures.push({ size, batch, error: `onednn-cpu: ${c.note}` });
+        continue;
+      }
+      const t = torchStep(size, batch);
+      rows.push({
+        size,
+        batch,
+        engine: "onednn-cpu",
+        oursImgS: c.imgS,
+        oursStepS: c.times,
+        wasmImgS: null,
+        torchImgS: t.imgS,
+        ratio: t.imgS ? c.imgS / t.imgS : null,
+        wasmRatio: null,
+        childPeakRssMb: c.peakRssMb,
+        ...(t.note ? { torchNote: t.note } : {}),
+      });
+      console.log(
+        `size ${size} batch ${batch}: ours (onednn, cpu store) ${c.imgS.toFixed(2)} img/s ` +
+          `(peak RSS ${c.peakRssMb?.toFixed(0) ?? "?"} MB), wasm engine skipped (4 GB heap), ` +
+          `PyTorch ${t.imgS?.toFixed(2) ?? "-"} img/s${t.note ? ` (${t.note})` : ""}`,
+      );
+      continue;
+    }
     if (info.name === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
       // Measured: 224 px batch 32 peaks at ~4.4 GB; batch 64 aborts (single-threaded) or hangs
       // (multi-threaded) when the wasm32 heap hits its 4 GB ceiling.
@@ -254,11 +330,11 @@ for (const size of sizes) {
 }
 
 console.log(
-  "\n size  batch   engine   ours img/s   wasm img/s   PyTorch img/s   ours/PyTorch   wasm/PyTorch",
+  "\n size  batch     engine   ours img/s   wasm img/s   PyTorch img/s   ours/PyTorch   wasm/PyTorch",
 );
 for (const r of rows) {
   console.log(
-    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${r.engine.padStart(8)} ${
+    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${r.engine.padStart(10)} ${
       r.oursImgS.toFixed(2).padStart(12)
     } ${(r.wasmImgS?.toFixed(2) ?? "-").padStart(12)} ${
       (r.torchImgS?.toFixed(2) ?? "-").padStart(15)
@@ -273,6 +349,12 @@ if (rows.some((r) => r.torchImgS === null)) {
 const rss = peakRssMb();
 const leak = leakBox.value;
 console.log(`peak RSS ${rss?.toFixed(0) ?? "?"} MB (ours; PyTorch runs in its own process)`);
+for (const r of rows.filter((r) => r.engine === "onednn-cpu")) {
+  console.log(
+    `peak RSS ${r.childPeakRssMb?.toFixed(0) ?? "?"} MB at ${r.size} px batch ${r.batch} ` +
+      "(onednn on its cpu store, own process: tensors outside the 4 GB wasm heap)",
+  );
+}
 if (leak) {
   console.log(
     `numTensors before/after ${leak.steps} steps (${leak.size} px, batch ${leak.batch}): ` +
