@@ -200,12 +200,20 @@ interface Scratch {
   addr: number;
 }
 
-function scratch(bytes: number): Scratch {
-  // 64-byte alignment for AVX-512 loads.
-  const buf = new Uint8Array(bytes + 64);
-  const raw = Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
-  const pad = (64 - (raw % 64)) % 64;
-  return { buf, addr: raw + pad };
+let shared: Scratch | null = null;
+
+/**
+ * Address of a native scratch buffer of at least `bytes` (64-byte aligned for AVX-512), shared by
+ * every kernel: a kernel uses it for one reordered weights tensor at a time and kernels run one
+ * after the other, so one buffer (grown to the largest weights) serves every shape.
+ */
+function scratchAddr(bytes: number): number {
+  if (!shared || shared.buf.byteLength < bytes + 64) {
+    const buf = new Uint8Array(bytes + 64);
+    const raw = viewAddr(buf);
+    shared = { buf, addr: raw + (64 - (raw % 64)) % 64 };
+  }
+  return shared.addr;
 }
 
 /** The primitives of one convolution shape: forward, backward-data, backward-weights. */
@@ -213,14 +221,14 @@ interface ConvPrims {
   fwd: Exec;
   bwdData: Exec;
   bwdWeights: Exec;
-  /** HWIO → the forward's weights layout (null: oneDNN takes HWIO as it is). */
+  /** HWIO → the forward's weights layout (null: oneDNN takes HWIO as it is), and its bytes. */
   fwdWReorder: Exec | null;
-  fwdW: Scratch | null;
+  fwdWBytes: number;
   bwdWReorder: Exec | null;
-  bwdW: Scratch | null;
+  bwdWBytes: number;
   /** The backward-weights layout → HWIO. */
   diffWReorder: Exec | null;
-  diffW: Scratch | null;
+  diffWBytes: number;
   /** Descriptors kept alive for the primitives' lifetime. */
   keep: unknown[];
 }
@@ -342,11 +350,11 @@ function convPrims(
       ]], `${what} backward-weights`);
       const hwio = p(wHwio);
       const toLayout = (md: Deno.PointerValue, dir: "in" | "out", label: string) => {
-        if (lib.equal(md, hwio)) return { r: null, s: null };
+        if (lib.equal(md, hwio)) return { r: null, s: 0 };
         const r = dir === "in"
           ? lib.reorder(hwio, md, `${what} ${label}`)
           : lib.reorder(md, hwio, `${what} ${label}`);
-        return { r, s: scratch(lib.size(md)) };
+        return { r, s: lib.size(md) };
       };
       const a = toLayout(fwdWmd, "in", "weights reorder (forward)");
       const b = toLayout(bdWmd, "in", "weights reorder (backward-data)");
@@ -356,11 +364,11 @@ function convPrims(
         bwdData,
         bwdWeights,
         fwdWReorder: a.r,
-        fwdW: a.s,
+        fwdWBytes: a.s,
         bwdWReorder: b.r,
-        bwdW: b.s,
+        bwdWBytes: b.s,
         diffWReorder: c.r,
-        diffW: c.s,
+        diffWBytes: c.s,
         keep: [src, dst, wHwio, wAny, fwdPd, bdPd, bwPd],
       };
       return made;
@@ -602,11 +610,12 @@ function poolPrims(shape: number[], k: number, stride: number, pad: number): Poo
   return prims;
 }
 
-/** Weights (HWIO at `addr`) in the layout `r` expects: reordered into `s`, or as they are. */
-function weightsFor(lib: DnnlLib, r: Exec | null, s: Scratch | null, addr: number): number {
-  if (!r || !s) return addr;
-  lib.run(r, [addr, s.addr]);
-  return s.addr;
+/** Weights (HWIO at `addr`) in the layout `r` expects: reordered into the scratch, or as is. */
+function weightsFor(lib: DnnlLib, r: Exec | null, bytes: number, addr: number): number {
+  if (!r) return addr;
+  const dst = scratchAddr(bytes);
+  lib.run(r, [addr, dst]);
+  return dst;
 }
 
 /**
@@ -628,7 +637,7 @@ export function dnnlConv2d(
   if (n * ho * wo * co === 0) return out;
   const c = convPrims(n, h, w, ci, co, k, stride, pad);
   const lib = (state as State).lib;
-  const wt = weightsFor(lib, c.fwdWReorder, c.fwdW, at(b, filter));
+  const wt = weightsFor(lib, c.fwdWReorder, c.fwdWBytes, at(b, filter));
   lib.run(c.fwd, [
     at(b, x),
     wt,
@@ -927,7 +936,7 @@ function ensureKernels(backendName: string): void {
       const wt = weightsFor(
         lib,
         c.bwdWReorder,
-        c.bwdW,
+        c.bwdWBytes,
         at(b, filter),
       );
       lib.run(c.bwdData, [
@@ -951,7 +960,7 @@ function ensureKernels(backendName: string): void {
       const out = newOutput(b, [k, k, ci, co], "float32");
       const lib = (state as State).lib;
       const outAddr = at(b, out);
-      const target = c.diffW ? c.diffW.addr : outAddr;
+      const target = c.diffWReorder ? scratchAddr(c.diffWBytes) : outAddr;
       lib.run(c.bwdWeights, [
         at(b, x),
         at(b, dy),
