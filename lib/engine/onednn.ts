@@ -237,12 +237,14 @@ const convCache = new Map<string, ConvPrims>();
 
 /**
  * Work below which a primitive runs on one thread: multiply-adds of a convolution, elements of
- * the other primitives. Splitting a ~0.1 ms job between threads saves less than waking the
- * other thread costs on a busy machine (measured: the demo's `--quick` setting, tiny shapes,
- * took 55-75 s with every primitive on 2 threads and 9 s on one, load average ~20).
+ * the other (memory-bound) primitives. Splitting a ~0.1 ms job between threads saves less than
+ * waking the other thread costs on a busy machine (measured: the demo's `--quick` setting, tiny
+ * shapes, took 55-75 s with every primitive on 2 threads and 9 s on one, load average ~20), and
+ * batch-norm and ReLU, which synchronise their threads several times per call, took 10.3 s of an
+ * 18.9 s step (112 px, batch 16, load average > 100) on 2 threads and < 0.2 s on one.
  */
 const SMALL_CONV_MACS = 5e6;
-const SMALL_ELEMENTS = 1 << 17;
+const SMALL_ELEMENTS = 1 << 22;
 
 /** Threads for a primitive of `work` units against its small-work limit. */
 function threadsFor(work: number, small: number): number {
