@@ -6,7 +6,7 @@
  * re-runs a figure cell, saves, reloads the page, and reopens the saved notebook in a fresh tab;
  * at each stage every figure must have a drawn Plotly plot area (never the "not loaded"
  * message). Only the local server is reachable from the page (everything else is blocked).
- * Screenshots of each stage go to the folder the test prints.
+ * Screenshots of each stage (the page, and every figure) go to the folder the test prints.
  */
 import { Buffer } from "node:buffer";
 import pngjs from "pngjs";
@@ -50,7 +50,7 @@ const STAGE_MS = 30 * 60_000;
 interface DrawnFigure {
   /** Title text of the chart. */
   title: string;
-  /** Whether Plotly drew the plot area (`.main-svg` with a cartesian layer or an image). */
+  /** Whether Plotly drew the plot area (`.main-svg` with a trace or heatmap, or layout images). */
   drawn: boolean;
   /** Text of the figure's note (set when plotly.js could not be loaded). */
   note: string;
@@ -66,7 +66,9 @@ async function figures(page: Page): Promise<DrawnFigure[]> {
     ) => ({
       title: (f.querySelector(".gtitle")?.textContent ?? "").trim(),
       drawn: !!f.querySelector(".main-svg") &&
-        !!f.querySelector(".cartesianlayer .plot, .layer-above image, .layer-below image"),
+        !!f.querySelector(
+          ".main-svg .trace, .main-svg .hm, .main-svg .heatmaplayer image, .layer-above image",
+        ),
       note: (f.querySelector(".rul-plotly-note")?.textContent ?? "").trim(),
     }));
   });
@@ -81,7 +83,8 @@ async function checkFigures(page: Page, stage: string, shots: string, min: numbe
     if (figs.length >= min && figs.every((f) => f.drawn)) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  await page.screenshot({ path: `${shots}/${stage}.png`, fullPage: true });
+  // The notebook scrolls inside its own element: a viewport shot of the top, then each figure.
+  await page.screenshot({ path: `${shots}/${stage}.png` });
   assert(figs.length >= min, `${stage}: ${figs.length} figures on the page, expected ≥ ${min}`);
   for (const f of figs) {
     assert(f.drawn, `${stage}: figure "${f.title}" has no drawn plot area (note: "${f.note}")`);
@@ -91,6 +94,7 @@ async function checkFigures(page: Page, stage: string, shots: string, min: numbe
   for (const [i, el] of els.entries()) {
     await el.scrollIntoView();
     const shot = new Uint8Array(await el.screenshot({ type: "png" }));
+    Deno.writeFileSync(`${shots}/${stage}-figure${i + 1}.png`, shot);
     const { count, total } = nonWhitePixels(shot);
     const img = PNG.sync.read(Buffer.from(shot));
     assert(img.width > 100 && img.height > 100, `${stage}: figure ${i} is ${img.width} px wide`);
@@ -162,16 +166,20 @@ async function waitCells(page: Page, indices: number[] | null, what: string): Pr
   await new Promise((r) => setTimeout(r, 2000)); // late outputs (the kernel reports idle early)
 }
 
-/** All text of a cell's outputs (streams, text/plain of displays). */
+/**
+ * All text of a cell's outputs: the saved outputs (streams, text/plain of displays) and the text
+ * the page shows (display updates, e.g. the progress line, replace what is shown in place).
+ */
 async function cellText(page: Page, index: number): Promise<string> {
   return await page.evaluate((i: number) => {
     // deno-lint-ignore no-explicit-any
     const c = (globalThis as any).Jupyter.notebook.get_cell(i);
     // deno-lint-ignore no-explicit-any
-    return (c.output_area.outputs as any[]).map((o) => {
+    const saved = (c.output_area.outputs as any[]).map((o) => {
       const t = o.text ?? o.data?.["text/plain"] ?? "";
       return Array.isArray(t) ? t.join("") : t;
     }).join("\n");
+    return `${saved}\n${c.output_area.element?.[0]?.innerText ?? ""}`;
   }, index);
 }
 
@@ -271,8 +279,20 @@ Deno.test({
       // 2. A second training run, interrupted with ■ in its first epoch.
       await execute(page, trainCell);
       const t0 = Date.now();
+      await page.waitForFunction(
+        (i: number) =>
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).Jupyter.notebook.get_cell(i).input_prompt_number === "*",
+        { timeout: 60_000 },
+        trainCell,
+      );
       while (!/epoch 1\/2 \[[#.]+\] [1-9]\d*\//.test(await cellText(page, trainCell))) {
-        if (Date.now() - t0 > STAGE_MS) throw new Error("the second run never started a step");
+        const running = await page.evaluate((i: number) =>
+          // deno-lint-ignore no-explicit-any
+          (globalThis as any).Jupyter.notebook.get_cell(i).input_prompt_number === "*", trainCell);
+        if (!running || Date.now() - t0 > STAGE_MS) {
+          throw new Error(`no progress line of epoch 1 seen:\n${await cellText(page, trainCell)}`);
+        }
         await new Promise((r) => setTimeout(r, 300));
       }
       await page.click('button[data-jupyter-action="jupyter-notebook:interrupt-kernel"]');
