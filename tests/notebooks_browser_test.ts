@@ -263,6 +263,8 @@ Deno.test({
         executablePath: findChromium(),
         headless: true,
         args: chromiumArgs(profile),
+        // A busy machine can keep the page's main thread from answering for minutes.
+        protocolTimeout: 15 * 60_000,
       });
       let page = await openNotebook(browser, base, token);
 

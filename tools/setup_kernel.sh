@@ -13,7 +13,7 @@ fi
 "$deno" jupyter --install --force
 # plotly.js beside the notebooks, where their figures load it from (the kernel also writes it on
 # the first figure; see lib/plots/jupyter.ts): figures of saved notebooks draw before any kernel runs.
-"$deno" eval "import { ensureNotebookPlotly } from '$root/lib/plots/jupyter.ts'; console.log('setup_kernel: plotly.js at ' + ensureNotebookPlotly('$root/notebooks'));"
+(cd "$root" && "$deno" eval "import { ensureNotebookPlotly } from '$root/lib/plots/jupyter.ts'; console.log('setup_kernel: plotly.js at ' + ensureNotebookPlotly('$root/notebooks'));")
 # Show where the kernelspec landed and which executable it starts (with Debian's Python, which
 # has jupyter_client; the kernel itself does not need Python).
 py=/usr/bin/python3
