@@ -122,6 +122,15 @@ async function openNotebook(browser: Browser, base: string, token: string): Prom
     () => (globalThis as any).Jupyter?.notebook?.kernel?.is_connected?.() === true,
     { timeout: 120_000 },
   );
+  // Count kernel deaths/restarts (e.g. the kernel killed for memory): the waits fail on them.
+  await page.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const w = globalThis as any;
+    w.__kernelDeaths = 0;
+    w.Jupyter.notebook.events.on("kernel_dead.Kernel kernel_restarting.Kernel", () => {
+      w.__kernelDeaths++;
+    });
+  });
   return page;
 }
 
@@ -159,11 +168,21 @@ async function waitCells(page: Page, indices: number[] | null, what: string): Pr
       return { errors, busy, unrun, status: nb.kernel?._kernel_status ?? nb.kernel?.status };
     }, indices);
     if (state.errors.length) throw new Error(`${what}: ${state.errors.join("\n")}`);
+    await assertKernelAlive(page, what);
     if (state.busy === 0 && state.unrun === 0) break;
     if (Date.now() > deadline) throw new Error(`${what}: not done after ${STAGE_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 1000));
   }
   await new Promise((r) => setTimeout(r, 2000)); // late outputs (the kernel reports idle early)
+}
+
+/** Fails when the kernel died or restarted since the page opened (e.g. killed for memory). */
+async function assertKernelAlive(page: Page, what: string): Promise<void> {
+  // deno-lint-ignore no-explicit-any
+  const deaths = await page.evaluate(() => (globalThis as any).__kernelDeaths ?? 0);
+  if (deaths > 0) {
+    throw new Error(`${what}: the kernel died and restarted (out of memory? see dmesg)`);
+  }
 }
 
 /**
@@ -292,6 +311,7 @@ Deno.test({
         const running = await page.evaluate((i: number) =>
           // deno-lint-ignore no-explicit-any
           (globalThis as any).Jupyter.notebook.get_cell(i).input_prompt_number === "*", trainCell);
+        await assertKernelAlive(page, "second run");
         if (!running || Date.now() - t0 > STAGE_MS) {
           throw new Error(`no progress line of epoch 1 seen:\n${await cellText(page, trainCell)}`);
         }
