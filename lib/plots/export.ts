@@ -125,6 +125,12 @@ export class FigureRenderer {
         headless: true,
         pipe: true,
         args: chromiumArgs(profile),
+        // puppeteer's default SIGINT handler exits the process: in a notebook kernel (which keeps
+        // a renderer for static figures) Kernel > Interrupt would kill the kernel instead of
+        // stopping the trainer at its next step. The caller closes the browser.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       });
       const page = await browser.newPage();
       await offline(page);
