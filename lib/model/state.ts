@@ -212,24 +212,38 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/** Throw when `v` (the values of tensor `name`) holds NaN or ±Infinity, with the counts. */
+function assertFiniteValues(name: string, v: ArrayLike<number>, where: string): void {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i];
+    if (x - x !== 0) x !== x ? nan++ : inf++;
+  }
+  if (nan || inf) {
+    throw new Error(
+      `${where}: tensor ${name} holds ${nan} NaN and ${inf} infinite value(s) of ${v.length}`,
+    );
+  }
+}
+
 /**
  * Throw when any float tensor of `tensors` holds NaN or ±Infinity, naming the first such tensor
- * (with its counts) and `where`.
+ * (with its counts) and `where`. Reads synchronously: for tensors whose values are on the host
+ * (just read from a file); use {@link assertFiniteTensorsAsync} for tensors a GPU computed.
  */
 export function assertFiniteTensors(tensors: Map<string, tf.Tensor>, where: string): void {
   for (const [name, t] of tensors) {
-    if (t.dtype !== "float32") continue;
-    const v = t.dataSync() as Float32Array;
-    let nan = 0;
-    let inf = 0;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
-      if (x - x !== 0) x !== x ? nan++ : inf++;
-    }
-    if (nan || inf) {
-      throw new Error(
-        `${where}: tensor ${name} holds ${nan} NaN and ${inf} infinite value(s) of ${v.length}`,
-      );
-    }
+    if (t.dtype === "float32") assertFiniteValues(name, t.dataSync() as Float32Array, where);
+  }
+}
+
+/** {@link assertFiniteTensors} with asynchronous reads (WebGPU has no `dataSync`). */
+export async function assertFiniteTensorsAsync(
+  tensors: Map<string, tf.Tensor>,
+  where: string,
+): Promise<void> {
+  for (const [name, t] of tensors) {
+    if (t.dtype === "float32") assertFiniteValues(name, (await t.data()) as Float32Array, where);
   }
 }

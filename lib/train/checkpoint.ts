@@ -22,7 +22,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { FerModel } from "../model/types.ts";
-import { assertFiniteTensors } from "../model/state.ts";
+import { assertFiniteTensors, assertFiniteTensorsAsync } from "../model/state.ts";
 import { decodeSafetensors, writeSafetensors } from "../io/safetensors.ts";
 import {
   applyWeights,
@@ -157,8 +157,8 @@ export async function saveCheckpoint(
     const sd = model.stateDict();
     try {
       const where = `epoch ${info.epoch}: not writing a checkpoint`;
-      assertFiniteTensors(sd, `${where} (model)`);
-      assertFiniteTensors(opt, `${where} (optimiser state)`);
+      await assertFiniteTensorsAsync(sd, `${where} (model)`);
+      await assertFiniteTensorsAsync(opt, `${where} (optimiser state)`);
     } finally {
       tf.dispose([...sd.values()]);
     }
