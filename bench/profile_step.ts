@@ -11,7 +11,9 @@
  * breakdown names the slow shader programs.
  *
  * Usage: deno run -A bench/profile_step.ts [--size 112] [--batch 16] [--top 25] [--threads N]
- *   [--model baseline|rul]
+ *   [--model baseline|rul] [--width 64]
+ *
+ * `--width` is the first stage's channels (the others double: 32 = the demo's model).
  *
  * @module
  */
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     top: { type: "string", default: "25" },
     threads: { type: "string" },
     model: { type: "string", default: "baseline" },
+    width: { type: "string", default: "64" },
   },
 });
 if (values.model !== "baseline" && values.model !== "rul") {
@@ -35,11 +38,15 @@ if (values.model !== "baseline" && values.model !== "rul") {
 }
 const size = Number(values.size), batch = Number(values.batch), top = Number(values.top);
 const info = await initBackend({ threads: values.threads ? Number(values.threads) : undefined });
-console.log(`backend: ${describeBackend()}; ${size} px, batch ${batch}; noisy shared machine`);
+console.log(
+  `backend: ${describeBackend()}; ${size} px, batch ${batch}, width ${values.width}; ` +
+    "noisy shared machine",
+);
 
 const model = createModel({
   kind: values.model as "baseline" | "rul",
   inputSize: size,
+  widths: [1, 2, 4, 8].map((m) => m * Number(values.width)) as [number, number, number, number],
   numClasses: 7,
   seed: 0,
 });

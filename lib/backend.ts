@@ -21,6 +21,7 @@ import os from "node:os";
 import { fastGradientsActive, setFastGradients } from "./engine/fast_state.ts";
 import { installWasmThreadShim, releaseWasmWorkers } from "./engine/wasm_threads.ts";
 import { initWasmGemm, wasmGemmActive } from "./engine/wasm_gemm.ts";
+import { installSharedWasmIdentity } from "./engine/wasm_identity.ts";
 import { initOnednn, onednnActive, type OnednnInfo, type OnednnStore } from "./engine/onednn.ts";
 import { dnnlLibraryName, loadDnnl } from "./engine/onednn_ffi.ts";
 
@@ -322,6 +323,7 @@ async function tryWasm(threads: number): Promise<string | null> {
     }
     try {
       if (!(await tf.setBackend("wasm"))) return "backend 'wasm' failed to initialise";
+      installSharedWasmIdentity();
     } finally {
       os.cpus = cpus;
       if (threads > 1) releaseWasmWorkers();

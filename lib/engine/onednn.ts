@@ -174,10 +174,22 @@ function at(backend: unknown, t: tf.TensorInfo): number {
   if ((state as State).store === "wasm") {
     return heapAddr((backend as WasmBackendLike).getMemoryOffset(t.dataId));
   }
-  const v = (backend as CpuBackendLike).data.get(t.dataId).values;
+  let v = (backend as CpuBackendLike).data.get(t.dataId).values;
   if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
+  if (t.dtype === "float32" && !(v instanceof Float32Array)) {
+    // TF.js cpu's cast of int32 or bool to float32 shares the input's array (no encoding loss),
+    // so a float32 tensor can hold an Int32Array or Uint8Array: oneDNN needs float32 bytes. The
+    // copy is kept alive until the kernel's next calls (a kernel reads at most a few inputs).
+    v = Float32Array.from(v as unknown as ArrayLike<number>);
+    converted[convertedNext] = v;
+    convertedNext = (convertedNext + 1) % converted.length;
+  }
   return viewAddr(v);
 }
+
+/** float32 copies of cpu-store inputs held in another element type (see {@link at}). */
+const converted: (ArrayBufferView | null)[] = new Array(8).fill(null);
+let convertedNext = 0;
 
 /** A new output tensor of the active store (uninitialised on wasm, zeros on cpu). */
 function newOutput(backend: unknown, shape: number[], dtype: "float32" | "int32"): tf.TensorInfo {
@@ -236,19 +248,24 @@ interface ConvPrims {
 const convCache = new Map<string, ConvPrims>();
 
 /**
- * Work below which a primitive runs on one thread: multiply-adds of a convolution, elements of
- * the other (memory-bound) primitives. Splitting a ~0.1 ms job between threads saves less than
- * waking the other thread costs on a busy machine (measured: the demo's `--quick` setting, tiny
- * shapes, took 55-75 s with every primitive on 2 threads and 9 s on one, load average ~20), and
- * batch-norm and ReLU, which synchronise their threads several times per call, took 10.3 s of an
- * 18.9 s step (112 px, batch 16, load average > 100) on 2 threads and < 0.2 s on one.
+ * Work below which a primitive runs on one thread when `RUL_ONEDNN_SMALL_ONE_THREAD=1` (the
+ * rule for a machine shared with other busy jobs): multiply-adds of a convolution or matrix
+ * product, elements of the other (memory-bound) primitives. Off by default: on a machine with
+ * idle cores, switching OpenMP's team between one and all threads from one primitive to the next
+ * costs more than the small primitives save (a 64 px, batch 16 step: 155-178 ms with the rule,
+ * 115-140 ms without, 2 threads, idle machine). On a busy 2-core machine it is the other way
+ * round (the demo's `--quick` setting took 55-75 s with every primitive on 2 threads and 18 s
+ * with the rule, load average ~20; batch-norm and ReLU, which synchronise their threads several
+ * times per call, took 10.3 s of an 18.9 s step at 112 px, batch 16 on 2 threads and < 0.2 s on
+ * one, load average > 100).
  */
 const SMALL_CONV_MACS = 5e6;
 const SMALL_ELEMENTS = 1 << 22;
+const smallOnOneThread = Deno.env.get("RUL_ONEDNN_SMALL_ONE_THREAD") === "1";
 
 /** Threads for a primitive of `work` units against its small-work limit. */
 function threadsFor(work: number, small: number): number {
-  return work < small ? 1 : (state as State).lib.threads;
+  return smallOnOneThread && work < small ? 1 : (state as State).lib.threads;
 }
 
 /** Output size of one spatial dimension (PyTorch: floor((n + 2p - k) / s) + 1). */
@@ -612,6 +629,102 @@ function poolPrims(shape: number[], k: number, stride: number, pad: number): Poo
   return prims;
 }
 
+interface MatMulPrims {
+  exec: Exec;
+  keep: unknown[];
+}
+const matMulCache = new Map<string, MatMulPrims>();
+
+/**
+ * C[b] = op(A[b])·op(B[b]) for `batch` matrices: A is [M,K] (stored [K,M] when `ta`), B is [K,N]
+ * (stored [N,K] when `tb`), C is [M,N], all row-major; the transposes are strides of oneDNN's
+ * memory descriptors, so nothing is copied.
+ */
+function matMulPrims(
+  batch: number,
+  m: number,
+  k: number,
+  n: number,
+  ta: boolean,
+  tb: boolean,
+): MatMulPrims {
+  const key = `${batch},${m},${k},${n},${ta},${tb}`;
+  const hit = matMulCache.get(key);
+  if (hit) return hit;
+  const prims = (state as State).lib.withThreads(
+    threadsFor(batch * m * k * n, SMALL_CONV_MACS),
+    () => {
+      const lib = (state as State).lib;
+      const what = `matmul ${key}`;
+      const a = lib.mdStrided([batch, m, k], ta ? [m * k, 1, m] : [m * k, k, 1]);
+      const b = lib.mdStrided([batch, k, n], tb ? [k * n, 1, k] : [k * n, n, 1]);
+      const c = lib.mdStrided([batch, m, n], [m * n, n, 1]);
+      const op = opDesc();
+      check(lib.sym.dnnl_matmul_desc_init(op, a, b, null, c), `${what} op desc`);
+      const pd = lib.pd(op, null, what);
+      const p = lib.ptr;
+      const exec = lib.exec(
+        pd,
+        [[DNNL.argSrc, p(a)], [DNNL.argWeights, p(b)], [DNNL.argDst, p(c)]],
+        what,
+      );
+      return { exec, keep: [a, b, c, pd] };
+    },
+  );
+  matMulCache.set(key, prims);
+  return prims;
+}
+
+/** The matrix products oneDNN has run (`batch,M,K,N,transposeA,transposeB`, one per shape). */
+export function onednnMatMulShapes(): string[] {
+  return [...matMulCache.keys()];
+}
+
+/**
+ * TF.js's `BatchMatMul` kernel on the store's backend replaced by oneDNN's matmul while oneDNN is
+ * active, for float32 operands of rank 2, or rank 3 with equal batch sizes; anything else (and
+ * oneDNN off) goes to the stock kernel. TF.js wasm's kernel is slow for the transposed products
+ * of the gradients (a head's [1024,64] weight gradient took 13 ms of a 146 ms step at the demo's
+ * shapes; TF.js cpu's is a JavaScript loop).
+ */
+function registerMatMul(backendName: string): void {
+  const stock = tf.getKernel("BatchMatMul", backendName);
+  if (!stock) return;
+  tf.unregisterKernel("BatchMatMul", backendName);
+  tf.registerKernel({
+    kernelName: "BatchMatMul",
+    backendName,
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
+      const { transposeA, transposeB } = args.attrs as unknown as {
+        transposeA: boolean;
+        transposeB: boolean;
+      };
+      const r = a.shape.length;
+      if (
+        !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
+        r !== b.shape.length || (r !== 2 && r !== 3) || (r === 3 && a.shape[0] !== b.shape[0])
+      ) {
+        return stock.kernelFunc(args);
+      }
+      const batch = r === 3 ? a.shape[0] : 1;
+      const [a0, a1] = a.shape.slice(r - 2), [b0, b1] = b.shape.slice(r - 2);
+      const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+      const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+      if (k !== kb) {
+        throw new Error(`BatchMatMul: inner sizes differ: a [${a.shape}], b [${b.shape}]`);
+      }
+      const be = args.backend;
+      const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
+      if (batch * m * n === 0) return out;
+      if (k === 0) return stock.kernelFunc(args);
+      const pr = matMulPrims(batch, m, k, n, transposeA, transposeB);
+      (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
+      return out;
+    },
+  });
+}
+
 /** Weights (HWIO at `addr`) in the layout `r` expects: reordered into the scratch, or as is. */
 function weightsFor(lib: DnnlLib, r: Exec | null, bytes: number, addr: number): number {
   if (!r) return addr;
@@ -784,6 +897,38 @@ function registerCpuAdam(): void {
   });
 }
 
+/**
+ * TF.js cpu's `Add` for two float32 tensors of one shape, while oneDNN is active on the cpu store,
+ * as one typed-array loop: TF.js cpu's kernel goes through its broadcasting path (index
+ * arithmetic per element), 2.0 s of an 8.2 s step at 224 px, batch 64 (the residual additions and
+ * the gradient sums). a + b in double precision rounded to float32 is the correctly rounded
+ * float32 sum, as TF.js's kernel stores it: bit-identical. Other shapes and dtypes: stock kernel.
+ */
+function registerCpuAdd(): void {
+  const stock = tf.getKernel("Add", "cpu");
+  if (!stock) return;
+  tf.unregisterKernel("Add", "cpu");
+  tf.registerKernel({
+    kernelName: "Add",
+    backendName: "cpu",
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
+      if (
+        !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
+        !tf.util.arraysEqual(a.shape, b.shape)
+      ) {
+        return stock.kernelFunc(args);
+      }
+      const be = args.backend as unknown as CpuBackendLike;
+      const av = be.data.get(a.dataId).values as Float32Array;
+      const bv = be.data.get(b.dataId).values as Float32Array;
+      const out = new Float32Array(av.length);
+      for (let i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
+      return be.makeTensorInfo(a.shape, "float32", out);
+    },
+  });
+}
+
 function ensureKernels(backendName: string): void {
   if (registered) return;
   tf.registerKernel({
@@ -893,7 +1038,11 @@ function ensureKernels(backendName: string): void {
       return y;
     },
   });
-  if (backendName === "cpu") registerCpuAdam();
+  if (backendName === "cpu") {
+    registerCpuAdam();
+    registerCpuAdd();
+  }
+  registerMatMul(backendName);
   tf.registerKernel({
     kernelName: RUL_DNNL_MAX_POOL_GRAD,
     backendName,

@@ -78,6 +78,14 @@ const SYMBOLS = {
     parameters: ["buffer", "i32", "buffer", "i32", "i32"],
     result: "i32",
   },
+  dnnl_memory_desc_init_by_strides: {
+    parameters: ["buffer", "i32", "buffer", "i32", "buffer"],
+    result: "i32",
+  },
+  dnnl_matmul_desc_init: {
+    parameters: ["buffer", "buffer", "buffer", "pointer", "buffer"],
+    result: "i32",
+  },
   dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
   dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
   dnnl_convolution_forward_desc_init: {
@@ -227,6 +235,8 @@ export interface DnnlLib {
   stream: Deno.PointerValue;
   /** A float32 memory descriptor with `dims` (oneDNN's logical order) and a format tag. */
   md(dims: number[], tag: number): MemDesc;
+  /** A float32 memory descriptor with `dims` and explicit `strides` (in elements). */
+  mdStrided(dims: number[], strides: number[]): MemDesc;
   /** Pointer to a descriptor buffer. */
   ptr(buf: Uint8Array): Deno.PointerValue;
   /** Create a primitive descriptor from an op descriptor (throws with the call's name). */
@@ -338,6 +348,14 @@ export function loadDnnl(threads: number): DnnlLib {
     );
     return d;
   };
+  const mdStrided = (d: number[], strides: number[]): MemDesc => {
+    const m = new Uint8Array(MD_BYTES);
+    check(
+      s.dnnl_memory_desc_init_by_strides(m, d.length, dims(d), DNNL.f32, dims(strides)),
+      `dnnl_memory_desc_init_by_strides([${d}], strides [${strides}])`,
+    );
+    return m;
+  };
   // Primitive descriptors decide their work split for the thread count in effect.
   const pd = (op: Uint8Array, hint: Deno.PointerValue, what: string): Deno.PointerValue => {
     useThreads(creating);
@@ -387,6 +405,7 @@ export function loadDnnl(threads: number): DnnlLib {
     engine,
     stream,
     md,
+    mdStrided,
     ptr,
     pd,
     query: (p, what) => s.dnnl_primitive_desc_query_md(p, what, 0),

@@ -22,6 +22,7 @@ import {
 import {
   onednnActive,
   onednnConvImpls,
+  onednnMatMulShapes,
   type OnednnStore,
   setOnednn,
 } from "../../lib/engine/onednn.ts";
@@ -196,6 +197,75 @@ export async function defineOnednnTests(store: OnednnStore): Promise<void> {
     assertClose("relu", got[0], ref[0], 0);
     assertClose("relu grad", got[1], ref[1], 0);
     if (!ref[1].some((v, i) => v === 0 && xv[i] === 0)) throw new Error("no zero input tested");
+  });
+
+  Deno.test(`onednn (${store} store) matMul (every transpose, rank 2 and 3) = the float64 definition`, () => {
+    /** C = op(A)·op(B) in float64 from row-major stores. */
+    const refMatMul = (
+      a: Float32Array,
+      b: Float32Array,
+      [batch, m, k, n]: number[],
+      ta: boolean,
+      tb: boolean,
+    ) => {
+      const c = new Float64Array(batch * m * n);
+      for (let q = 0; q < batch; q++) {
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let p = 0; p < k; p++) {
+              const av = a[q * m * k + (ta ? p * m + i : i * k + p)];
+              const bv = b[q * k * n + (tb ? j * k + p : p * n + j)];
+              sum += av * bv;
+            }
+            c[(q * m + i) * n + j] = sum;
+          }
+        }
+      }
+      return c;
+    };
+    let seed = 20;
+    for (const [batch, m, k, n] of [[1, 5, 7, 3], [1, 64, 1024, 64], [3, 4, 6, 5], [1, 9, 9, 1]]) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          const av = randomArray(batch * m * k, seed++), bv = randomArray(batch * k * n, seed++);
+          const rank3 = batch > 1;
+          const aShape = [...(rank3 ? [batch] : []), ...(ta ? [k, m] : [m, k])];
+          const bShape = [...(rank3 ? [batch] : []), ...(tb ? [n, k] : [k, n])];
+          const got = tf.tidy(() =>
+            tf.matMul(tf.tensor(av, aShape), tf.tensor(bv, bShape), ta, tb).dataSync()
+          );
+          const what = `matMul ${batch}×[${m},${k}]·[${k},${n}] ta=${ta} tb=${tb}`;
+          assertClose(what, got, refMatMul(av, bv, [batch, m, k, n], ta, tb), 1e-5);
+        }
+      }
+    }
+    // a float32 tensor cast from int32 (TF.js cpu shares the Int32Array: the kernel must convert)
+    const got = tf.tidy(() => {
+      const pm = tf.cast(tf.oneHot(tf.tensor1d([2, 0, 1], "int32"), 3), "float32");
+      return tf.matMul(pm, tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2])).dataSync();
+    });
+    assertClose("one-hot pairing matMul", got, [5, 6, 1, 2, 3, 4], 0);
+    const ran = onednnMatMulShapes();
+    for (const key of ["1,64,1024,64,true,false", "3,4,6,5,false,true", "1,3,3,2,false,false"]) {
+      if (!ran.includes(key)) throw new Error(`matMul ${key} did not run on oneDNN: ${ran}`);
+    }
+  });
+
+  Deno.test(`onednn (${store} store) Add of equal shapes (cpu store: typed-array loop) = stock cpu, bit for bit`, () => {
+    const av = randomArray(3 * 5 * 7 * 4, 30), bv = randomArray(av.length, 31);
+    const run = () =>
+      tf.tidy(() => {
+        const same = tf.add(tf.tensor4d(av, [3, 5, 7, 4]), tf.tensor4d(bv, [3, 5, 7, 4]));
+        const bcast = tf.add(tf.tensor4d(av, [3, 5, 7, 4]), tf.tensor1d(bv.slice(0, 4)));
+        const ints = tf.add(tf.tensor1d([1, 2], "int32"), tf.tensor1d([3, 4], "int32"));
+        return [same.dataSync(), bcast.dataSync(), ints.dataSync()] as Float32Array[];
+      });
+    const ref = reference(run);
+    const got = run();
+    assertClose("add, equal shapes", got[0], ref[0], 0);
+    assertClose("add, broadcast", got[1], ref[1], 0);
+    assertClose("add, int32", got[2], [4, 6], 0);
   });
 
   Deno.test(`onednn (${store} store) kernels leak no tensor and no heap buffer`, () => {
