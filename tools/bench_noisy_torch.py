@@ -11,7 +11,7 @@ Model: the official res18feature (ResNet-18 layout `features` = children[:-2], h
 `log_var` = BatchNorm2d(no affine, eps 2e-5) → Dropout(0.4) → flatten → Linear → BatchNorm1d,
 classifier `fc`) and the baseline (same backbone, global average pooling, Linear), both built by
 tools/make_fixtures.py's WidthResNet / Res18Feature (torchvision's BasicBlock; stage widths from
-the JSON). Train step (RUL): att = mean(exp(log σ²)) per sample, a random permutation of the batch
+the JSON), initialised as torchvision's ResNet (see torchvision_init). Train step (RUL): att = mean(exp(log σ²)) per sample, a random permutation of the batch
 (torch.randperm), mixed = att/(att+att[p])·μ + att[p]/(att+att[p])·μ[p], add-up loss
 0.5·CE(fc(mixed), y) + 0.5·CE(fc(mixed), y[p]); baseline: cross-entropy. Adam (weight decay 1e-4
 added to the gradient), lr 2e-4 for backbone and heads and 2e-3 for the classifier, ExponentialLR
@@ -85,12 +85,29 @@ class Data(torch.utils.data.Dataset):
         return self.tf(Image.fromarray(np.ascontiguousarray(img), mode="L")), self.y[i], i
 
 
+def torchvision_init(module):
+    """torchvision's ResNet initialisation (its ResNet.__init__; the official code builds its
+    backbone with torchvision.models.resnet18): Kaiming-normal fan-out for every convolution,
+    batch-norm weight 1 and bias 0. WidthResNet is a plain nn.Module, so without this its
+    convolutions keep nn.Conv2d's default (Kaiming-uniform, a=sqrt(5): std 1/sqrt(3 fan_in),
+    2.4x smaller on a 3x3 64->64 layer), which is not what the official code or this project
+    train from."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.constant_(m.weight, 1)
+            nn.init.constant_(m.bias, 0)
+
+
 def build(variant, widths, size, classes):
     if variant == "rul":
         m = Res18Feature(widths, size, num_classes=classes, drop_rate=0.4, out_dim=64)
+        torchvision_init(m.features)
         head = list(m.fc.parameters())
     else:
         m = WidthResNet(widths, num_classes=classes)
+        torchvision_init(m)
         head = list(m.fc.parameters())
     ids = {id(p) for p in head}
     body = [p for p in m.parameters() if id(p) not in ids]
