@@ -32,7 +32,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
-import { type AdamConstants, RUL_ADAM_STEP } from "./wasm_gemm.ts";
+import { type AdamConstants, RUL_ADAM_STEP, type WasmBackendLike } from "./wasm_gemm.ts";
 import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
@@ -51,14 +51,6 @@ export const RUL_DNNL_RELU_GRAD = "RulDnnReluGrad";
 export const RUL_DNNL_MAX_POOL = "RulDnnMaxPool";
 /** Max-pool backward on oneDNN (first maximum of each window, padding never wins). */
 export const RUL_DNNL_MAX_POOL_GRAD = "RulDnnMaxPoolGrad";
-
-/** The part of TF.js's wasm backend the kernels use. */
-interface WasmBackendLike {
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  getMemoryOffset(dataId: unknown): number;
-  disposeData(dataId: unknown, force?: boolean): boolean;
-}
 
 /** The part of TF.js's cpu backend the kernels use. */
 interface CpuBackendLike {
@@ -273,6 +265,25 @@ function outSize(n: number, k: number, s: number, p: number): number {
   return Math.floor((n + 2 * p - k) / s) + 1;
 }
 
+/**
+ * The primitives cached under `key` in `cache`; on first use made by `make` for the thread count
+ * a primitive of `work` units gets against its small-work limit `small` (see {@link threadsFor}).
+ */
+function cachedPrims<K, T>(
+  cache: Map<K, T>,
+  key: K,
+  work: number,
+  small: number,
+  make: (lib: DnnlLib) => T,
+): T {
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const lib = (state as State).lib;
+  const made = lib.withThreads(threadsFor(work, small), () => make(lib));
+  cache.set(key, made);
+  return made;
+}
+
 function convPrims(
   n: number,
   h: number,
@@ -284,15 +295,12 @@ function convPrims(
   pad: number,
 ): ConvPrims {
   const key = `${n},${h},${w},${ci},${co},${k},${stride},${pad}`;
-  const hit = convCache.get(key);
-  if (hit) return hit;
-  const prims = (state as State).lib.withThreads(
-    threadsFor(
-      n * outSize(h, k, stride, pad) * outSize(w, k, stride, pad) * co * k * k * ci,
-      SMALL_CONV_MACS,
-    ),
-    () => {
-      const lib = (state as State).lib;
+  return cachedPrims(
+    convCache,
+    key,
+    n * outSize(h, k, stride, pad) * outSize(w, k, stride, pad) * co * k * k * ci,
+    SMALL_CONV_MACS,
+    (lib) => {
       const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
       const what = `conv ${key}`;
       const src = lib.md([n, ci, h, w], DNNL.nhwc);
@@ -393,8 +401,6 @@ function convPrims(
       return made;
     },
   );
-  convCache.set(key, prims);
-  return prims;
 }
 
 /** Implementation names oneDNN chose for the convolutions created so far (for reports). */
@@ -425,12 +431,12 @@ const bnCache = new Map<string, BnPrims>();
 
 function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
   const key = `${shape},${affine},${eps}`;
-  const hit = bnCache.get(key);
-  if (hit) return hit;
-  const prims = (state as State).lib.withThreads(
-    threadsFor(tf.util.sizeFromShape(shape), SMALL_ELEMENTS),
-    () => {
-      const lib = (state as State).lib;
+  return cachedPrims(
+    bnCache,
+    key,
+    tf.util.sizeFromShape(shape),
+    SMALL_ELEMENTS,
+    (lib) => {
       const what = `batch-norm ${key}`;
       const data = dataMd(lib, shape);
       const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
@@ -492,12 +498,9 @@ function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
         ],
         `${what} backward`,
       );
-      const made = { fwd, bwd, keep: [data, cmd, fwdPd, bwdPd] };
-      return made;
+      return { fwd, bwd, keep: [data, cmd, fwdPd, bwdPd] };
     },
   );
-  bnCache.set(key, prims);
-  return prims;
 }
 
 interface ReluPrims {
@@ -509,10 +512,7 @@ const reluCache = new Map<number, ReluPrims>();
 
 /** ReLU on `size` contiguous floats (a 1-D descriptor: the layout does not matter). */
 function reluPrims(size: number): ReluPrims {
-  const hit = reluCache.get(size);
-  if (hit) return hit;
-  const prims = (state as State).lib.withThreads(threadsFor(size, SMALL_ELEMENTS), () => {
-    const lib = (state as State).lib;
+  return cachedPrims(reluCache, size, size, SMALL_ELEMENTS, (lib) => {
     const what = `relu ${size}`;
     const data = lib.md([size], DNNL.a);
     const p = lib.ptr;
@@ -541,11 +541,8 @@ function reluPrims(size: number): ReluPrims {
       [[DNNL.argDst, p(data)], [DNNL.argDiffDst, p(data)], [DNNL.argDiffSrc, p(data)]],
       `${what} bwd`,
     );
-    const made = { fwd, bwd, keep: [data, fwdPd, bwdPd] };
-    return made;
+    return { fwd, bwd, keep: [data, fwdPd, bwdPd] };
   });
-  reluCache.set(size, prims);
-  return prims;
 }
 
 interface PoolPrims {
@@ -559,12 +556,12 @@ const poolCache = new Map<string, PoolPrims>();
 
 function poolPrims(shape: number[], k: number, stride: number, pad: number): PoolPrims {
   const key = `${shape},${k},${stride},${pad}`;
-  const hit = poolCache.get(key);
-  if (hit) return hit;
-  const prims = (state as State).lib.withThreads(
-    threadsFor(tf.util.sizeFromShape(shape), SMALL_ELEMENTS),
-    () => {
-      const lib = (state as State).lib;
+  return cachedPrims(
+    poolCache,
+    key,
+    tf.util.sizeFromShape(shape),
+    SMALL_ELEMENTS,
+    (lib) => {
       const what = `max-pool ${key}`;
       const [n, h, w, c] = shape;
       const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
@@ -625,8 +622,6 @@ function poolPrims(shape: number[], k: number, stride: number, pad: number): Poo
       return made;
     },
   );
-  poolCache.set(key, prims);
-  return prims;
 }
 
 interface MatMulPrims {
@@ -649,12 +644,12 @@ function matMulPrims(
   tb: boolean,
 ): MatMulPrims {
   const key = `${batch},${m},${k},${n},${ta},${tb}`;
-  const hit = matMulCache.get(key);
-  if (hit) return hit;
-  const prims = (state as State).lib.withThreads(
-    threadsFor(batch * m * k * n, SMALL_CONV_MACS),
-    () => {
-      const lib = (state as State).lib;
+  return cachedPrims(
+    matMulCache,
+    key,
+    batch * m * k * n,
+    SMALL_CONV_MACS,
+    (lib) => {
       const what = `matmul ${key}`;
       const a = lib.mdStrided([batch, m, k], ta ? [m * k, 1, m] : [m * k, k, 1]);
       const b = lib.mdStrided([batch, k, n], tb ? [k * n, 1, k] : [k * n, n, 1]);
@@ -671,8 +666,6 @@ function matMulPrims(
       return { exec, keep: [a, b, c, pd] };
     },
   );
-  matMulCache.set(key, prims);
-  return prims;
 }
 
 /** The matrix products oneDNN has run (`batch,M,K,N,transposeA,transposeB`, one per shape). */

@@ -64,8 +64,8 @@ export const RUL_CHAN_SUMS = "RulChanSums";
 /** Name of the per-channel affine kernel (batch-norm forward and backward) registered for wasm. */
 export const RUL_CHAN_AFFINE = "RulChanAffine";
 
-/** The part of TF.js's wasm backend that the kernels use. */
-interface WasmBackendLike {
+/** The part of TF.js's wasm backend that the engine's kernels (wasm and oneDNN) use. */
+export interface WasmBackendLike {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   getMemoryOffset(dataId: unknown): number;

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "../../lib/backend.ts";
 import { setFastGradients } from "../../lib/engine/mod.ts";
+import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
 
 /** Initialise the library's backend selection (wasm) once; tests then switch explicitly. */
 export async function setup(): Promise<void> {
@@ -61,4 +62,36 @@ export function assertClose(
 ) {
   const e = relError(a, ref);
   if (!(e <= tol)) throw new Error(`${what}: relative error ${e.toExponential(3)} > ${tol}`);
+}
+
+/**
+ * Loss and per-parameter gradients (by PyTorch name) of one baseline ResNet-18 training step at
+ * `size` px on `batch` fixed pseudo-random images, on the active backend and engine.
+ */
+export function resnetStep(
+  size: number,
+  batch: number,
+): { loss: number; grads: Map<string, Float32Array> } {
+  const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 3 });
+  const byName = new Map<string, Float32Array>();
+  let loss = NaN;
+  try {
+    tf.tidy(() => {
+      const x = tf.tensor4d(randomArray(batch * size * size * 3, 9), [batch, size, size, 3]);
+      const labels = Int32Array.from({ length: batch }, (_, i) => (3 * i + 1) % 7);
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forwardTrain(x);
+        const loss = model.loss(out, labels);
+        disposeModelOutput(out);
+        return loss;
+      }, model.trainableVariables());
+      for (const [name, v] of model.namedParameters()) {
+        byName.set(name, grads[v.name].dataSync().slice() as Float32Array);
+      }
+      loss = value.dataSync()[0];
+    });
+  } finally {
+    model.dispose();
+  }
+  return { loss, grads: byName };
 }

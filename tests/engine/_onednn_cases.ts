@@ -26,8 +26,7 @@ import {
   type OnednnStore,
   setOnednn,
 } from "../../lib/engine/onednn.ts";
-import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
-import { assertClose, onBackend, randomArray, relError } from "./_helpers.ts";
+import { assertClose, onBackend, randomArray, relError, resnetStep } from "./_helpers.ts";
 import { bnGrads } from "./_bn_grads.ts";
 import {
   type ConvShape,
@@ -301,31 +300,7 @@ export async function defineOnednnTests(store: OnednnStore): Promise<void> {
     }
   });
 
-  /** Loss and per-parameter gradients (by PyTorch name) of one baseline ResNet-18 step. */
-  function step(size: number, batch: number): { loss: number; grads: Map<string, Float32Array> } {
-    const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 3 });
-    const byName = new Map<string, Float32Array>();
-    let loss = NaN;
-    try {
-      tf.tidy(() => {
-        const x = tf.tensor4d(randomArray(batch * size * size * 3, 9), [batch, size, size, 3]);
-        const labels = Int32Array.from({ length: batch }, (_, i) => (3 * i + 1) % 7);
-        const { value, grads } = tf.variableGrads(() => {
-          const out = model.forwardTrain(x);
-          const loss = model.loss(out, labels);
-          disposeModelOutput(out);
-          return loss;
-        }, model.trainableVariables());
-        for (const [name, v] of model.namedParameters()) {
-          byName.set(name, grads[v.name].dataSync().slice() as Float32Array);
-        }
-        loss = value.dataSync()[0];
-      });
-    } finally {
-      model.dispose();
-    }
-    return { loss, grads: byName };
-  }
+  const step = resnetStep;
 
   /** Worst relative error over every parameter gradient (and its name). */
   function worstGrad(got: Map<string, Float32Array>, ref: Map<string, Float32Array>) {

@@ -1,34 +1,8 @@
-import * as tf from "@tensorflow/tfjs-core";
-import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
-import { assertClose, onBackend, randomArray, relError, setup } from "./_helpers.ts";
+import { assertClose, onBackend, relError, resnetStep, setup } from "./_helpers.ts";
 
 await setup();
 
-/** Loss and per-parameter gradients (by PyTorch name) of one baseline ResNet-18 step. */
-function step(size: number, batch: number): { loss: number; grads: Map<string, Float32Array> } {
-  const model = createModel({ kind: "baseline", inputSize: size, numClasses: 7, seed: 3 });
-  const byName = new Map<string, Float32Array>();
-  let loss = NaN;
-  try {
-    tf.tidy(() => {
-      const x = tf.tensor4d(randomArray(batch * size * size * 3, 9), [batch, size, size, 3]);
-      const labels = Int32Array.from({ length: batch }, (_, i) => (3 * i + 1) % 7);
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forwardTrain(x);
-        const loss = model.loss(out, labels);
-        disposeModelOutput(out);
-        return loss;
-      }, model.trainableVariables());
-      for (const [name, v] of model.namedParameters()) {
-        byName.set(name, grads[v.name].dataSync() as Float32Array);
-      }
-      loss = value.dataSync()[0];
-    });
-  } finally {
-    model.dispose();
-  }
-  return { loss, grads: byName };
-}
+const step = resnetStep;
 
 // 64 px rather than 32: at 32 px with batch 2, layer4's batch-norm sees 2 values per channel and
 // its gradient is ill-conditioned (cpu stock vs cpu fast already differ by ~8% there, both being
