@@ -10,7 +10,10 @@
  * the parameter count. The coefficients were fitted to the wasm heap's high-water mark after one
  * step (measured: 64 px batch 8/16 and 112 px batch 16 at full width, 48 px batch 64 and 96 px
  * batch 16 at half width: 35-49 bytes per feature element; 224 px fits batch 32 and not 64, as
- * docs/engine.md records).
+ * docs/engine.md records). They were fitted before the wasm backend's `Identity` stopped copying
+ * the tensors saved for the gradients (lib/engine/wasm_identity.ts): since then the estimate is
+ * conservative (224 px, batch 32: 3.6 GB estimated, 2.1 GB of heap measured; batch 64 still
+ * reaches the 4 GB ceiling).
  *
  * @module
  */
@@ -118,7 +121,11 @@ export function memoryMessage(s: StepShape, backend: string): string {
     (fit >= 2
       ? `the largest batch that fits is about ${fit} (--batch-size ${fit})`
       : "not even a batch of 2 fits") +
-    ", or use a smaller --input-size or a GPU backend";
+    ", or use a smaller --input-size or a GPU backend" +
+    (backend === "wasm"
+      ? ", or keep the native CPU engine's tensors outside the wasm heap with RUL_ONEDNN_STORE=cpu" +
+        " (needs libdnnl2; docs/engine.md)"
+      : "");
 }
 
 /**

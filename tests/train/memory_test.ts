@@ -71,6 +71,7 @@ Deno.test("memory estimate: hand-computed feature count; 224 px fits batch 32 an
   assert.ok(estimateStepBytes({ ...s, batch: fit + 1 }) > WASM_HEAP_LIMIT);
   checkStepMemory({ ...s, batch: 64 }, "webgpu"); // GPU memory is not known: not checked
   assert.throws(() => checkStepMemory({ ...s, batch: 64 }, "wasm"), /--batch-size \d+/);
+  assert.throws(() => checkStepMemory({ ...s, batch: 64 }, "wasm"), /RUL_ONEDNN_STORE=cpu/);
 });
 
 Deno.test("an out-of-memory failure during a step is translated into what to change", async () => {
