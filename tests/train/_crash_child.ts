@@ -7,25 +7,17 @@
  * usage: deno run -A tests/train/_crash_child.ts <out> <fresh|resume> [<stage>:<epoch>]
  */
 import { initBackend } from "../../lib/backend.ts";
-import { synthFerSplits } from "../../lib/data/synthfer.ts";
-import { withSymmetricNoise } from "../../lib/data/noise.ts";
 import { type TrainConfigInput, Trainer } from "../../lib/train/mod.ts";
 import * as checkpoint from "../../lib/train/checkpoint.ts";
+import { TINY, tinyData } from "./_tiny.ts";
 
-/** The tiny run: 3 epochs of 40 images at 32 px. */
-export const CRASH_CONFIG: TrainConfigInput = {
-  epochs: 3,
-  batchSize: 16,
-  evalBatchSize: 32,
-  seed: 3,
-  model: { inputSize: 32, widths: [4, 4, 8, 8], featureDim: 8 },
-};
+/** The tiny run: 3 epochs of 40 images at 32 px (tests/train/_tiny.ts). */
+export const CRASH_CONFIG: TrainConfigInput = TINY;
 
 if (import.meta.main) {
   const [out, mode, kill] = Deno.args;
   await initBackend({ backend: "cpu" });
-  const { train, test } = synthFerSplits({ train: 40, test: 16, size: 32, seed: 1 });
-  const data = { train: withSymmetricNoise(train, 0.3, 5), test };
+  const data = tinyData();
   if (kill) {
     const [stage, epoch] = kill.split(":");
     const die = () => Deno.kill(Deno.pid, "SIGKILL");

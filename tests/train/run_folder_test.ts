@@ -6,8 +6,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
-import { synthFerSplits } from "../../lib/data/synthfer.ts";
-import { withSymmetricNoise } from "../../lib/data/noise.ts";
 import {
   newRunFolder,
   readLatestRun,
@@ -16,6 +14,7 @@ import {
   Trainer,
 } from "../../lib/train/mod.ts";
 import { runScript } from "../cli/_run.ts";
+import { tinyData } from "./_tiny.ts";
 
 const OLD: TrainConfigInput = {
   epochs: 2,
@@ -28,10 +27,6 @@ const OLD: TrainConfigInput = {
 };
 const NEW: TrainConfigInput = { ...OLD, data: { noise: 0 }, optim: { lrBackbone: 0.05 } };
 
-function tinyData() {
-  const { train, test } = synthFerSplits({ train: 40, test: 16, size: 32, seed: 1 });
-  return { train: withSymmetricNoise(train, 0.3, 5), test };
-}
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "rul-runfolder-"));
 
 Deno.test("finding 1: a second run in the same folder is refused; the earlier run stays intact", async () => {

@@ -4,8 +4,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
-import { synthFerSplits } from "../../lib/data/synthfer.ts";
-import { withSymmetricNoise } from "../../lib/data/noise.ts";
 import { readSafetensors } from "../../lib/io/mod.ts";
 import {
   CHECKPOINT_LAST,
@@ -18,19 +16,7 @@ import {
   Trainer,
 } from "../../lib/train/mod.ts";
 import { VARIANTS } from "../../lib/rul/mod.ts";
-
-const TINY: TrainConfigInput = {
-  epochs: 3,
-  batchSize: 16,
-  evalBatchSize: 32,
-  seed: 3,
-  model: { inputSize: 32, widths: [4, 4, 8, 8], featureDim: 8 },
-};
-
-function tinyData() {
-  const { train, test } = synthFerSplits({ train: 40, test: 16, size: 32, seed: 1 });
-  return { train: withSymmetricNoise(train, 0.3, 5), test };
-}
+import { TINY, tinyData } from "./_tiny.ts";
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "rul-train-"));
