@@ -10,6 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
 import { convOutSize } from "./conv_grad.ts";
 import { dnnlMaxPool, dnnlMaxPoolGrad, onednnActive } from "./onednn.ts";
+import type { WasmBackendLike } from "./wasm_gemm.ts";
 
 /**
  * Gradient of max pooling: each output's gradient goes to the first maximum of its window (in
@@ -97,8 +98,7 @@ function mayHoldNaN(x: tf.Tensor): boolean {
     }).data;
     v = data.get(x.dataId)?.values;
   } else if (name === "wasm") {
-    v = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.Tensor): Float32Array })
-      .typedArrayFromHeap(x);
+    v = (tf.backend() as unknown as WasmBackendLike).typedArrayFromHeap(x);
   }
   if (!v || v.length !== x.size) return true;
   for (let i = 0; i < v.length; i++) if (v[i] !== v[i]) return true;

@@ -32,7 +32,13 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
-import { type AdamConstants, RUL_ADAM_STEP, type WasmBackendLike } from "./wasm_gemm.ts";
+import {
+  type AdamConstants,
+  checkAdamInputs,
+  RUL_ADAM_STEP,
+  type WasmBackendLike,
+} from "./wasm_gemm.ts";
+import { replaceKernel } from "./replace_kernel.ts";
 import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
@@ -681,40 +687,33 @@ export function onednnMatMulShapes(): string[] {
  * shapes; TF.js cpu's is a JavaScript loop).
  */
 function registerMatMul(backendName: string): void {
-  const stock = tf.getKernel("BatchMatMul", backendName);
-  if (!stock) return;
-  tf.unregisterKernel("BatchMatMul", backendName);
-  tf.registerKernel({
-    kernelName: "BatchMatMul",
-    backendName,
-    kernelFunc: (args) => {
-      const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
-      const { transposeA, transposeB } = args.attrs as unknown as {
-        transposeA: boolean;
-        transposeB: boolean;
-      };
-      const r = a.shape.length;
-      if (
-        !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
-        r !== b.shape.length || (r !== 2 && r !== 3) || (r === 3 && a.shape[0] !== b.shape[0])
-      ) {
-        return stock.kernelFunc(args);
-      }
-      const batch = r === 3 ? a.shape[0] : 1;
-      const [a0, a1] = a.shape.slice(r - 2), [b0, b1] = b.shape.slice(r - 2);
-      const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-      const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
-      if (k !== kb) {
-        throw new Error(`BatchMatMul: inner sizes differ: a [${a.shape}], b [${b.shape}]`);
-      }
-      const be = args.backend;
-      const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
-      if (batch * m * n === 0) return out;
-      if (k === 0) return stock.kernelFunc(args);
-      const pr = matMulPrims(batch, m, k, n, transposeA, transposeB);
-      (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
-      return out;
-    },
+  replaceKernel("BatchMatMul", backendName, (stock) => (args) => {
+    const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as {
+      transposeA: boolean;
+      transposeB: boolean;
+    };
+    const r = a.shape.length;
+    if (
+      !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
+      r !== b.shape.length || (r !== 2 && r !== 3) || (r === 3 && a.shape[0] !== b.shape[0])
+    ) {
+      return stock.kernelFunc(args);
+    }
+    const batch = r === 3 ? a.shape[0] : 1;
+    const [a0, a1] = a.shape.slice(r - 2), [b0, b1] = b.shape.slice(r - 2);
+    const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+    const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+    if (k !== kb) {
+      throw new Error(`BatchMatMul: inner sizes differ: a [${a.shape}], b [${b.shape}]`);
+    }
+    if (k === 0) return stock.kernelFunc(args);
+    const be = args.backend;
+    const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
+    if (batch * m * n === 0) return out;
+    const pr = matMulPrims(batch, m, k, n, transposeA, transposeB);
+    (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
+    return out;
   });
 }
 
@@ -863,13 +862,8 @@ function registerCpuAdam(): void {
       const { p, g, m, v } = inputs as unknown as Record<string, tf.TensorInfo>;
       const c = attrs as unknown as AdamConstants;
       const b = backend as unknown as CpuBackendLike;
-      const vals = (t: tf.TensorInfo) => {
-        if (t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, p.shape)) {
-          throw new Error(`${RUL_ADAM_STEP}: needs float32 tensors of one shape, got ${t.shape}`);
-        }
-        return b.data.get(t.dataId).values as Float32Array;
-      };
-      const [pv, gv, mv, vv] = [vals(p), vals(g), vals(m), vals(v)];
+      checkAdamInputs(p, g, m, v);
+      const [pv, gv, mv, vv] = [p, g, m, v].map((t) => b.data.get(t.dataId).values as Float32Array);
       const n = pv.length;
       const po = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
       const f = Math.fround;
@@ -898,27 +892,20 @@ function registerCpuAdam(): void {
  * float32 sum, as TF.js's kernel stores it: bit-identical. Other shapes and dtypes: stock kernel.
  */
 function registerCpuAdd(): void {
-  const stock = tf.getKernel("Add", "cpu");
-  if (!stock) return;
-  tf.unregisterKernel("Add", "cpu");
-  tf.registerKernel({
-    kernelName: "Add",
-    backendName: "cpu",
-    kernelFunc: (args) => {
-      const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
-      if (
-        !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
-        !tf.util.arraysEqual(a.shape, b.shape)
-      ) {
-        return stock.kernelFunc(args);
-      }
-      const be = args.backend as unknown as CpuBackendLike;
-      const av = be.data.get(a.dataId).values as Float32Array;
-      const bv = be.data.get(b.dataId).values as Float32Array;
-      const out = new Float32Array(av.length);
-      for (let i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
-      return be.makeTensorInfo(a.shape, "float32", out);
-    },
+  replaceKernel("Add", "cpu", (stock) => (args) => {
+    const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
+    if (
+      !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
+      !tf.util.arraysEqual(a.shape, b.shape)
+    ) {
+      return stock.kernelFunc(args);
+    }
+    const be = args.backend as unknown as CpuBackendLike;
+    const av = be.data.get(a.dataId).values as Float32Array;
+    const bv = be.data.get(b.dataId).values as Float32Array;
+    const out = new Float32Array(av.length);
+    for (let i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
+    return be.makeTensorInfo(a.shape, "float32", out);
   });
 }
 

@@ -338,15 +338,13 @@ export function loadDnnl(threads: number): DnnlLib {
   check(s.dnnl_stream_create(out, engine, 1) as number, "dnnl_stream_create");
   const stream = readPointer(out);
   const ptr = (buf: Uint8Array) => Deno.UnsafePointer.of(buf as Uint8Array<ArrayBuffer>);
-  const md = (dims: number[], tag: number): MemDesc => {
-    const d = new Uint8Array(MD_BYTES);
-    const dimsBuf = new BigInt64Array(12);
-    dims.forEach((v, i) => dimsBuf[i] = BigInt(v));
+  const md = (d: number[], tag: number): MemDesc => {
+    const m = new Uint8Array(MD_BYTES);
     check(
-      s.dnnl_memory_desc_init_by_tag(d, dims.length, new Uint8Array(dimsBuf.buffer), 3, tag),
-      `dnnl_memory_desc_init_by_tag([${dims}], tag ${tag})`,
+      s.dnnl_memory_desc_init_by_tag(m, d.length, dims(d), DNNL.f32, tag),
+      `dnnl_memory_desc_init_by_tag([${d}], tag ${tag})`,
     );
-    return d;
+    return m;
   };
   const mdStrided = (d: number[], strides: number[]): MemDesc => {
     const m = new Uint8Array(MD_BYTES);

@@ -64,6 +64,15 @@ export const RUL_CHAN_SUMS = "RulChanSums";
 /** Name of the per-channel affine kernel (batch-norm forward and backward) registered for wasm. */
 export const RUL_CHAN_AFFINE = "RulChanAffine";
 
+/** Throw unless the Adam step's p, g, m, v are float32 tensors of p's shape. */
+export function checkAdamInputs(...ts: tf.TensorInfo[]): void {
+  for (const t of ts) {
+    if (t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, ts[0].shape)) {
+      throw new Error(`${RUL_ADAM_STEP}: needs float32 tensors of one shape, got ${t.shape}`);
+    }
+  }
+}
+
 /** The part of TF.js's wasm backend that the engine's kernels (wasm and oneDNN) use. */
 export interface WasmBackendLike {
   wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
@@ -469,11 +478,7 @@ function ensureKernels(): void {
       const { p, g, m, v } = inputs as unknown as Record<string, tf.TensorInfo>;
       const c = attrs as unknown as AdamConstants;
       const b = backend as unknown as WasmBackendLike;
-      for (const t of [p, g, m, v]) {
-        if (t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, p.shape)) {
-          throw new Error(`${RUL_ADAM_STEP}: needs float32 tensors of one shape, got ${t.shape}`);
-        }
-      }
+      checkAdamInputs(p, g, m, v);
       const outs = [0, 1, 2].map(() => b.makeOutput(p.shape, "float32"));
       const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
       run(JOB_ADAM, {

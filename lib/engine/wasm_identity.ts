@@ -11,13 +11,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { replaceKernel, restoreKernel } from "./replace_kernel.ts";
 
 /** The part of the wasm backend's class the kernel uses. */
 interface RefCountingBackend {
   incRef(dataId: unknown): void;
 }
 
-let original: tf.KernelConfig | undefined;
+let original: tf.KernelConfig | null = null;
 
 /**
  * Replace the wasm backend's `Identity` kernel with one that shares the input's data (string
@@ -25,31 +26,23 @@ let original: tf.KernelConfig | undefined;
  */
 export function installSharedWasmIdentity(): void {
   if (original) return;
-  const stock = tf.getKernel("Identity", "wasm");
-  if (!stock) throw new Error("installSharedWasmIdentity: the wasm backend is not registered");
-  original = stock;
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel({
-    kernelName: "Identity",
-    backendName: "wasm",
-    kernelFunc: (args) => {
-      const x = (args.inputs as unknown as { x: tf.TensorInfo }).x;
-      if (x.dtype === "string") return stock.kernelFunc(args);
-      (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  original = replaceKernel("Identity", "wasm", (stock) => (args) => {
+    const x = (args.inputs as unknown as { x: tf.TensorInfo }).x;
+    if (x.dtype === "string") return stock.kernelFunc(args);
+    (args.backend as unknown as RefCountingBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
+  if (!original) throw new Error("installSharedWasmIdentity: the wasm backend is not registered");
 }
 
 /** Put the wasm backend's stock (copying) `Identity` kernel back. */
 export function restoreWasmIdentity(): void {
   if (!original) return;
-  tf.unregisterKernel("Identity", "wasm");
-  tf.registerKernel(original);
-  original = undefined;
+  restoreKernel(original);
+  original = null;
 }
 
 /** Whether {@link installSharedWasmIdentity} is in effect. */
 export function sharedWasmIdentityActive(): boolean {
-  return original !== undefined;
+  return original !== null;
 }
