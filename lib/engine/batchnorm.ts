@@ -13,6 +13,9 @@ import { fastGradientsActive } from "./fast_state.ts";
 import { chanAffine, chanSums, wasmChanOpsSupported } from "./wasm_gemm.ts";
 import { dnnlBatchNorm, dnnlBatchNormGrad, dnnlBatchNormSupported } from "./onednn.ts";
 
+/** Name of the engine's running-statistics kernel (wasm and cpu backends). */
+export const RUL_BN_RUNNING = "RulBnRunningStats";
+
 /** Output of {@link batchNormTrain}. */
 export interface BatchNormResult<T extends tf.Tensor> {
   /** Normalised (and, with gamma/beta, affinely transformed) output, same shape as the input. */
@@ -181,4 +184,110 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
   m.dispose();
   v.dispose();
   return { y: y as T, mean, variance };
+}
+
+/** The parts of the wasm and cpu backends' classes that {@link RUL_BN_RUNNING} uses. */
+interface HostBackendLike {
+  makeOutput?(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap?(t: tf.TensorInfo): Float32Array;
+  data?: { get(id: tf.DataId): { values: tf.TypedArray } };
+  makeTensorInfo?(shape: number[], dtype: tf.DataType, values: tf.TypedArray): tf.TensorInfo;
+}
+
+interface RunningAttrs {
+  /** float32 factors: 1 − momentum, momentum, momentum·n/(n − 1). */
+  keep: number;
+  mean: number;
+  variance: number;
+}
+
+let runningRegistered = false;
+
+function registerRunning(): void {
+  if (runningRegistered) return;
+  for (const backendName of ["wasm", "cpu"]) {
+    tf.registerKernel({
+      kernelName: RUL_BN_RUNNING,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const { runningMean, runningVar, mean, variance } = inputs as unknown as Record<
+          string,
+          tf.TensorInfo
+        >;
+        const a = attrs as unknown as RunningAttrs;
+        const b = backend as unknown as HostBackendLike;
+        const c = runningMean.shape[0];
+        let outM: tf.TensorInfo, outV: tf.TensorInfo;
+        let read: (t: tf.TensorInfo) => Float32Array;
+        if (backendName === "wasm") {
+          outM = b.makeOutput!([c], "float32");
+          outV = b.makeOutput!([c], "float32");
+          // Views taken after makeOutput: allocating may grow (and replace) the heap's buffer.
+          read = (t) => b.typedArrayFromHeap!(t);
+        } else {
+          outM = b.makeTensorInfo!([c], "float32", new Float32Array(c));
+          outV = b.makeTensorInfo!([c], "float32", new Float32Array(c));
+          read = (t) => b.data!.get(t.dataId).values as Float32Array;
+        }
+        const rm = read(runningMean), rv = read(runningVar), m = read(mean), v = read(variance);
+        const om = read(outM), ov = read(outV);
+        const f = Math.fround;
+        // Each product and sum rounded to float32, as TF.js's Multiply and Add: bit-identical.
+        for (let i = 0; i < c; i++) {
+          om[i] = f(f(rm[i] * a.keep) + f(m[i] * a.mean));
+          ov[i] = f(f(rv[i] * a.keep) + f(v[i] * a.variance));
+        }
+        return [outM, outV];
+      },
+    });
+  }
+  runningRegistered = true;
+}
+
+/**
+ * PyTorch's running-statistics update of batch normalisation in training mode, for batch
+ * statistics over `n` values per channel (`variance` biased, as {@link batchNormTrain} returns
+ * it):
+ *   running_mean ← (1 − momentum)·running_mean + momentum·mean,
+ *   running_var  ← (1 − momentum)·running_var + momentum·variance·n/(n − 1).
+ * Returns the new values (the caller assigns them). With fast gradients on the wasm or cpu
+ * backend this is one kernel ({@link RUL_BN_RUNNING}) without a gradient, in place of seven TF.js
+ * ops that the gradient tape would record (and whose inputs it would clone) at every layer of
+ * every step; its float32 arithmetic is the same, so the values are bit-identical.
+ */
+export function runningStatsUpdate(
+  runningMean: tf.Tensor1D,
+  runningVar: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  momentum: number,
+  n: number,
+): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const c = runningMean.shape[0];
+  for (const [name, t] of [["runningVar", runningVar], ["mean", mean], ["variance", variance]]) {
+    const u = t as tf.Tensor;
+    if (u.rank !== 1 || u.shape[0] !== c) {
+      throw new Error(`runningStatsUpdate: ${name} has shape ${u.shape}, expected [${c}]`);
+    }
+  }
+  const keep = 1 - momentum, varFactor = (momentum * n) / (n - 1);
+  const all = [runningMean, runningVar, mean, variance];
+  const be = tf.getBackend();
+  if (
+    !fastGradientsActive() || (be !== "wasm" && be !== "cpu") ||
+    all.some((t) => t.dtype !== "float32")
+  ) {
+    return tf.tidy(() => ({
+      mean: tf.add(tf.mul(runningMean, keep), tf.mul(mean, momentum)) as tf.Tensor1D,
+      variance: tf.add(tf.mul(runningVar, keep), tf.mul(variance, varFactor)) as tf.Tensor1D,
+    }));
+  }
+  registerRunning();
+  const f = Math.fround;
+  const [m, v] = tf.engine().runKernel(
+    RUL_BN_RUNNING,
+    { runningMean, runningVar, mean, variance } as unknown as tf.NamedTensorMap,
+    { keep: f(keep), mean: f(momentum), variance: f(varFactor) } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor1D[];
+  return { mean: m, variance: v };
 }

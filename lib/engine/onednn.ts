@@ -39,6 +39,7 @@ import {
   type WasmBackendLike,
 } from "./wasm_gemm.ts";
 import { replaceKernel } from "./replace_kernel.ts";
+import { col2im, type ConvGeometry, im2col } from "./im2col.ts";
 import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
@@ -185,6 +186,21 @@ function at(backend: unknown, t: tf.TensorInfo): number {
   return viewAddr(v);
 }
 
+/** A float32 view of tensor `t`'s data in the active store (for im2col's JavaScript loops). */
+function view(backend: unknown, t: tf.TensorInfo): Float32Array {
+  const size = tf.util.sizeFromShape(t.shape);
+  const s = state as State;
+  if (s.store === "wasm") {
+    const off = (backend as WasmBackendLike).getMemoryOffset(t.dataId);
+    return new Float32Array((s.memory as WebAssembly.Memory).buffer, off, size);
+  }
+  const v = (backend as CpuBackendLike).data.get(t.dataId).values;
+  if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
+  // A float32 tensor holding another element type (see {@link at}) is read through a copy;
+  // outputs are always Float32Array (newOutput).
+  return v instanceof Float32Array ? v : Float32Array.from(v as unknown as ArrayLike<number>);
+}
+
 /** float32 copies of cpu-store inputs held in another element type (see {@link at}). */
 const converted: (ArrayBufferView | null)[] = new Array(8).fill(null);
 let convertedNext = 0;
@@ -218,16 +234,43 @@ let shared: Scratch | null = null;
  * after the other, so one buffer (grown to the largest weights) serves every shape.
  */
 function scratchAddr(bytes: number): number {
+  return scratch(bytes).addr;
+}
+
+/** The shared scratch (see {@link scratchAddr}) with a float32 view of its first `floats`. */
+function scratchF32(floats: number): { addr: number; f32: Float32Array } {
+  const { addr, buf } = scratch(floats * 4);
+  const off = addr - viewAddr(buf);
+  return { addr, f32: new Float32Array(buf.buffer, buf.byteOffset + off, floats) };
+}
+
+function scratch(bytes: number): Scratch {
   if (!shared || shared.buf.byteLength < bytes + 64) {
     const buf = new Uint8Array(bytes + 64);
     const raw = viewAddr(buf);
     shared = { buf, addr: raw + (64 - (raw % 64)) % 64 };
   }
-  return shared.addr;
+  return shared;
+}
+
+/**
+ * A convolution with few output positions run as matrix products on the HWIO weights as they are
+ * ({@link ./im2col.ts}): forward col·W, backward-data dy·Wᵀ then col2im, backward-weights colᵀ·dy.
+ */
+interface GemmConv {
+  g: ConvGeometry;
+  /** Rows (N·Ho·Wo) and columns (k·k·Ci) of the im2col matrix. */
+  m: number;
+  kk: number;
+  fwd: MatMulPrims;
+  bwdData: MatMulPrims;
+  bwdWeights: MatMulPrims;
 }
 
 /** The primitives of one convolution shape: forward, backward-data, backward-weights. */
 interface ConvPrims {
+  /** Set where the convolution runs as matrix products (the fields below are then unused). */
+  gemm: GemmConv | null;
   fwd: Exec;
   bwdData: Exec;
   bwdWeights: Exec;
@@ -258,6 +301,27 @@ const convCache = new Map<string, ConvPrims>();
  * one, load average > 100).
  */
 const SMALL_CONV_MACS = 5e6;
+
+/**
+ * Convolutions with at most this many output positions (N·Ho·Wo) run as matrix products on the
+ * HWIO weights ({@link GemmConv}); the others as oneDNN's direct convolutions. A direct
+ * convolution reorders the weights at every call (forward and backward-data) and the weight
+ * gradient back to HWIO, whose cost grows with the weights alone, while its arithmetic grows with
+ * N·Ho·Wo times the weights: so the reorders dominate where N·Ho·Wo is small. Measured on a
+ * 3×3 512→512 convolution at N·Ho·Wo = 64 (ResNet-18's last stage at 64 px, batch 16; 2 threads,
+ * idle machine, ONEDNN_VERBOSE): direct 10.7 ms for the three passes (4.7 of them reorders),
+ * matrix products 6.3 ms; 3×3 256→256 at 256: even (4.9 ms each way). The limit sits between.
+ */
+const GEMM_MAX_M_DEFAULT = 128;
+let gemmMaxM = GEMM_MAX_M_DEFAULT;
+
+/**
+ * Set the largest N·Ho·Wo that runs a convolution as matrix products (0: never, Infinity:
+ * always; `undefined`: the default, 128). For tests and benchmarks of the two paths.
+ */
+export function setConvGemmLimit(m: number | undefined): void {
+  gemmMaxM = m ?? GEMM_MAX_M_DEFAULT;
+}
 const SMALL_ELEMENTS = 1 << 22;
 const smallOnOneThread = Deno.env.get("RUL_ONEDNN_SMALL_ONE_THREAD") === "1";
 
@@ -300,14 +364,28 @@ function convPrims(
   stride: number,
   pad: number,
 ): ConvPrims {
-  const key = `${n},${h},${w},${ci},${co},${k},${stride},${pad}`;
+  const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+  const gemm = n * ho * wo <= gemmMaxM;
+  const key = `${n},${h},${w},${ci},${co},${k},${stride},${pad}${gemm ? ",gemm" : ""}`;
   return cachedPrims(
     convCache,
     key,
     n * outSize(h, k, stride, pad) * outSize(w, k, stride, pad) * co * k * k * ci,
     SMALL_CONV_MACS,
     (lib) => {
-      const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+      if (gemm) {
+        const m = n * ho * wo, kk = k * k * ci;
+        return {
+          gemm: {
+            g: { n, h, w, ci, k, stride, pad, ho, wo },
+            m,
+            kk,
+            fwd: matMulPrims(1, m, kk, co, false, false),
+            bwdData: matMulPrims(1, m, co, kk, false, true),
+            bwdWeights: matMulPrims(1, kk, m, co, true, false),
+          },
+        } as ConvPrims;
+      }
       const what = `conv ${key}`;
       const src = lib.md([n, ci, h, w], DNNL.nhwc);
       const dst = lib.md([n, co, ho, wo], DNNL.nhwc);
@@ -393,6 +471,7 @@ function convPrims(
       const b = toLayout(bdWmd, "in", "weights reorder (backward-data)");
       const c = toLayout(bwWmd, "out", "diff-weights reorder");
       const made: ConvPrims = {
+        gemm: null,
         fwd,
         bwdData,
         bwdWeights,
@@ -413,7 +492,11 @@ function convPrims(
 export function onednnConvImpls(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of convCache) {
-    out[k] = `fwd ${v.fwd.impl}, bwd-data ${v.bwdData.impl}, bwd-weights ${v.bwdWeights.impl}`;
+    const g = v.gemm;
+    out[k] = g
+      ? `im2col + matmul: fwd ${g.fwd.exec.impl}, bwd-data ${g.bwdData.exec.impl}, ` +
+        `bwd-weights ${g.bwdWeights.exec.impl}`
+      : `fwd ${v.fwd.impl}, bwd-data ${v.bwdData.impl}, bwd-weights ${v.bwdWeights.impl}`;
   }
   return out;
 }
@@ -744,6 +827,12 @@ export function dnnlConv2d(
   if (n * ho * wo * co === 0) return out;
   const c = convPrims(n, h, w, ci, co, k, stride, pad);
   const lib = (state as State).lib;
+  if (c.gemm) {
+    const col = scratchF32(c.gemm.m * c.gemm.kk);
+    im2col(view(b, x), c.gemm.g, col.f32);
+    lib.run(c.gemm.fwd.exec, [col.addr, at(b, filter), at(b, out)]);
+    return out;
+  }
   const wt = weightsFor(lib, c.fwdWReorder, c.fwdWBytes, at(b, filter));
   lib.run(c.fwd, [
     at(b, x),
@@ -1064,6 +1153,12 @@ function ensureKernels(backendName: string): void {
       const c = convPrims(n, h, w, ci, co, k, stride, pad);
       const out = newOutput(b, [n, h, w, ci], "float32");
       const lib = (state as State).lib;
+      if (c.gemm) {
+        const col = scratchF32(c.gemm.m * c.gemm.kk);
+        lib.run(c.gemm.bwdData.exec, [at(b, dy), at(b, filter), col.addr]);
+        col2im(col.f32, c.gemm.g, view(b, out));
+        return out;
+      }
       const wt = weightsFor(
         lib,
         c.bwdWReorder,
@@ -1091,6 +1186,12 @@ function ensureKernels(backendName: string): void {
       const out = newOutput(b, [k, k, ci, co], "float32");
       const lib = (state as State).lib;
       const outAddr = at(b, out);
+      if (c.gemm) {
+        const col = scratchF32(c.gemm.m * c.gemm.kk);
+        im2col(view(b, x), c.gemm.g, col.f32);
+        lib.run(c.gemm.bwdWeights.exec, [col.addr, at(b, dy), outAddr]);
+        return out;
+      }
       const target = c.diffWReorder ? scratchAddr(c.diffWBytes) : outAddr;
       lib.run(c.bwdWeights, [
         at(b, x),

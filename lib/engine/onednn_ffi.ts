@@ -291,6 +291,18 @@ export function dnnlLibraryName(): string {
 }
 
 /**
+ * How long an idle OpenMP thread spins before it sleeps (libgomp's `GOMP_SPINCOUNT`, in
+ * iterations), unless the user set `GOMP_SPINCOUNT` or `OMP_WAIT_POLICY`. libgomp's default
+ * (300 000 iterations, ~1 ms or more) keeps oneDNN's threads spinning through the wasm kernels
+ * and JavaScript that run between two primitives, on the same cores as the wasm threads: the
+ * fused Adam update took 19 ms after a backward pass instead of 10-11 ms. Measured with
+ * `bench/train_step.ts --sizes 64 --batches 16` (2 threads, idle machine, 3 interleaved runs
+ * each, img/s): default 151-157, passive 155-160, 1 000: 164-170, 10 000: 166-168, 100 000:
+ * 155-166.
+ */
+const GOMP_SPINCOUNT = 10_000;
+
+/**
  * Open oneDNN ({@link dnnlLibraryName}; and libgomp for the thread count) and create a CPU
  * engine and stream. Returns the library or throws with the reason (library missing, symbol
  * missing, not oneDNN 2.x, no engine).
@@ -299,11 +311,19 @@ export function loadDnnl(threads: number): DnnlLib {
   if (loaded) return loaded;
   const name = dnnlLibraryName();
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  // libgomp reads its environment once, when it loads (with libdnnl.so.2, a dependency): the
+  // spin setting is put there for the load only and removed after, so child processes (such as
+  // the PyTorch side of the benchmarks) keep their own defaults.
+  const spin = Deno.env.get("GOMP_SPINCOUNT") === undefined &&
+    Deno.env.get("OMP_WAIT_POLICY") === undefined;
+  if (spin) Deno.env.set("GOMP_SPINCOUNT", String(GOMP_SPINCOUNT));
   try {
     lib = Deno.dlopen(name, SYMBOLS);
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
     throw new Error(`cannot open ${name}: ${why}`);
+  } finally {
+    if (spin) Deno.env.delete("GOMP_SPINCOUNT");
   }
   const s = lib.symbols;
   let ompThreads = 0;

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { batchNormTrain, conv2d } from "../engine/mod.ts";
+import { batchNormTrain, conv2d, runningStatsUpdate } from "../engine/mod.ts";
 import { type ParamGroup, ParamStore } from "./params.ts";
 
 /** Bias-free 2-D convolution (ResNet style), weight stored HWIO; PyTorch name `<name>.weight`. */
@@ -122,11 +122,16 @@ export class BatchNormLayer {
       this.eps,
     );
     tf.tidy(() => {
-      const m = this.momentum;
-      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-      this.runningVar.assign(
-        tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * n) / (n - 1))),
+      const r = runningStatsUpdate(
+        this.runningMean as tf.Tensor1D,
+        this.runningVar as tf.Tensor1D,
+        mean,
+        variance,
+        this.momentum,
+        n,
       );
+      this.runningMean.assign(r.mean);
+      this.runningVar.assign(r.variance);
       this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, "int32")));
     });
     // mean/variance are not disposed here: the engine's custom gradient may hold them, and the

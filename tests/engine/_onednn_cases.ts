@@ -24,6 +24,7 @@ import {
   onednnConvImpls,
   onednnMatMulShapes,
   type OnednnStore,
+  setConvGemmLimit,
   setOnednn,
 } from "../../lib/engine/onednn.ts";
 import { assertClose, onBackend, randomArray, relError, resnetStep } from "./_helpers.ts";
@@ -105,27 +106,50 @@ export async function defineOnednnTests(store: OnednnStore): Promise<void> {
     }
   });
 
-  for (const c of SHAPES) {
-    Deno.test(`onednn (${store} store) convolution: ${c.name}, ${c.n}×${c.h}×${c.w} = the definitions`, () => {
-      const g = grads(c, c.h * 31 + c.ci);
-      assertClose("forward", g.y, refForward(c, g.x, g.w));
-      assertClose("grad-filter", g.gf, refGradFilter(c, g.x, g.dy));
-      assertClose("grad-input", g.gi, refGradInput(c, g.w, g.dy));
-    });
+  // Each shape on both paths: oneDNN's direct convolutions (limit 0) and im2col + matmul on the
+  // HWIO weights (limit Infinity); the default limit picks one of them by N·Ho·Wo.
+  for (const [path, limit] of [["direct", 0], ["im2col + matmul", Infinity]] as const) {
+    for (const c of SHAPES) {
+      Deno.test(`onednn (${store} store) convolution (${path}): ${c.name}, ${c.n}×${c.h}×${c.w} = the definitions`, () => {
+        setConvGemmLimit(limit);
+        try {
+          const g = grads(c, c.h * 31 + c.ci);
+          assertClose("forward", g.y, refForward(c, g.x, g.w));
+          assertClose("grad-filter", g.gf, refGradFilter(c, g.x, g.dy));
+          assertClose("grad-input", g.gi, refGradInput(c, g.w, g.dy));
+        } finally {
+          setConvGemmLimit(undefined);
+        }
+      });
+    }
   }
 
-  Deno.test(`onednn (${store} store) convolutions run on oneDNN's primitives, cached per shape`, () => {
+  Deno.test(`onednn (${store} store) convolutions run on oneDNN's primitives, cached per shape and path`, () => {
     const impls = onednnConvImpls();
     const shapes = Object.keys(impls);
-    if (shapes.length < SHAPES.length) throw new Error(`only ${shapes.length} shapes cached`);
+    const gemm = shapes.filter((k) => k.endsWith(",gemm"));
+    if (shapes.length - gemm.length < SHAPES.length || gemm.length < SHAPES.length) {
+      throw new Error(`only ${shapes.length - gemm.length} direct and ${gemm.length} gemm cached`);
+    }
     const before = shapes.length;
     grads(SHAPES[2], 5);
     if (Object.keys(onednnConvImpls()).length !== before) throw new Error("shape not reused");
     for (const [k, v] of Object.entries(impls)) {
+      if (k.endsWith(",gemm") !== v.startsWith("im2col + matmul")) throw new Error(`${k}: ${v}`);
       // "ref:any" would be oneDNN's reference loops: slow, and a sign of an unsupported layout.
       if (SHAPES.some((c) => c.ci % 8 === 0 && k.startsWith(`${c.n},${c.h},${c.w},${c.ci},`))) {
         if (v.includes("ref")) throw new Error(`${k}: ${v}`);
       }
+    }
+  });
+
+  Deno.test(`onednn (${store} store) default path: im2col + matmul up to 128 output positions`, () => {
+    // 2·8·8 = 128 positions: matmul; 3·8·8 = 192: direct.
+    for (const [n, gemm] of [[2, true], [3, false]] as const) {
+      const c = { n, h: 8, w: 8, ci: 16, co: 16, k: 3, s: 1, p: 1 };
+      grads(c, 9);
+      const key = `${n},8,8,16,16,3,1,1${gemm ? ",gemm" : ""}`;
+      if (!(key in onednnConvImpls())) throw new Error(`${key} not cached`);
     }
   });
 
@@ -288,14 +312,19 @@ export async function defineOnednnTests(store: OnednnStore): Promise<void> {
       tf.dispose([value, grads]);
     };
     try {
-      step();
-      const before = [tf.memory().numTensors, backend.numDataIds()];
-      for (let i = 0; i < 5; i++) step();
-      const after = [tf.memory().numTensors, backend.numDataIds()];
-      if (after.join() !== before.join()) {
-        throw new Error(`numTensors, buffers ${before} → ${after}`);
+      // Both convolution paths (direct; im2col + matmul).
+      for (const limit of [0, Infinity]) {
+        setConvGemmLimit(limit);
+        step();
+        const before = [tf.memory().numTensors, backend.numDataIds()];
+        for (let i = 0; i < 5; i++) step();
+        const after = [tf.memory().numTensors, backend.numDataIds()];
+        if (after.join() !== before.join()) {
+          throw new Error(`limit ${limit}: numTensors, buffers ${before} → ${after}`);
+        }
       }
     } finally {
+      setConvGemmLimit(undefined);
       tf.dispose([x, w1, w2, w3, g, b]);
     }
   });

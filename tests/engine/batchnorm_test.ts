@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { batchNormTrain } from "../../lib/engine/mod.ts";
+import { batchNormTrain, runningStatsUpdate } from "../../lib/engine/mod.ts";
 import { assertClose, onBackend, randomArray, setup } from "./_helpers.ts";
 import { bnGrads } from "./_bn_grads.ts";
 
@@ -77,4 +77,37 @@ Deno.test("batchNormTrain rejects mismatched gamma with a clear error", () => {
   }
   tf.dispose([x, g]);
   if (!msg.includes("gamma has shape 4")) throw new Error(`unexpected error: ${msg}`);
+});
+
+Deno.test("runningStatsUpdate: hand values; fused kernel bit-identical to the composed ops; no leak", () => {
+  // Hand: momentum 0.1, n = 5 → running_var ← 0.9·rv + 0.1·v·5/4.
+  // rm = [1, -2], mean = [3, 0] → [1.2, -1.8]; rv = [2, 1], v = [4, 0.8] → [2.3, 1.0].
+  for (const backend of ["wasm", "cpu"] as const) {
+    for (const fast of [true, false]) {
+      onBackend(backend, fast, () => {
+        const t = [[1, -2], [2, 1], [3, 0], [4, 0.8]].map((v) => tf.tensor1d(v));
+        const r = runningStatsUpdate(t[0], t[1], t[2], t[3], 0.1, 5);
+        assertClose(`${backend} fast=${fast} mean`, r.mean.dataSync(), [1.2, -1.8], 1e-6);
+        assertClose(`${backend} fast=${fast} var`, r.variance.dataSync(), [2.3, 1.0], 1e-6);
+        tf.dispose([...t, r.mean, r.variance]);
+      });
+    }
+  }
+  // Random values over 300 channels: the fused kernel (fast) equals the composed TF.js ops
+  // (fast off) bit for bit on each backend, and leaks nothing.
+  const vals = [0, 1, 2, 3].map((i) => randomArray(300, 40 + i).map((v) => (i % 2 ? 2 + v : v)));
+  const run = () =>
+    tf.tidy(() => {
+      const t = vals.map((v) => tf.tensor1d(v));
+      const r = runningStatsUpdate(t[0], t[1], t[2], t[3], 0.1, 37);
+      return [r.mean.dataSync(), r.variance.dataSync()] as Float32Array[];
+    });
+  for (const backend of ["wasm", "cpu"] as const) {
+    const ref = onBackend(backend, false, run);
+    const before = tf.memory().numTensors;
+    const got = onBackend(backend, true, run);
+    if (tf.memory().numTensors !== before) throw new Error(`${backend}: tensors leaked`);
+    assertClose(`${backend} mean`, got[0], ref[0], 0);
+    assertClose(`${backend} variance`, got[1], ref[1], 0);
+  }
 });
