@@ -30,25 +30,22 @@ export interface ConvGeometry {
   wo: number;
 }
 
-/** Fill `col` ([n·ho·wo, k·k·ci]) from the NHWC input `x`. */
-export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array): void {
+/**
+ * Call `f(o, s)` for every (output position, kernel tap) in `col`'s order: `o` is the offset of the
+ * tap's run of Ci values in `col`, `s` the offset of the input pixel it reads in x, or -1 where
+ * the tap falls in the zero padding.
+ */
+function forEachTap(g: ConvGeometry, f: (o: number, s: number) => void): void {
   const { n, h, w, ci, k, stride, pad, ho, wo } = g;
-  const rowLen = k * k * ci;
-  let row = 0;
+  let o = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, row++) {
-        let o = row * rowLen;
+      for (let ox = 0; ox < wo; ox++) {
         for (let ky = 0; ky < k; ky++) {
           const iy = oy * stride - pad + ky;
           for (let kx = 0; kx < k; kx++, o += ci) {
             const ix = ox * stride - pad + kx;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-              col.fill(0, o, o + ci);
-            } else {
-              const s = ((b * h + iy) * w + ix) * ci;
-              col.set(x.subarray(s, s + ci), o);
-            }
+            f(o, iy < 0 || iy >= h || ix < 0 || ix >= w ? -1 : ((b * h + iy) * w + ix) * ci);
           }
         }
       }
@@ -56,26 +53,21 @@ export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array): voi
   }
 }
 
+/** Fill `col` ([n·ho·wo, k·k·ci]) from the NHWC input `x`. */
+export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array): void {
+  const ci = g.ci;
+  forEachTap(g, (o, s) => {
+    if (s < 0) col.fill(0, o, o + ci);
+    else col.set(x.subarray(s, s + ci), o);
+  });
+}
+
 /** dx (NHWC, overwritten) = the sum, for every input element, of the `col` entries read from it. */
 export function col2im(col: Float32Array, g: ConvGeometry, dx: Float32Array): void {
-  const { n, h, w, ci, k, stride, pad, ho, wo } = g;
-  const rowLen = k * k * ci;
-  dx.fill(0, 0, n * h * w * ci);
-  let row = 0;
-  for (let b = 0; b < n; b++) {
-    for (let oy = 0; oy < ho; oy++) {
-      for (let ox = 0; ox < wo; ox++, row++) {
-        let o = row * rowLen;
-        for (let ky = 0; ky < k; ky++) {
-          const iy = oy * stride - pad + ky;
-          for (let kx = 0; kx < k; kx++, o += ci) {
-            const ix = ox * stride - pad + kx;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const d = ((b * h + iy) * w + ix) * ci;
-            for (let c = 0; c < ci; c++) dx[d + c] += col[o + c];
-          }
-        }
-      }
-    }
-  }
+  const ci = g.ci;
+  dx.fill(0, 0, g.n * g.h * g.w * ci);
+  forEachTap(g, (o, s) => {
+    if (s < 0) return;
+    for (let c = 0; c < ci; c++) dx[s + c] += col[o + c];
+  });
 }
