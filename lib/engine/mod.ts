@@ -7,6 +7,7 @@
 export * from "./conv2d.ts";
 export * from "./conv_grad.ts";
 export * from "./maxpool.ts";
+export * from "./avgpool.ts";
 export * from "./batchnorm.ts";
 export * from "./fast_state.ts";
 export * from "./stock_grads.ts";

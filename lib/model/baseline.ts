@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { ModelConfig } from "./config.ts";
 import { LinearLayer } from "./layers.ts";
+import { globalAvgPool } from "../engine/mod.ts";
 import { torchvisionNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
@@ -33,7 +34,7 @@ export class BaselineModel extends ModelBase implements FerModel {
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const r = tidyObject(() => {
       const featureMap = this.features(x, true);
-      const logits = this.fc.apply(tf.mean(featureMap, [1, 2]) as tf.Tensor2D);
+      const logits = this.fc.apply(globalAvgPool(featureMap));
       const loss = options.labels ? crossEntropy(logits, options.labels) : null;
       return { featureMap, logits, loss };
     });
@@ -55,7 +56,7 @@ export class BaselineModel extends ModelBase implements FerModel {
   forwardEval(x: tf.Tensor4D): EvalOutput {
     return tidyObject(() => {
       const f = this.features(x, false);
-      const pooled = tf.mean(f, [1, 2]) as tf.Tensor2D;
+      const pooled = globalAvgPool(f);
       return { logits: this.fc.apply(pooled), features: pooled, u: null, logVar: null };
     });
   }
