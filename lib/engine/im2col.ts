@@ -30,6 +30,11 @@ export interface ConvGeometry {
   wo: number;
 }
 
+/** Elements of the im2col matrix: [n·ho·wo, k·k·ci]. */
+export function colSize(g: ConvGeometry): number {
+  return g.n * g.ho * g.wo * g.k * g.k * g.ci;
+}
+
 /**
  * Call `f(o, s)` for every (output position, kernel tap) in `col`'s order: `o` is the offset of the
  * tap's run of Ci values in `col`, `s` the offset of the input pixel it reads in x, or -1 where

@@ -39,7 +39,7 @@ import {
   type WasmBackendLike,
 } from "./wasm_gemm.ts";
 import { replaceKernel } from "./replace_kernel.ts";
-import { col2im, type ConvGeometry, im2col } from "./im2col.ts";
+import { col2im, colSize, type ConvGeometry, im2col } from "./im2col.ts";
 import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
@@ -168,37 +168,44 @@ function viewAddr(v: ArrayBufferView): number {
   return Number(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as Uint8Array<ArrayBuffer>)));
 }
 
+/**
+ * Tensor `t`'s typed array on the cpu store. TF.js cpu's cast of int32 or bool to float32 shares
+ * the input's array (no encoding loss), so a float32 tensor can hold an Int32Array or Uint8Array:
+ * oneDNN and the JavaScript loops need float32, so such an input is read through a float32 copy,
+ * kept alive until the kernel's next calls (a kernel reads at most a few inputs). Outputs are
+ * always Float32Array ({@link newOutput}).
+ */
+function cpuValues(backend: unknown, t: tf.TensorInfo): ArrayBufferView {
+  let v = (backend as CpuBackendLike).data.get(t.dataId).values;
+  if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
+  if (t.dtype === "float32" && !(v instanceof Float32Array)) {
+    v = Float32Array.from(v as unknown as ArrayLike<number>);
+    converted[convertedNext] = v;
+    convertedNext = (convertedNext + 1) % converted.length;
+  }
+  return v;
+}
+
 /** Native address of tensor `t`'s data in the active store. */
 function at(backend: unknown, t: tf.TensorInfo): number {
   if ((state as State).store === "wasm") {
     return heapAddr((backend as WasmBackendLike).getMemoryOffset(t.dataId));
   }
-  let v = (backend as CpuBackendLike).data.get(t.dataId).values;
-  if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
-  if (t.dtype === "float32" && !(v instanceof Float32Array)) {
-    // TF.js cpu's cast of int32 or bool to float32 shares the input's array (no encoding loss),
-    // so a float32 tensor can hold an Int32Array or Uint8Array: oneDNN needs float32 bytes. The
-    // copy is kept alive until the kernel's next calls (a kernel reads at most a few inputs).
-    v = Float32Array.from(v as unknown as ArrayLike<number>);
-    converted[convertedNext] = v;
-    convertedNext = (convertedNext + 1) % converted.length;
-  }
-  return viewAddr(v);
+  return viewAddr(cpuValues(backend, t));
 }
 
-/** A float32 view of tensor `t`'s data in the active store (for im2col's JavaScript loops). */
+/** A float32 view of float32 tensor `t`'s data in the active store (for im2col's loops). */
 function view(backend: unknown, t: tf.TensorInfo): Float32Array {
-  const size = tf.util.sizeFromShape(t.shape);
   const s = state as State;
   if (s.store === "wasm") {
     const off = (backend as WasmBackendLike).getMemoryOffset(t.dataId);
-    return new Float32Array((s.memory as WebAssembly.Memory).buffer, off, size);
+    return new Float32Array(
+      (s.memory as WebAssembly.Memory).buffer,
+      off,
+      tf.util.sizeFromShape(t.shape),
+    );
   }
-  const v = (backend as CpuBackendLike).data.get(t.dataId).values;
-  if (!v || v.byteLength === 0) throw new Error(`oneDNN: tensor [${t.shape}] has no data`);
-  // A float32 tensor holding another element type (see {@link at}) is read through a copy;
-  // outputs are always Float32Array (newOutput).
-  return v instanceof Float32Array ? v : Float32Array.from(v as unknown as ArrayLike<number>);
+  return cpuValues(backend, t) as Float32Array;
 }
 
 /** float32 copies of cpu-store inputs held in another element type (see {@link at}). */
@@ -223,34 +230,37 @@ function free(backend: unknown, t: tf.TensorInfo): void {
 /** A native scratch buffer (a JavaScript ArrayBuffer kept alive by the cache) and its address. */
 interface Scratch {
   buf: Uint8Array;
+  /** Native address of the first 64-byte aligned byte, and that byte's offset in `buf`. */
   addr: number;
+  off: number;
 }
 
 let shared: Scratch | null = null;
 
 /**
- * Address of a native scratch buffer of at least `bytes` (64-byte aligned for AVX-512), shared by
- * every kernel: a kernel uses it for one reordered weights tensor at a time and kernels run one
- * after the other, so one buffer (grown to the largest weights) serves every shape.
+ * The native scratch buffer of at least `bytes` (64-byte aligned for AVX-512), shared by every
+ * kernel: a kernel uses it for one tensor at a time (reordered weights, an im2col matrix) and
+ * kernels run one after the other, so one buffer (grown to the largest) serves every shape.
  */
-function scratchAddr(bytes: number): number {
-  return scratch(bytes).addr;
-}
-
-/** The shared scratch (see {@link scratchAddr}) with a float32 view of its first `floats`. */
-function scratchF32(floats: number): { addr: number; f32: Float32Array } {
-  const { addr, buf } = scratch(floats * 4);
-  const off = addr - viewAddr(buf);
-  return { addr, f32: new Float32Array(buf.buffer, buf.byteOffset + off, floats) };
-}
-
 function scratch(bytes: number): Scratch {
   if (!shared || shared.buf.byteLength < bytes + 64) {
     const buf = new Uint8Array(bytes + 64);
     const raw = viewAddr(buf);
-    shared = { buf, addr: raw + (64 - (raw % 64)) % 64 };
+    const off = (64 - (raw % 64)) % 64;
+    shared = { buf, addr: raw + off, off };
   }
   return shared;
+}
+
+/** Address of the shared {@link scratch} for `bytes`. */
+function scratchAddr(bytes: number): number {
+  return scratch(bytes).addr;
+}
+
+/** The shared {@link scratch} for `floats` float32 values: its address and a view of them. */
+function scratchF32(floats: number): { addr: number; f32: Float32Array } {
+  const { addr, buf, off } = scratch(floats * 4);
+  return { addr, f32: new Float32Array(buf.buffer, buf.byteOffset + off, floats) };
 }
 
 /**
@@ -259,18 +269,14 @@ function scratch(bytes: number): Scratch {
  */
 interface GemmConv {
   g: ConvGeometry;
-  /** Rows (N·Ho·Wo) and columns (k·k·Ci) of the im2col matrix. */
-  m: number;
-  kk: number;
   fwd: MatMulPrims;
   bwdData: MatMulPrims;
   bwdWeights: MatMulPrims;
 }
 
-/** The primitives of one convolution shape: forward, backward-data, backward-weights. */
-interface ConvPrims {
-  /** Set where the convolution runs as matrix products (the fields below are then unused). */
-  gemm: GemmConv | null;
+/** The primitives of one direct convolution shape: forward, backward-data, backward-weights. */
+interface DirectConv {
+  gemm: null;
   fwd: Exec;
   bwdData: Exec;
   bwdWeights: Exec;
@@ -285,6 +291,9 @@ interface ConvPrims {
   /** Descriptors kept alive for the primitives' lifetime. */
   keep: unknown[];
 }
+
+/** One convolution shape's primitives: as matrix products ({@link GemmConv}) or direct. */
+type ConvPrims = { gemm: GemmConv } | DirectConv;
 
 const convCache = new Map<string, ConvPrims>();
 
@@ -302,6 +311,9 @@ const convCache = new Map<string, ConvPrims>();
  */
 const SMALL_CONV_MACS = 5e6;
 
+const SMALL_ELEMENTS = 1 << 22;
+const smallOnOneThread = Deno.env.get("RUL_ONEDNN_SMALL_ONE_THREAD") === "1";
+
 /**
  * Convolutions with at most this many output positions (N·Ho·Wo) run as matrix products on the
  * HWIO weights ({@link GemmConv}); the others as oneDNN's direct convolutions. A direct
@@ -309,7 +321,7 @@ const SMALL_CONV_MACS = 5e6;
  * gradient back to HWIO, whose cost grows with the weights alone, while its arithmetic grows with
  * N·Ho·Wo times the weights: so the reorders dominate where N·Ho·Wo is small. Measured on a
  * 3×3 512→512 convolution at N·Ho·Wo = 64 (ResNet-18's last stage at 64 px, batch 16; 2 threads,
- * idle machine, ONEDNN_VERBOSE): direct 10.7 ms for the three passes (4.7 of them reorders),
+ * idle machine, ONEDNN_VERBOSE): direct 10.7 ms for the three passes (5.0 of them reorders),
  * matrix products 6.3 ms; 3×3 256→256 at 256: even (4.9 ms each way). The limit sits between.
  */
 const GEMM_MAX_M_DEFAULT = 128;
@@ -322,8 +334,6 @@ let gemmMaxM = GEMM_MAX_M_DEFAULT;
 export function setConvGemmLimit(m: number | undefined): void {
   gemmMaxM = m ?? GEMM_MAX_M_DEFAULT;
 }
-const SMALL_ELEMENTS = 1 << 22;
-const smallOnOneThread = Deno.env.get("RUL_ONEDNN_SMALL_ONE_THREAD") === "1";
 
 /** Threads for a primitive of `work` units against its small-work limit. */
 function threadsFor(work: number, small: number): number {
@@ -370,21 +380,19 @@ function convPrims(
   return cachedPrims(
     convCache,
     key,
-    n * outSize(h, k, stride, pad) * outSize(w, k, stride, pad) * co * k * k * ci,
+    n * ho * wo * co * k * k * ci,
     SMALL_CONV_MACS,
-    (lib) => {
+    (lib): ConvPrims => {
       if (gemm) {
         const m = n * ho * wo, kk = k * k * ci;
         return {
           gemm: {
             g: { n, h, w, ci, k, stride, pad, ho, wo },
-            m,
-            kk,
             fwd: matMulPrims(1, m, kk, co, false, false),
             bwdData: matMulPrims(1, m, co, kk, false, true),
             bwdWeights: matMulPrims(1, kk, m, co, true, false),
           },
-        } as ConvPrims;
+        };
       }
       const what = `conv ${key}`;
       const src = lib.md([n, ci, h, w], DNNL.nhwc);
@@ -470,7 +478,7 @@ function convPrims(
       const a = toLayout(fwdWmd, "in", "weights reorder (forward)");
       const b = toLayout(bdWmd, "in", "weights reorder (backward-data)");
       const c = toLayout(bwWmd, "out", "diff-weights reorder");
-      const made: ConvPrims = {
+      const made: DirectConv = {
         gemm: null,
         fwd,
         bwdData,
@@ -828,7 +836,7 @@ export function dnnlConv2d(
   const c = convPrims(n, h, w, ci, co, k, stride, pad);
   const lib = (state as State).lib;
   if (c.gemm) {
-    const col = scratchF32(c.gemm.m * c.gemm.kk);
+    const col = scratchF32(colSize(c.gemm.g));
     im2col(view(b, x), c.gemm.g, col.f32);
     lib.run(c.gemm.fwd.exec, [col.addr, at(b, filter), at(b, out)]);
     return out;
@@ -1154,7 +1162,7 @@ function ensureKernels(backendName: string): void {
       const out = newOutput(b, [n, h, w, ci], "float32");
       const lib = (state as State).lib;
       if (c.gemm) {
-        const col = scratchF32(c.gemm.m * c.gemm.kk);
+        const col = scratchF32(colSize(c.gemm.g));
         lib.run(c.gemm.bwdData.exec, [at(b, dy), at(b, filter), col.addr]);
         col2im(col.f32, c.gemm.g, view(b, out));
         return out;
@@ -1187,7 +1195,7 @@ function ensureKernels(backendName: string): void {
       const lib = (state as State).lib;
       const outAddr = at(b, out);
       if (c.gemm) {
-        const col = scratchF32(c.gemm.m * c.gemm.kk);
+        const col = scratchF32(colSize(c.gemm.g));
         im2col(view(b, x), c.gemm.g, col.f32);
         lib.run(c.gemm.bwdWeights.exec, [col.addr, at(b, dy), outAddr]);
         return out;
