@@ -16,6 +16,9 @@ import {
   Trainer,
 } from "../../lib/train/mod.ts";
 import { VARIANTS } from "../../lib/rul/mod.ts";
+import { disposeModelOutput } from "../../lib/model/mod.ts";
+import { mulberry32 } from "../../lib/random.ts";
+import { FIXTURES } from "../model/compare.ts";
 import { TINY, tinyData } from "./_tiny.ts";
 
 function tmpDir(): string {
@@ -122,10 +125,145 @@ Deno.test("no tensor leak across epochs; hooks fire; audit reports AUROC and wri
   fs.rmSync(dir, { recursive: true });
 });
 
-Deno.test("baseline and ablation variants train one epoch", async () => {
+/**
+ * What each variant must switch, written here by hand from the paper / docs (not read from
+ * lib/rul/variants.ts, the table under test).
+ */
+const EXPECTED_SWITCHES = {
+  "rul": { kind: "rul", pairing: "random", addUpWeighting: "half", sigmaHead: true },
+  "baseline": { kind: "baseline" },
+  "rul-pair-different": {
+    kind: "rul",
+    pairing: "different-label",
+    addUpWeighting: "half",
+    sigmaHead: true,
+  },
+  "rul-pair-hardest": { kind: "rul", pairing: "hardest", addUpWeighting: "half", sigmaHead: true },
+  "rul-addup-w": { kind: "rul", pairing: "random", addUpWeighting: "w", sigmaHead: true },
+  "rul-no-sigma": { kind: "rul", pairing: "random", addUpWeighting: "half", sigmaHead: false },
+} as const;
+
+Deno.test("each variant reaches the trainer's model: its switches, heads and pairing rule", async () => {
   await initBackend();
   const data = tinyData();
-  for (const variant of ["baseline", "rul-no-sigma", "rul-pair-hardest", "rul-addup-w"] as const) {
+  assert.deepEqual(Object.keys(EXPECTED_SWITCHES).sort(), [...VARIANTS].sort());
+  const labels = data.train.labels.slice(0, 16);
+  for (const variant of VARIANTS) {
+    const t = await Trainer.create({
+      config: { ...TINY, epochs: 1, variant },
+      data,
+      log: null,
+      progress: "silent",
+      workers: 0,
+    });
+    const cfg = t.model.config as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(EXPECTED_SWITCHES[variant])) {
+      assert.equal(cfg[k], v, `${variant}: model config ${k}`);
+    }
+    const names = [...t.model.namedParameters().keys()];
+    const has = (prefix: string) => names.some((n) => n.startsWith(prefix));
+    assert.equal(has("mu."), variant !== "baseline", `${variant}: μ head`);
+    assert.equal(has("log_var."), variant !== "baseline" && variant !== "rul-no-sigma", variant);
+    if (variant === "baseline") {
+      t.dispose();
+      continue;
+    }
+    // one training-mode forward on a fixed batch: the pairing rule and w of the variant
+    const x = tf.randomNormal([16, 32, 32, 3], 0, 1, "float32", 7) as tf.Tensor4D;
+    const out = t.model.forwardTrain(x, { labels, rng: mulberry32(11) });
+    const perm = out.perm as Int32Array;
+    if (EXPECTED_SWITCHES[variant].pairing === "random") {
+      assert.deepEqual([...perm].sort((a, b) => a - b), [...Array(16).keys()], "a permutation");
+    }
+    const w = out.w!.dataSync();
+    if (variant === "rul-no-sigma") {
+      assert.equal(out.logVar, null);
+      assert.ok(w.every((v) => v === 0.5), `${variant}: w = 0.5, got ${w}`);
+    } else assert.ok(w.some((v) => Math.abs(v - 0.5) > 1e-3), `${variant}: w is not 0.5`);
+    if (variant === "rul-pair-different") {
+      // over 10 draws (a random permutation would meet an equal label in some of them)
+      for (let seed = 0; seed < 10; seed++) {
+        const o = t.model.forwardTrain(x, { labels, rng: mulberry32(100 + seed) });
+        const p = o.perm as Int32Array;
+        for (let i = 0; i < 16; i++) {
+          assert.notEqual(
+            labels[p[i]],
+            labels[i],
+            `draw ${seed}: sample ${i} paired with its label`,
+          );
+        }
+        disposeModelOutput(o);
+      }
+    }
+    if (variant === "rul-pair-hardest") {
+      // the nearest different-label sample in μ space, by brute force in float64
+      const mu = out.mu!.arraySync();
+      const d2 = (i: number, j: number) => mu[i].reduce((s, v, k) => s + (v - mu[j][k]) ** 2, 0);
+      for (let i = 0; i < 16; i++) {
+        let best = Infinity;
+        for (let j = 0; j < 16; j++) if (labels[j] !== labels[i]) best = Math.min(best, d2(i, j));
+        assert.notEqual(labels[perm[i]], labels[i], `hardest: sample ${i} own label`);
+        assert.ok(d2(i, perm[i]) <= best * (1 + 1e-5) + 1e-9, `hardest: sample ${i} not nearest`);
+      }
+    }
+    if (variant === "rul") {
+      // the official random permutation ignores the labels: over 10 draws some sample meets
+      // its own label (a different-label rule never would)
+      let same = 0;
+      for (let seed = 0; seed < 10; seed++) {
+        const o = t.model.forwardTrain(x, { labels, rng: mulberry32(100 + seed) });
+        const p = o.perm as Int32Array;
+        same += p.filter((q, i) => labels[q] === labels[i]).length;
+        disposeModelOutput(o);
+      }
+      assert.ok(same > 0, "rul pairing never paired equal labels in 10 draws");
+    }
+    disposeModelOutput(out);
+    x.dispose();
+    t.dispose();
+  }
+});
+
+Deno.test("the trainer's rul-addup-w and rul models give PyTorch's add-up losses on the fixture batch", async () => {
+  await initBackend();
+  const data = tinyData();
+  const { tensors: exp } = await readSafetensors(FIXTURES + "rul_small_expected.safetensors");
+  const x = exp.get("x") as tf.Tensor4D;
+  const labels = Int32Array.from(exp.get("labels")!.dataSync());
+  const perm = Int32Array.from(exp.get("perm")!.dataSync());
+  const cases = [["rul-addup-w", "train.loss_w"], ["rul", "train.loss"]] as const;
+  for (const [variant, key] of cases) {
+    const t = await Trainer.create({
+      config: {
+        variant,
+        init: FIXTURES + "rul_small.pth",
+        model: { inputSize: 64, widths: [8, 16, 32, 64], featureDim: 16, dropout: 0 },
+      },
+      data,
+      log: null,
+      progress: "silent",
+      workers: 0,
+    });
+    const out = t.model.forwardTrain(x, { labels, perm });
+    const got = out.loss!.dataSync()[0];
+    const want = exp.get(key)!.dataSync()[0];
+    assert.ok(
+      Math.abs(got - want) <= 1e-5 * Math.abs(want),
+      `${variant}: ${got} vs ${key} ${want}`,
+    );
+    disposeModelOutput(out);
+    t.dispose();
+  }
+  // the two weightings differ on this batch (else the check above could not tell them apart)
+  const [lw, lh] = ["train.loss_w", "train.loss"].map((k) => exp.get(k)!.dataSync()[0]);
+  assert.ok(Math.abs(lw - lh) > 1e-3 * Math.abs(lh), `loss_w ${lw} vs loss ${lh}`);
+  tf.dispose([...exp.values()]);
+});
+
+Deno.test("smoke: every variant trains one epoch without leaking tensors", async () => {
+  await initBackend();
+  const data = tinyData();
+  for (const variant of VARIANTS) {
     const before = tf.memory().numTensors;
     const t = await Trainer.create({
       config: { ...TINY, epochs: 1, variant },

@@ -1,0 +1,62 @@
+/**
+ * The mutations of `deno task mutants` (tools/mutants.ts): for each test fixed in issue 24, a
+ * break of the code it guards. `find` must occur exactly once in `file`.
+ *
+ * @module
+ */
+
+/** One mutation. */
+export interface Mutation {
+  /** Short id (item number + letter). */
+  id: string;
+  /** The issue-24 item it belongs to. */
+  item: number;
+  /** What the mutation breaks, in words. */
+  what: string;
+  /** File to mutate, relative to the repository root. */
+  file: string;
+  /** Exact text to replace (must occur exactly once). */
+  find: string;
+  /** Replacement. */
+  replace: string;
+  /** Test files to run (relative to the root). */
+  tests: string[];
+  /** `deno test --filter` (optional). */
+  filter?: string;
+  /** Extra environment for the test run. */
+  env?: Record<string, string>;
+}
+
+/** Every mutation, in issue order. */
+export const MUTATIONS: Mutation[] = [
+  {
+    id: "1a",
+    item: 1,
+    what: "the trainer drops the variant's switches (every variant trains plain RUL)",
+    file: "lib/train/trainer.ts",
+    find: "      ...variantSwitches(config.variant),\n",
+    replace: "",
+    tests: ["tests/train/trainer_test.ts"],
+    filter: "/variant|addup/",
+  },
+  {
+    id: "1b",
+    item: 1,
+    what: "different-label pairing falls back to a random permutation",
+    file: "lib/rul/step.ts",
+    find: "? differentLabelPairing(labels, input.rng)",
+    replace: "? randomPermutation(n, input.rng)",
+    tests: ["tests/train/trainer_test.ts"],
+    filter: "/variant/",
+  },
+  {
+    id: "1c",
+    item: 1,
+    what: "the w-weighted add-up loss swaps w and 1 − w",
+    file: "lib/rul/loss.ts",
+    find: "tf.add(tf.mul(w, ceA), tf.mul(tf.sub(1, w), ceB))",
+    replace: "tf.add(tf.mul(tf.sub(1, w), ceA), tf.mul(w, ceB))",
+    tests: ["tests/train/trainer_test.ts"],
+    filter: "/addup/",
+  },
+];
