@@ -19,6 +19,7 @@ import { VARIANTS } from "../../lib/rul/mod.ts";
 import { disposeModelOutput } from "../../lib/model/mod.ts";
 import { mulberry32 } from "../../lib/random.ts";
 import { FIXTURES } from "../model/compare.ts";
+import { auditAurocFromTable, type AuditRow } from "../_auroc.ts";
 import { TINY, tinyData } from "./_tiny.ts";
 
 function tmpDir(): string {
@@ -117,10 +118,17 @@ Deno.test("no tensor leak across epochs; hooks fire; audit reports AUROC and wri
   assert.equal(r.lastTestAcc, r.records[2].test_acc);
   assert.equal(r.records[1].lr_backbone, 2e-4 * 0.9);
   const audit = await t.auditTrainingSet();
-  assert.ok(audit.noisyAuroc !== null && audit.noisyAuroc >= 0 && audit.noisyAuroc <= 1);
   const csv = fs.readFileSync(audit.table!.csv, "utf8").trim().split("\n");
   assert.equal(csv.length, 41);
   assert.match(csv[0], /clean_label,flipped,.*,u,f0,/);
+  // the AUROC recomputed from the per-sample table by the pairwise definition
+  const rows = JSON.parse(fs.readFileSync(audit.table!.json, "utf8")).rows;
+  const want = auditAurocFromTable(rows, data.train);
+  assert.ok(Math.abs(audit.noisyAuroc! - want) < 1e-12, `AUROC ${audit.noisyAuroc} vs ${want}`);
+  assert.notEqual(want, 0.5, "an AUROC of exactly 0.5 could not tell u from −u");
+  const flippedU = rows.filter((r: AuditRow) => r.flipped).map((r: AuditRow) => r.u);
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  assert.ok(Math.abs(audit.meanU!.flipped - mean(flippedU)) < 1e-6, "mean u of flipped samples");
   t.dispose();
   fs.rmSync(dir, { recursive: true });
 });

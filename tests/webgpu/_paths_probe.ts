@@ -21,6 +21,7 @@ import {
   Trainer,
 } from "../../lib/train/mod.ts";
 import { VARIANTS } from "../../lib/rul/variants.ts";
+import { auditAurocFromTable } from "../_auroc.ts";
 
 const info = await initBackend({ backend: "webgpu" });
 const TINY: TrainConfigInput = {
@@ -69,6 +70,11 @@ out.epochsAfterResume = resumed.epochsDone;
 const audit = await resumed.auditTrainingSet();
 out.auditRows = fs.readFileSync(audit.table!.csv, "utf8").trim().split("\n").length - 1;
 out.auditAuroc = audit.noisyAuroc;
+// the AUROC recomputed from the per-sample table by the pairwise definition (tests/_auroc.ts)
+out.auditAurocFromTable = auditAurocFromTable(
+  JSON.parse(fs.readFileSync(audit.table!.json, "utf8")).rows,
+  data.train,
+);
 out.testTable = (await resumed.writeTestTable()) !== null;
 const ev = await evaluateModel(resumed.model, test, { batchSize: 16 });
 out.features = { n: test.n, dim: ev.featureDim, length: ev.features.length };
