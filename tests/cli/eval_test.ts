@@ -53,6 +53,38 @@ Deno.test("eval on the fixture .pth (zip and legacy) reproduces PyTorch's eval l
   tf.dispose([...exp.values()]);
 });
 
+Deno.test("eval --inputs in batches of 4 (last one partial) gives PyTorch's logits, u and accuracy", async () => {
+  await initBackend();
+  const { tensors: exp } = await readSafetensors(FIX + "eval_batches.safetensors");
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "rul-eval-"));
+  const r = await cli([
+    "--checkpoint",
+    FIX + "rul_small.pth",
+    "--inputs",
+    FIX + "eval_batches.safetensors",
+    "--eval-batch-size",
+    "4",
+    "--out",
+    out,
+    "--progress",
+    "silent",
+  ]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const { tensors: got } = await readSafetensors(path.join(out, "eval_inputs_outputs.safetensors"));
+  for (const k of ["logits", "u"]) {
+    const e = relErr(got.get(k)!, exp.get(k)!);
+    assert.ok(e <= 1e-5, `${k}: relative error ${e} vs PyTorch`);
+  }
+  assert.ok(relErr(got.get("features")!, exp.get("mu")!) <= 1e-5, "mu");
+  const metrics = JSON.parse(fs.readFileSync(path.join(out, "eval_inputs_metrics.json"), "utf8"));
+  assert.equal(metrics.n, 10);
+  const acc = exp.get("accuracy")!.dataSync()[0];
+  assert.ok(Math.abs(metrics.accuracy - acc) < 1e-6, `accuracy ${metrics.accuracy} vs ${acc}`);
+  assert.ok(Math.abs(metrics.loss - exp.get("loss")!.dataSync()[0]) < 1e-4, `loss ${metrics.loss}`);
+  tf.dispose([...got.values(), ...exp.values()]);
+  fs.rmSync(out, { recursive: true });
+});
+
 Deno.test("eval: --help, bad flags and bad inputs give clear errors", async () => {
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);
