@@ -6,6 +6,7 @@ import {
   isSoftwareAdapter,
   setFastGradients,
 } from "../lib/backend.ts";
+import { dependency } from "./_deps.ts";
 
 Deno.test("initBackend picks a working backend and reports it", async () => {
   const info = await initBackend();
@@ -122,7 +123,12 @@ Deno.test("bad or unavailable backend requests give clear errors", async () => {
   if (threads.ok || !threads.error.includes("threads")) throw new Error(JSON.stringify(threads));
   // tfjs-node cannot be installed on these machines: requesting it must say why and how.
   const node = await probe({ backend: "tfjs-node" });
-  if (node.ok) return; // a machine with tfjs-node installed: nothing to check
+  if (node.ok) {
+    // a machine with tfjs-node installed (an optional package, not a test dependency): the
+    // request must then give that backend
+    if (node.info.name !== "tensorflow") throw new Error(JSON.stringify(node));
+    return;
+  }
   if (!node.error.includes("tfjs-node") || !node.error.includes("npm install")) {
     throw new Error(JSON.stringify(node));
   }
@@ -180,6 +186,8 @@ Deno.test("auto skips a software WebGPU adapter and says why; webgpu on request 
     if (!auto.info.skipped.some((s: string) => s.startsWith("webgpu:"))) {
       throw new Error(`auto gave no reason for skipping webgpu: ${JSON.stringify(auto)}`);
     }
+    // the adapter checks below need one (CI installs Mesa lavapipe): required there
+    dependency("WebGPU adapter", false, `${gpu.error} (.ci/setup installs mesa-vulkan-drivers)`);
     return;
   }
   if (gpu.info.name !== "webgpu" || !gpu.info.adapter || !gpu.line.includes(" on ")) {

@@ -21,10 +21,10 @@ import {
 } from "./notebooks/harness.ts";
 import { writeRafDbFixture } from "./notebooks/rafdb_fixture.ts";
 import { ensureNotebookPlotly } from "../lib/plots/jupyter.ts";
+import { dependency } from "./_deps.ts";
 
 const missing = jupyterMissing();
-if (missing) console.warn(`notebooks_test: SKIPPED, Jupyter unavailable: ${missing}`);
-const ignore = missing !== null;
+const ignore = !dependency("Jupyter", missing === null, missing ?? "");
 
 const NB_DIR = `${ROOT}notebooks`;
 const notebooks = [...Deno.readDirSync(NB_DIR)].map((e) => e.name)

@@ -23,6 +23,9 @@ import {
   Trainer,
 } from "../../lib/train/mod.ts";
 import { hasTorch, TORCH_MISSING } from "../_python.ts";
+import { dependency } from "../_deps.ts";
+
+const TORCH = dependency("PyTorch", hasTorch(), TORCH_MISSING);
 import { ROOT, runScript } from "./_run.ts";
 
 const FIX = path.join(ROOT, "tests/fixtures/official/");
@@ -191,7 +194,7 @@ function pythonCheck(pth: string, ours: string, format: string): string {
 
 Deno.test({
   name: "export --format official-pth loads in the official main.py code path with our logits",
-  ignore: !hasTorch(),
+  ignore: !TORCH,
   fn: async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
@@ -242,7 +245,7 @@ Deno.test({
 
 Deno.test({
   name: "a full-size RUL model (224 px) exports into the unmodified official res18feature",
-  ignore: !hasTorch(),
+  ignore: !TORCH,
   fn: async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
@@ -264,7 +267,7 @@ Deno.test({
 
 Deno.test({
   name: "export --format pth of a baseline loads into torchvision's resnet18 names (strict)",
-  ignore: !hasTorch(),
+  ignore: !TORCH,
   fn: async () => {
     await initBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-export-"));
@@ -309,5 +312,3 @@ Deno.test({
     fs.rmSync(dir, { recursive: true });
   },
 });
-
-if (!hasTorch()) console.log(`official_checkpoint_test: reverse checks skipped: ${TORCH_MISSING}`);

@@ -2,23 +2,24 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { assert, assertEquals, assertRejectsWith, assertThrowsWith } from "../_assert.ts";
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist, parseIdx } from "../../lib/data/mod.ts";
+import { dependency } from "../_deps.ts";
 
-async function present(): Promise<boolean> {
+function present(): boolean {
   try {
-    await Deno.stat(join(FASHION_MNIST_DEBIAN_DIR, "t10k-labels-idx1-ubyte.gz"));
+    Deno.statSync(join(FASHION_MNIST_DEBIAN_DIR, "t10k-labels-idx1-ubyte.gz"));
     return true;
   } catch {
     return false;
   }
 }
 
-Deno.test("Fashion-MNIST: reads Debian's real IDX files", async () => {
-  if (!(await present())) {
-    console.warn(
-      `SKIPPED: ${FASHION_MNIST_DEBIAN_DIR} absent (apt-get install dataset-fashion-mnist)`,
-    );
-    return;
-  }
+const FASHION = dependency(
+  "Fashion-MNIST",
+  present(),
+  `${FASHION_MNIST_DEBIAN_DIR} absent (apt-get install dataset-fashion-mnist)`,
+);
+
+Deno.test({ name: "Fashion-MNIST: reads Debian's real IDX files", ignore: !FASHION }, async () => {
   const test = await loadFashionMnist({ split: "test" });
   assertEquals([test.n, test.height, test.width, test.channels], [10000, 28, 28, 1]);
   // The test split is balanced: 1000 images per class (published dataset facts).

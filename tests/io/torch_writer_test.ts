@@ -15,6 +15,9 @@ import {
   writeTorchCheckpoint,
 } from "../../lib/io/mod.ts";
 import { hasTorch, TORCH_MISSING } from "../_python.ts";
+import { dependency } from "../_deps.ts";
+
+const TORCH = dependency("PyTorch", hasTorch(), TORCH_MISSING);
 
 function sample(): TorchSaveValue {
   const w = TorchTensor.fromArray("float32", [2, 3], Float32Array.from([1, -2.5, 3, 0.125, 5, 6]));
@@ -151,7 +154,7 @@ Deno.test("values that cannot be written give errors naming the entry", () => {
 
 Deno.test({
   name: "PyTorch reads the written file: values, dtypes, shapes, strides, shared storage",
-  ignore: !hasTorch(),
+  ignore: !TORCH,
   fn: async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-pthw-"));
     const f = path.join(dir, "t.pth");
@@ -207,5 +210,3 @@ print(json.dumps(out))
     fs.rmSync(dir, { recursive: true });
   },
 });
-
-if (!hasTorch()) console.log(`torch_writer_test: PyTorch check skipped: ${TORCH_MISSING}`);

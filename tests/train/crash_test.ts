@@ -105,6 +105,9 @@ async function referenceRun() {
   return reference;
 }
 
+/** What {@link killAndResume} reports when the child finished before the kill landed. */
+const NOT_KILLED = "the child was not killed";
+
 /** Kill a fresh run as `kill` says, resume it, compare; returns null when bit-identical. */
 async function killAndResume(
   kill: { stage: string; epoch: number } | { afterMs: number },
@@ -117,8 +120,10 @@ async function killAndResume(
       ? await child([run, "fresh", `${kill.stage}:${kill.epoch}`])
       : await child([run, "fresh"], kill.afterMs);
     const what = "stage" in kill ? `${kill.stage}:${kill.epoch}` : `${kill.afterMs.toFixed(0)} ms`;
-    if ("stage" in kill && first.signal !== "SIGKILL") {
-      return `kill at ${what}: the child was not killed (exit ${first.code}): ${first.stderr}`;
+    if (first.signal !== "SIGKILL") {
+      // a child that finished before its timer (or never reached its stage) was not killed: its
+      // "resume" would be a no-op that compares bit-identical, so it must not count
+      return `kill at ${what}: ${NOT_KILLED} (exit ${first.code}): ${first.stderr.slice(-400)}`;
     }
     const second = await child([run, "resume"]);
     if (second.code !== 0) {
@@ -140,29 +145,35 @@ Deno.test("finding 2: a kill between the optimiser and model writes of epoch 2 s
   assert.equal(err, null, err ?? "");
 });
 
-Deno.test("crash resume: kill -9 at 20 seeded instants (inside checkpoint writes too), 20/20 resume bit-identically", async () => {
+Deno.test("crash resume: kill -9 at 20 seeded instants (inside checkpoint writes too), each kill verified, 20/20 resume bit-identically", async () => {
   const ref = await referenceRun();
   const r = new Rng(20261130);
   const rng = () => r.next();
   const failures: string[] = [];
+  let killed = 0;
   for (let i = 0; i < 20; i++) {
     // even instants: a stage inside an epoch's checkpoint write; odd: a random time of the run
-    const kill = i % 2 === 0
+    let kill: { stage: string; epoch: number } | { afterMs: number } = i % 2 === 0
       ? { stage: STAGES[Math.floor(rng() * STAGES.length)], epoch: 1 + Math.floor(rng() * EPOCHS) }
       : { afterMs: rng() * ref.trainMs };
-    // "best-linked" only happens in epochs that improve the best accuracy: fall back to "pruned"
-    const err = await killAndResume(kill);
-    if (err && !(("stage" in kill) && kill.stage === "best-linked" && /not killed/.test(err))) {
-      failures.push(err);
-    } else if (err) {
-      const retry = await killAndResume({
-        stage: "pruned",
-        epoch: (kill as { epoch: number }).epoch,
-      });
-      if (retry) failures.push(retry);
+    let err = await killAndResume(kill);
+    // a timed kill that came after the child had finished (a loaded machine runs at another
+    // speed than the reference run) is drawn again earlier, up to 3 times; "best-linked" only
+    // happens in epochs that improve the best accuracy: fall back to "pruned"
+    const redraw = () =>
+      err?.includes(NOT_KILLED) && (!("stage" in kill) || kill.stage === "best-linked");
+    for (let retry = 0; retry < 3 && redraw(); retry++) {
+      kill = "stage" in kill
+        ? { stage: "pruned", epoch: kill.epoch }
+        : { afterMs: kill.afterMs * rng() };
+      err = await killAndResume(kill);
     }
+    if (err) {
+      failures.push(err);
+      break; // one failure says enough (each instant costs two child runs)
+    }
+    killed++;
   }
-  const ok = 20 - failures.length;
-  console.log(`crash resume: ${ok}/20 bit-identical`);
-  assert.equal(ok, 20, failures.join("\n"));
+  console.log(`crash resume: ${killed}/20 killed by SIGKILL and resumed bit-identically`);
+  assert.equal(killed, 20, failures.join("\n"));
 });

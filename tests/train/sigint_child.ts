@@ -8,6 +8,14 @@ import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { Trainer } from "../../lib/train/mod.ts";
 
 await initBackend();
+// The step during which the SIGINT reached this process (delivered to every listener in the same
+// turn of the event loop as the trainer's): the trainer must stop right after that step.
+let lastStep = 0;
+let sigintAtStep: number | null = null;
+const onSigint = () => {
+  sigintAtStep ??= lastStep;
+};
+Deno.addSignalListener("SIGINT", onSigint);
 const { train, test } = synthFerSplits({ train: 64, test: 16, size: 32, seed: 1 });
 const t = await Trainer.create({
   config: {
@@ -21,12 +29,23 @@ const t = await Trainer.create({
   data: { train, test },
   log: null,
   progress: "silent",
-  hooks: { onStep: (info) => console.log(`step ${info.globalStep}`) },
+  hooks: {
+    onStep: (info) => {
+      lastStep = info.globalStep;
+      console.log(`step ${info.globalStep}`);
+    },
+  },
 });
 const first = await t.run();
 const done = t.epochsDone;
 const second = await t.run(done + 1);
 console.log(
-  JSON.stringify({ first: first.stopped, second: second.stopped, epochsAfter: t.epochsDone }),
+  JSON.stringify({
+    first: first.stopped,
+    second: second.stopped,
+    epochsAfter: t.epochsDone,
+    sigintAtStep,
+  }),
 );
 t.dispose();
+Deno.removeSignalListener("SIGINT", onSigint);
