@@ -170,4 +170,37 @@ export const MUTATIONS: Mutation[] = [
     tests: ["tests/data/fashion_mnist_test.ts"],
     env: { RUL_REQUIRE_DEPS: "1" },
   },
+  {
+    id: "6a",
+    item: 6,
+    what:
+      "the oneDNN max-pool kernel crashes with an error that names oneDNN (was counted as a skip)",
+    file: "lib/engine/onednn.ts",
+    find:
+      'const pr = poolPrims(x.shape, k, stride, pad);\n      const y = newOutput(b, pr.dstShape, "float32");',
+    replace:
+      'throw new Error("RulDnnMaxPool: oneDNN primitive not created (another layout)");\n      const pr = poolPrims(x.shape, k, stride, pad);\n      const y = newOutput(b, pr.dstShape, "float32");',
+    tests: ["tests/engine/maxpool_test.ts"],
+    filter: "oneDNN",
+  },
+  {
+    id: "6b",
+    item: 6,
+    what: "the oneDNN max-pool backward reads y instead of dy (a finite gradient at the NaN)",
+    file: "lib/engine/onednn.ts",
+    find: "lib.run(pr.bwd, [at(b, dy), at(b, ws), at(b, dx)]);",
+    replace: "lib.run(pr.bwd, [at(b, y), at(b, ws), at(b, dx)]);",
+    tests: ["tests/engine/maxpool_test.ts"],
+    filter: "oneDNN",
+  },
+  {
+    id: "13a",
+    item: 13,
+    what: "the max-pool gradient sends a tie to the last maximum instead of the first",
+    file: "lib/engine/maxpool.ts",
+    find: "if (v > best[ch] || arg[ch] < 0 || v !== v) {",
+    replace: "if (v >= best[ch] || arg[ch] < 0 || v !== v) {",
+    tests: ["tests/engine/maxpool_test.ts"],
+    filter: "many ties",
+  },
 ];
