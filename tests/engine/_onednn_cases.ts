@@ -28,7 +28,7 @@ import {
   setOnednn,
 } from "../../lib/engine/onednn.ts";
 import { assertClose, onBackend, randomArray, relError, resnetStep } from "./_helpers.ts";
-import { bnGrads } from "./_bn_grads.ts";
+import { bnGrads, checkBatchNormEps } from "./_bn_grads.ts";
 import {
   type ConvShape,
   outSize,
@@ -175,6 +175,11 @@ export async function defineOnednnTests(store: OnednnStore): Promise<void> {
       ref.forEach((r, i) => assertClose(names[i], got[i], r));
     });
   }
+
+  Deno.test(`onednn (${store} store) batch-norm: eps changes the result as by hand`, () => {
+    if (!onednnActive()) throw new Error("oneDNN is not active");
+    checkBatchNormEps(`onednn ${store}`, assertClose);
+  });
 
   /** y and dL/dx of L = Σ maxPool2d(x)·dy on the active backend. */
   function poolGrads(xv: Float32Array, shape: [number, number, number, number], seed: number) {

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { batchNormTrain, runningStatsUpdate } from "../../lib/engine/mod.ts";
 import { assertClose, onBackend, randomArray, setup } from "./_helpers.ts";
-import { bnGrads } from "./_bn_grads.ts";
+import { bnGrads, checkBatchNormEps } from "./_bn_grads.ts";
+import { RUL_CHAN_AFFINE, RUL_CHAN_SUMS } from "../../lib/engine/wasm_gemm.ts";
 
 await setup();
 
@@ -21,12 +22,26 @@ const CASES = [
   { shape: [3, 6, 6, 16], affine: true, eps: 1e-5, offset: 50 },
 ];
 for (const c of CASES) {
-  Deno.test(`batchNormTrain [${c.shape}] affine=${c.affine}: fast wasm = stock cpu`, () => {
+  Deno.test(`batchNormTrain [${c.shape}] affine=${c.affine}: fast wasm = stock cpu`, async () => {
     const n = c.shape.reduce((a, b) => a * b);
     // Offset and scale so that mean and variance are far from 0 and 1.
     const xv = randomArray(n, 3).map((v) => c.offset + 3 * v);
     const ref = onBackend("cpu", false, () => bnGrads(xv, c.shape, c.affine, c.eps));
-    const got = onBackend("wasm", true, () => bnGrads(xv, c.shape, c.affine, c.eps));
+    let got: ReturnType<typeof bnGrads> = [];
+    const kernels = await onBackend("wasm", true, async () => {
+      const info = await tf.profile(() => {
+        got = bnGrads(xv, c.shape, c.affine, c.eps);
+      });
+      return info.kernelNames;
+    });
+    // which path ran, named by the kernels TF.js dispatched: the engine's wasm channel kernels
+    // exactly when C % 16 = 0 (else wasm could be compared with TF.js itself)
+    const channel = c.shape[c.shape.length - 1] % 16 === 0;
+    for (const k of [RUL_CHAN_SUMS, RUL_CHAN_AFFINE]) {
+      if (kernels.includes(k) !== channel) {
+        throw new Error(`[${c.shape}]: ${k} ${channel ? "did not run" : "ran"}: ${kernels}`);
+      }
+    }
     const names = ["y", "mean", "variance", "dx", "dgamma", "dbeta"];
     ref.forEach((r, i) => assertClose(names[i], got[i], r));
   });
@@ -62,6 +77,14 @@ Deno.test("batchNormTrain against hand-computed values (one channel, 4 samples)"
         assertClose(`${tag} dbeta`, db.dataSync(), [1], 1e-6);
         tf.dispose([x, g, b, r.y, r.mean, r.variance, dy, dx, dg, db]);
       });
+    }
+  }
+});
+
+Deno.test("batchNormTrain: eps changes the result as by hand (eps 0.5; a constant channel)", () => {
+  for (const backend of ["wasm", "cpu"] as const) {
+    for (const fast of [true, false]) {
+      onBackend(backend, fast, () => checkBatchNormEps(`${backend} fast=${fast}`, assertClose));
     }
   }
 });
