@@ -231,4 +231,67 @@ export const MUTATIONS: Mutation[] = [
     replace: "x.shape[x.rank - 1] % CHAN_GROUP === 0 && x.size < 0;",
     tests: ["tests/engine/batchnorm_test.ts"],
   },
+  {
+    id: "18a",
+    item: 18,
+    what: "the grad-filter reduction blocking drops the last output row of the last block",
+    file: "lib/engine/gemm_jobs.ts",
+    find: "const nO = Math.min(ohBlock, ho - oh0);",
+    replace:
+      "const nO = Math.min(ohBlock, ho - oh0) - (oh0 > 0 && oh0 + ohBlock >= ho && n0 + nP >= n ? 1 : 0);",
+    tests: ["tests/engine/gemm_test.ts"],
+    filter: "exactly",
+  },
+  {
+    id: "10a",
+    item: 10,
+    what: "grey images replicated with the red channel's mean/std in all three channels",
+    file: "lib/data/transforms.ts",
+    find: "for (let k = 0; k < 3; k++) out[offset + p * 3 + k] = luts[k][v];",
+    replace: "for (let k = 0; k < 3; k++) out[offset + p * 3 + k] = luts[0][v];",
+    tests: ["tests/data/batch_test.ts"],
+    filter: "grey",
+  },
+  {
+    id: "16a",
+    item: 16,
+    what: "bool tensors written with the dtype U8 (PyTorch would load uint8, not bool)",
+    file: "lib/io/safetensors.ts",
+    find:
+      'const DTYPE_OUT: Record<string, string> = { float32: "F32", int32: "I32", bool: "BOOL" };',
+    replace:
+      'const DTYPE_OUT: Record<string, string> = { float32: "F32", int32: "I32", bool: "U8" };',
+    tests: ["tests/io/safetensors_test.ts"],
+    filter: "Python",
+  },
+  {
+    id: "17a",
+    item: 17,
+    what: "sfc32's rotation 21 → 20 (a plausible transcription slip)",
+    file: "lib/random.ts",
+    find: "this.#c = (this.#c << 21) | (this.#c >>> 11);",
+    replace: "this.#c = (this.#c << 20) | (this.#c >>> 12);",
+    tests: ["tests/random_test.ts"],
+  },
+  {
+    id: "8a",
+    item: 8,
+    what:
+      "the batch-norm backward uses 2·eps (gradients off by ≤ 1e-3 relative: inside the old 1e-3 bound)",
+    file: "lib/engine/batchnorm.ts",
+    find: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps);",
+    replace: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps * 2);",
+    tests: ["tests/model/reference_test.ts"],
+  },
+  {
+    id: "14a",
+    item: 14,
+    what: "oneDNN's kernels never become active (the cpu store run falls back to plain TF.js cpu)",
+    file: "lib/engine/onednn.ts",
+    find: "return state !== null && forced !== false && tf.getBackend() === state.store &&",
+    replace:
+      'return state !== null && forced !== false && tf.getBackend() === state.store + "-off" &&',
+    tests: ["tests/engine/onednn_cpu_store_test.ts"],
+    filter: "PyTorch fixtures",
+  },
 ];

@@ -121,15 +121,37 @@ Deno.test("BatchLoader: test mode is unshuffled and equals the test transform; e
   }
 });
 
-Deno.test("BatchLoader: grey images are replicated to 3 channels", async () => {
+Deno.test("BatchLoader: grey images are replicated to 3 channels (values by hand)", async () => {
   const grey = { ...ds, channels: 1, pixels: ds.pixels.subarray(0, 37 * 400) };
-  const loader = new BatchLoader(grey, { batchSize: 37, size: 20, augment: false, workers: 0 });
-  try {
-    for await (const b of loader.epoch(0)) {
-      assertEquals(b.x.shape, [37, 20, 20, 3]);
-      tf.dispose([b.x, b.y]);
+  // ImageNet mean/std written here (torchvision's Normalize constants), not read from lib/
+  const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+  for (const workers of [0, 1]) {
+    const loader = new BatchLoader(grey, { batchSize: 16, size: 20, augment: false, workers });
+    let seen = 0;
+    try {
+      for await (const b of loader.epoch(0)) {
+        assertEquals(b.x.shape, [b.index.length, 20, 20, 3]);
+        const x = b.x.dataSync();
+        b.index.forEach((img, i) => {
+          // same size: the test transform is only scale + normalise, channel c of pixel p is
+          // (g/255 − mean_c)/std_c of the grey value g at p
+          for (let p = 0; p < 400; p++) {
+            const g = grey.pixels[img * 400 + p];
+            for (let c = 0; c < 3; c++) {
+              const want = (g / 255 - mean[c]) / std[c];
+              const got = x[(i * 400 + p) * 3 + c];
+              if (Math.abs(got - want) > 1e-5) {
+                throw new Error(`image ${img} pixel ${p} channel ${c}: ${got}, expected ${want}`);
+              }
+            }
+          }
+        });
+        seen += b.index.length;
+        tf.dispose([b.x, b.y]);
+      }
+    } finally {
+      loader.close();
     }
-  } finally {
-    loader.close();
+    assertEquals(seen, 37);
   }
 });

@@ -37,11 +37,20 @@ const SHAPES: (ConvShape & { name: string })[] = [
   { name: "1x1/2 pad 0, 8→32", n: 1, h: 6, w: 6, ci: 8, co: 32, k: 1, s: 2, p: 0 },
 ];
 
-function grads(c: ConvShape, seed: number) {
+/**
+ * Forward and gradients on pseudo-random inputs; `integers`: values in {−4, …, 4}, so that every
+ * product and partial sum is an integer below 2^24, exact in float32 whatever the summation
+ * order (blocking, threads), and the results must equal the float64 definitions exactly.
+ */
+function grads(c: ConvShape, seed: number, integers = false) {
   const [ho, wo] = outSize(c);
-  const x = randomArray(c.n * c.h * c.w * c.ci, seed);
-  const w = randomArray(c.k * c.k * c.ci * c.co, seed + 1);
-  const dy = randomArray(c.n * ho * wo * c.co, seed + 2);
+  const values = (n: number, s: number) => {
+    const v = randomArray(n, s);
+    return integers ? v.map((a) => Math.round(4 * a)) : v;
+  };
+  const x = values(c.n * c.h * c.w * c.ci, seed);
+  const w = values(c.k * c.k * c.ci * c.co, seed + 1);
+  const dy = values(c.n * ho * wo * c.co, seed + 2);
   let gi: Float32Array | null = null;
   let gf: Float32Array = new Float32Array(0);
   let y: Float32Array = new Float32Array(0);
@@ -90,10 +99,13 @@ Deno.test("GEMM grad-filter blocks the reduction (rows of one image; several ima
       { n: 9, h: 10, w: 10, ci: 16, co: 8, k: 3, s: 2, p: 1 },
     ]
   ) {
-    const g = grads(c, 7);
-    assertClose(`forward ${JSON.stringify(c)}`, g.y, refForward(c, g.x, g.w));
-    assertClose(`grad-filter ${JSON.stringify(c)}`, g.gf, refGradFilter(c, g.x, g.dy));
-    if (g.gi) assertClose(`grad-input ${JSON.stringify(c)}`, g.gi, refGradInput(c, g.w, g.dy));
+    // integer inputs: exact sums, so "exactly" is tolerance 0 (n·ho·wo·4·4 ≤ 51,200 < 2^24)
+    const g = grads(c, 7, true);
+    assertClose(`forward ${JSON.stringify(c)}`, g.y, refForward(c, g.x, g.w), 0);
+    assertClose(`grad-filter ${JSON.stringify(c)}`, g.gf, refGradFilter(c, g.x, g.dy), 0);
+    if (g.gi) {
+      assertClose(`grad-input ${JSON.stringify(c)}`, g.gi, refGradInput(c, g.w, g.dy), 0);
+    }
   }
 });
 

@@ -18,8 +18,11 @@ Deno.test("onednn (cpu store): the models match the PyTorch fixtures (reference_
   }).output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   if (!out.success) throw new Error(`reference_test.ts failed on the cpu store:\n${text}`);
-  if (!text.includes("tensors on cpu") && !text.includes("(cpu)")) {
-    throw new Error(`reference_test.ts did not run on the cpu store:\n${text}`);
+  // the engine line of reference_test.ts: oneDNN's kernels in use, tensors in the cpu store (a
+  // plain TF.js cpu fallback prints "(cpu)" too, but neither of these)
+  const engine = text.match(/engine: (.*); oneDNN kernels active: (true|false)/);
+  if (!engine || engine[2] !== "true" || !/oneDNN.*tensors on cpu/.test(engine[1])) {
+    throw new Error(`reference_test.ts did not run on oneDNN's cpu store:\n${text}`);
   }
 });
 

@@ -12,6 +12,7 @@ import {
 import { loadModel, optimizerStatePath, saveModelCheckpoint } from "../../lib/train/weights.ts";
 import { createModel, disposeModelOutput } from "../../lib/model/mod.ts";
 import { assert } from "../_assert.ts";
+import { dependency } from "../_deps.ts";
 
 await initBackend();
 const DIR = new URL("../fixtures/model/", import.meta.url).pathname;
@@ -83,6 +84,79 @@ Deno.test("safetensors round trip is bit-identical (file and bytes)", async () =
   for (const [k, t] of tensors) sameBytes(bytesOf(viewed.tensors.get(k)!), bytesOf(t), `view ${k}`);
   tf.dispose([...viewed.tensors.values()]);
   tf.dispose([...tensors.values(), ...back.tensors.values()]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** Whether /usr/bin/python3 has numpy (CI: python3-numpy, a dependency of python3-torch). */
+function hasNumpy(): boolean {
+  try {
+    return new Deno.Command("/usr/bin/python3", { args: ["-c", "import numpy"] }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+const NUMPY = dependency(
+  "numpy",
+  hasNumpy(),
+  "/usr/bin/python3 cannot import numpy (apt-get install python3-numpy)",
+);
+
+// An independent reader written from the published format (huggingface/safetensors README: u64
+// little-endian header length N, N bytes of JSON {name: {dtype, shape, data_offsets}} with an
+// optional "__metadata__", then the little-endian data; BOOL is one byte per element).
+const PY_READER = `
+import json, struct, sys
+import numpy as np
+data = open(sys.argv[1], "rb").read()
+(n,) = struct.unpack("<Q", data[:8])
+header = json.loads(data[8:8 + n])
+meta = header.pop("__metadata__", None)
+kinds = {"F32": "<f4", "I32": "<i4", "BOOL": "u1"}
+out = {"__metadata__": meta}
+for name, e in header.items():
+    a, b = e["data_offsets"]
+    arr = np.frombuffer(data[8 + n + a:8 + n + b], dtype=kinds[e["dtype"]])
+    assert arr.size == int(np.prod(e["shape"])), name
+    if e["dtype"] == "BOOL":
+        assert set(arr.tolist()) <= {0, 1}, name
+    vals = [v if np.isfinite(v) else str(v) for v in arr.astype(np.float64).tolist()]
+    out[name] = {"dtype": e["dtype"], "shape": e["shape"], "values": vals}
+print(json.dumps(out))
+`;
+
+Deno.test({
+  name: "Python (numpy, a reader written from the format spec) reads our I32, BOOL, empty and " +
+    "scalar tensors",
+  ignore: !NUMPY,
+}, async () => {
+  const tensors = new Map<string, tf.Tensor>([
+    ["ints", tf.tensor2d([[2147483647, -2147483648], [0, -1]], [2, 2], "int32")],
+    ["flags", tf.tensor1d([1, 0, 1], "bool")],
+    ["scalar", tf.scalar(7, "int32")],
+    ["fscalar", tf.scalar(-2.5)],
+    ["empty", tf.zeros([0, 4])],
+    ["floats", tf.tensor1d([0.5, -Infinity, 3])],
+  ]);
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/x.safetensors`;
+  await writeSafetensors(file, tensors, { note: "ü ✓" });
+  const r = new Deno.Command("/usr/bin/python3", { args: ["-c", PY_READER, file] }).outputSync();
+  const text = new TextDecoder().decode(r.stdout);
+  assert(r.success, new TextDecoder().decode(r.stderr));
+  const got = JSON.parse(text);
+  const want = {
+    __metadata__: { note: "ü ✓" },
+    ints: { dtype: "I32", shape: [2, 2], values: [2147483647, -2147483648, 0, -1] },
+    flags: { dtype: "BOOL", shape: [3], values: [1, 0, 1] },
+    scalar: { dtype: "I32", shape: [], values: [7] },
+    fscalar: { dtype: "F32", shape: [], values: [-2.5] },
+    empty: { dtype: "F32", shape: [0, 4], values: [] },
+    floats: { dtype: "F32", shape: [3], values: [0.5, "-inf", 3] },
+  };
+  assert(JSON.stringify(got) === JSON.stringify(want), `python read ${text}`);
+  tf.dispose([...tensors.values()]);
   await Deno.remove(dir, { recursive: true });
 });
 

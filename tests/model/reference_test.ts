@@ -1,8 +1,12 @@
 // The RUL and baseline models against PyTorch (fixtures from tools/make_fixtures.py): forward
-// values and loss to 1e-4, gradients to 1e-3 (relative to the largest reference magnitude), in
-// eval and train mode, including BatchNorm running statistics after a train step.
+// values and loss to 3e-5, gradients to 1e-4 (relative to the largest reference magnitude), in
+// eval and train mode, including BatchNorm running statistics after a train step. The fixture's
+// own float32-vs-float64 error is 7.5e-6 forward / 1.2e-5 gradients (its metadata); our engines
+// measured at most 1.1e-5 / 2.0e-5 (wasm, wasm + oneDNN, oneDNN cpu store, cpu; the worst is
+// printed), so the bounds leave 3-5× headroom and no more.
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend } from "../../lib/backend.ts";
+import { describeBackend, initBackend } from "../../lib/backend.ts";
+import { onednnActive } from "../../lib/engine/mod.ts";
 import { createModel, disposeModelOutput, type TrainOutput } from "../../lib/model/mod.ts";
 import { readSafetensors, readWeightsFile } from "../../lib/io/mod.ts";
 import { addUpLoss } from "../../lib/rul/mod.ts";
@@ -17,8 +21,8 @@ function assertClose(name: string, a: tf.Tensor, b: tf.Tensor, tol: number): voi
   worst[kind] = Math.max(worst[kind] ?? 0, err);
 }
 
-const FWD = 1e-4;
-const GRAD = 1e-3;
+const FWD = 3e-5;
+const GRAD = 1e-4;
 const CONFIG = {
   inputSize: 64,
   numClasses: 7,
@@ -131,4 +135,6 @@ Deno.test("baseline model matches PyTorch (eval logits, train loss, grads)", asy
   model.dispose();
   tf.dispose([...rul.values(), ...exp.values()]);
   console.log(`worst relative errors (${tf.getBackend()}): ${JSON.stringify(worst)}`);
+  // which engine ran (onednn_cpu_store_test.ts checks this line)
+  console.log(`engine: ${describeBackend()}; oneDNN kernels active: ${onednnActive()}`);
 });
