@@ -7,6 +7,7 @@ import {
   createModel,
   disposeModelOutput,
   resolveModelConfig,
+  type RulModel,
 } from "../../lib/model/mod.ts";
 import { hardestDifferentLabelPairing } from "../../lib/rul/mod.ts";
 import { mulberry32 } from "../../lib/random.ts";
@@ -95,6 +96,63 @@ Deno.test("dropout is active in train mode and reproducible with a seeded rng", 
   assert(a.every((v, i) => v === b[i]), "same seed, same dropout mask");
   assert(a.some((v, i) => v !== c[i]), "another seed, another mask");
   x.dispose();
+  model.dispose();
+});
+
+Deno.test("dropout sits between the heads' BatchNorm2d and Linear, at rate p, scaled by 1/(1−p)", () => {
+  const p = 0.4;
+  const model = createModel({ kind: "rul", ...SMALL, dropout: p }) as RulModel;
+  const x = tf.randomNormal([4, 64, 64, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+  const seed = 5;
+  const sd = model.stateDict(); // before the forward: weights and the old running statistics
+  const heads = model.forwardHeads(x, mulberry32(seed));
+  const after = model.stateDict();
+  // the μ head's dropout seed: the first draw of the forward's generator (rul_model.ts)
+  const s1 = Math.floor(mulberry32(seed)() * 2 ** 31);
+  const got = heads.mu!.arraySync() as number[][];
+  const want = tf.tidy(() => {
+    const f = heads.featureMap;
+    const [n, h, w, c] = f.shape;
+    // [0] BatchNorm2d(C, eps 2e-5, affine=False), batch statistics (biased variance)
+    const m = tf.mean(f, [0, 1, 2]);
+    const v = tf.mean(tf.square(tf.sub(f, m)), [0, 1, 2]);
+    const xhat = tf.div(tf.sub(f, m), tf.sqrt(tf.add(v, 2e-5)));
+    // [1] Dropout(p): the mask TF.js draws for this seed, checked by hand: every kept value is
+    // scaled by exactly 1/(1−p), and about p of them are zero
+    const mask = tf.dropout(tf.onesLike(xhat), p, undefined, s1).dataSync();
+    const scale = Math.fround(1 / Math.fround(1 - p));
+    const zeros = mask.filter((a) => a === 0).length;
+    assert(mask.every((a) => a === 0 || Math.abs(a - scale) < 1e-6), "mask values 0 or 1/(1−p)");
+    assert(Math.abs(zeros / mask.length - p) < 0.06, `dropped ${zeros}/${mask.length}, p = ${p}`);
+    const dropped = tf.mul(xhat, tf.tensor(mask, xhat.shape));
+    // [2] Flatten channel-major (PyTorch's NCHW view), [3] Linear, [4] BatchNorm1d (batch stats)
+    const flat = tf.reshape(tf.transpose(dropped, [0, 3, 1, 2]), [n, c * h * w]);
+    const z = tf.add(tf.matMul(flat, sd.get("mu.3.weight")!, false, true), sd.get("mu.3.bias")!);
+    const zm = tf.mean(z, 0), zv = tf.mean(tf.square(tf.sub(z, zm)), 0);
+    // BatchNorm1d's running statistics (momentum 0.1, unbiased variance) see the scaled z: the
+    // 1/(1−p) scaling, invisible in the normalised train output, decides the eval-mode μ
+    const rm = tf.add(tf.mul(sd.get("mu.4.running_mean")!, 0.9), tf.mul(zm, 0.1));
+    const rv = tf.add(tf.mul(sd.get("mu.4.running_var")!, 0.9), tf.mul(zv, 0.1 * n / (n - 1)));
+    for (const [name, t] of [["running_mean", rm], ["running_var", rv]] as const) {
+      const a = after.get(`mu.4.${name}`)!.dataSync(), b = t.dataSync();
+      const e = Math.max(...b.map((q, k) => Math.abs(q - a[k]))) / Math.max(...b.map(Math.abs));
+      assert(e < 1e-4, `mu.4.${name}: relative error ${e}`);
+    }
+    const y = tf.add(
+      tf.mul(tf.div(tf.sub(z, zm), tf.sqrt(tf.add(zv, 2e-5))), sd.get("mu.4.weight")!),
+      sd.get("mu.4.bias")!,
+    );
+    return y.arraySync() as number[][];
+  });
+  let err = 0, den = 0;
+  got.forEach((row, i) =>
+    row.forEach((a, j) => {
+      err = Math.max(err, Math.abs(a - want[i][j]));
+      den = Math.max(den, Math.abs(want[i][j]));
+    })
+  );
+  assert(err / den < 1e-4, `μ vs the hand head: relative error ${err / den}`);
+  tf.dispose([x, heads.featureMap, heads.mu!, heads.logVar!, ...sd.values(), ...after.values()]);
   model.dispose();
 });
 

@@ -146,6 +146,66 @@ Deno.test("attraction equals Σ_j p_ij q_ij (y_i − y_j) computed densely", () 
   }
 });
 
+/**
+ * The t-SNE cost whose gradient the optimiser follows, written from its definition (van der
+ * Maaten 2014): with q̃_ij = 1/(1 + ‖y_i − y_j‖²), Z = Σ_{i≠j} q̃_ij and early exaggeration α,
+ * C(y) = −α Σ_ij p_ij log q̃_ij + log Z (α = 1: KL(P‖Q) up to a constant), whose gradient is
+ * 4 Σ_j (α p_ij − q̃_ij/Z) q̃_ij (y_i − y_j).
+ */
+function tsneCost(y: Float64Array, P: ReturnType<typeof jointProbabilities>["P"], alpha: number) {
+  const n = P.rows;
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      if (i === j) continue;
+      const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+      z += 1 / (1 + dx * dx + dy * dy);
+    }
+  }
+  let attr = 0;
+  for (let i = 0; i < n; i++) {
+    for (let t = P.rowPtr[i]; t < P.rowPtr[i + 1]; t++) {
+      const j = P.colIdx[t];
+      const dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+      attr += P.values[t] * Math.log(1 + dx * dx + dy * dy);
+    }
+  }
+  return alpha * attr + Math.log(z);
+}
+
+Deno.test("t-SNE's assembled gradient equals the derivative of its cost (finite differences)", () => {
+  const x = randomMatrix(25, 5, 4);
+  const n = x.rows;
+  const { P } = jointProbabilities(x, 5);
+  const rng = createRng(9);
+  const y0 = Float64Array.from({ length: 2 * n }, () => rng.normal());
+  for (const alpha of [1, 4]) {
+    // one step from y0: update 0, gains 1 → 0.8, so y1 = y0 − 0.8·lr·∇C (θ = 0: exact forces)
+    const r = tsne(x, {
+      perplexity: 5,
+      init: y0,
+      iterations: 1,
+      learningRate: 1,
+      theta: 0,
+      earlyExaggeration: alpha,
+      exaggerationIterations: alpha === 1 ? 0 : 1,
+    });
+    const grad = Array.from(r.embedding, (v, t) => (y0[t] - v) / 0.8);
+    // central differences of the cost, h = 1e-5 (error ~ h²)
+    const h = 1e-5;
+    const fd = Array.from(y0, (_, t) => {
+      const a = Float64Array.from(y0), b = Float64Array.from(y0);
+      a[t] += h;
+      b[t] -= h;
+      return (tsneCost(a, P, alpha) - tsneCost(b, P, alpha)) / (2 * h);
+    });
+    const scale = Math.max(...fd.map(Math.abs));
+    const err = Math.max(...fd.map((g, t) => Math.abs(g - grad[t]))) / scale;
+    assert(scale > 1e-3, `gradient too small to test: ${scale}`);
+    assert(err < 1e-6, `α = ${alpha}: gradient relative error ${err} against finite differences`);
+  }
+});
+
 Deno.test("t-SNE separates well-separated clusters (10-NN accuracy ≈ 1)", () => {
   const n = 700;
   const { x, labels } = gaussianClusters(n, 20, 7, 3, 11);
