@@ -295,7 +295,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "training notebook runs on a RAF-DB-layout folder (RUL_DATA; 1 epoch)",
+  name: "smoke: training notebook runs on a RAF-DB-layout folder (RUL_DATA; 1 epoch)",
   ignore: ignore || TRAIN === undefined,
   async fn() {
     const raf = `${workDir()}/RAF-DB`;

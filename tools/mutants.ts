@@ -93,6 +93,7 @@ if (import.meta.main) {
   const list = want.length
     ? MUTATIONS.filter((m) => want.some((w) => m.id === w || m.id.startsWith(w)))
     : MUTATIONS;
+  list.sort((a, b) => a.item - b.item); // issue order (stable within an item)
   const outcomes: Outcome[] = [];
   for (const m of list) {
     console.log(`[${m.id}] ${m.what} (${m.file}) → ${m.tests.join(" ")}`);

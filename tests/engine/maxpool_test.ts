@@ -159,7 +159,10 @@ Deno.test({
   const out = new TextDecoder().decode(r.stdout);
   const err = new TextDecoder().decode(r.stderr);
   // the library opens (checked above): any failure of the probe is a failure of the engine
-  if (r.code !== 0) throw new Error(`the oneDNN probe failed (exit ${r.code}): ${err.slice(-600)}`);
+  if (r.code !== 0) {
+    const why = err.match(/error: [^\n]*/i)?.[0] ?? err.slice(-600);
+    throw new Error(`the oneDNN probe failed (exit ${r.code}): ${why}`);
+  }
   const line = JSON.parse(out.trim().split("\n").pop()!);
   if (!/onednn/i.test(line.backend)) throw new Error(`not on oneDNN: ${line.backend}`);
   if (String(line.y) !== "5,9,8,NaN") throw new Error(`${line.backend}: got ${line.y}`);

@@ -144,7 +144,8 @@ Deno.test({
   await writeSafetensors(file, tensors, { note: "ü ✓" });
   const r = new Deno.Command("/usr/bin/python3", { args: ["-c", PY_READER, file] }).outputSync();
   const text = new TextDecoder().decode(r.stdout);
-  assert(r.success, new TextDecoder().decode(r.stderr));
+  const err = new TextDecoder().decode(r.stderr).trim();
+  assert(r.success, `python could not read our file: ${err.split("\n").pop()}\n${err}`);
   const got = JSON.parse(text);
   const want = {
     __metadata__: { note: "ü ✓" },

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { VARIANTS } from "../../lib/rul/variants.ts";
 
-Deno.test("webgpu: every variant, checkpoint + resume, audit, features, no leaks", async () => {
+Deno.test("webgpu smoke: every variant trains an epoch; checkpoint + resume, audit AUROC = pairwise from its table, features, no leaks", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", new URL("./_paths_probe.ts", import.meta.url).pathname],
     stdout: "piped",
