@@ -15,7 +15,7 @@ import {
   type TrainConfigInput,
   Trainer,
 } from "../../lib/train/mod.ts";
-import { VARIANTS } from "../../lib/rul/mod.ts";
+import { type Variant, VARIANTS } from "../../lib/rul/mod.ts";
 import { disposeModelOutput } from "../../lib/model/mod.ts";
 import { mulberry32 } from "../../lib/random.ts";
 import { FIXTURES } from "../model/compare.ts";
@@ -133,6 +133,17 @@ Deno.test("no tensor leak across epochs; hooks fire; audit reports AUROC and wri
   fs.rmSync(dir, { recursive: true });
 });
 
+/** A quiet in-memory trainer of the tiny setting for one epoch of `variant`. */
+function oneEpochTrainer(variant: Variant, data: ReturnType<typeof tinyData>) {
+  return Trainer.create({
+    config: { ...TINY, epochs: 1, variant },
+    data,
+    log: null,
+    progress: "silent",
+    workers: 0,
+  });
+}
+
 /**
  * What each variant must switch, written here by hand from the paper / docs (not read from
  * lib/rul/variants.ts, the table under test).
@@ -157,13 +168,7 @@ Deno.test("each variant reaches the trainer's model: its switches, heads and pai
   assert.deepEqual(Object.keys(EXPECTED_SWITCHES).sort(), [...VARIANTS].sort());
   const labels = data.train.labels.slice(0, 16);
   for (const variant of VARIANTS) {
-    const t = await Trainer.create({
-      config: { ...TINY, epochs: 1, variant },
-      data,
-      log: null,
-      progress: "silent",
-      workers: 0,
-    });
+    const t = await oneEpochTrainer(variant, data);
     const cfg = t.model.config as unknown as Record<string, unknown>;
     for (const [k, v] of Object.entries(EXPECTED_SWITCHES[variant])) {
       assert.equal(cfg[k], v, `${variant}: model config ${k}`);
@@ -273,13 +278,7 @@ Deno.test("smoke: every variant trains one epoch without leaking tensors", async
   const data = tinyData();
   for (const variant of VARIANTS) {
     const before = tf.memory().numTensors;
-    const t = await Trainer.create({
-      config: { ...TINY, epochs: 1, variant },
-      data,
-      log: null,
-      progress: "silent",
-      workers: 0,
-    });
+    const t = await oneEpochTrainer(variant, data);
     const r = await t.run();
     assert.ok(Number.isFinite(Number(r.records[0].train_loss)), variant);
     t.dispose();
