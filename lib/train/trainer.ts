@@ -300,9 +300,10 @@ function checkInitReport(
 function stepShape(config: TrainConfig, numClasses: number): StepShape {
   return {
     inputSize: config.model.inputSize,
-    batch: config.batchSize,
+    // EAC runs every batch twice (the images and their flips), both kept for the backward pass
+    batch: config.batchSize * (variantSwitches(config.variant).kind === "eac" ? 2 : 1),
     widths: config.model.widths,
-    featureDim: config.variant === "baseline" ? 0 : config.model.featureDim,
+    featureDim: variantSwitches(config.variant).kind === "rul" ? config.model.featureDim : 0,
     numClasses,
   };
 }

@@ -1,0 +1,62 @@
+/** Test helpers for the SCN/EAC fixtures of tools/make_method_fixtures.py. */
+import * as tf from "@tensorflow/tfjs-core";
+import { readSafetensors } from "../../lib/io/mod.ts";
+import { createModel, type FerModel } from "../../lib/model/mod.ts";
+import { Adam } from "../../lib/train/adam.ts";
+
+/** Fixture folder. */
+export const METHOD_FIXTURES = new URL("../fixtures/methods/", import.meta.url).pathname;
+
+/** A method fixture: its tensors by name (`get` throws on a missing one) and metadata. */
+export interface MethodFixture {
+  get(name: string): tf.Tensor;
+  labels(name?: string): Int32Array;
+  tensors: Map<string, tf.Tensor>;
+  metadata: Record<string, string>;
+  dispose(): void;
+}
+
+/** Read `tests/fixtures/methods/<name>.safetensors`. */
+export async function readMethodFixture(name: string): Promise<MethodFixture> {
+  const { tensors, metadata } = await readSafetensors(METHOD_FIXTURES + name + ".safetensors");
+  const get = (k: string) => {
+    const t = tensors.get(k);
+    if (!t) throw new Error(`fixture ${name} lacks ${k}`);
+    return t;
+  };
+  return {
+    get,
+    labels: (k = "labels") => Int32Array.from(get(k).dataSync()),
+    tensors,
+    metadata,
+    dispose: () => tf.dispose([...tensors.values()]),
+  };
+}
+
+/** The fixture's model (kind `scn` or `eac`), its state dict (`sd.*`) loaded strictly. */
+export function fixtureModel(kind: "scn" | "eac", fx: MethodFixture): FerModel {
+  const model = createModel({
+    kind,
+    inputSize: Number(fx.metadata.input),
+    numClasses: Number(fx.metadata.classes),
+    widths: JSON.parse(fx.metadata.widths),
+  });
+  const sd = new Map<string, tf.Tensor>();
+  for (const [k, t] of fx.tensors) if (k.startsWith("sd.")) sd.set(k.slice(3), t);
+  const r = model.loadStateDict(sd, { strict: true, log: null });
+  if (r.loaded.length !== sd.size || r.missing.length) {
+    throw new Error(`loaded ${r.loaded.length}/${sd.size}, missing ${r.missing.join(", ")}`);
+  }
+  return model;
+}
+
+/** Adam with one group over every parameter (the official SCN/EAC optimisers). */
+export function singleGroupAdam(model: FerModel, lr: number): Adam {
+  return new Adam([{ name: "all", params: model.namedParameters(), lr }], { weightDecay: 1e-4 });
+}
+
+/** Linear layer `x·Wᵀ + b` from PyTorch-layout weight [out, in] and bias. */
+export function torchLinear(w: tf.Tensor, b: tf.Tensor) {
+  return (x: tf.Tensor2D): tf.Tensor2D =>
+    tf.add(tf.matMul(x, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
+}

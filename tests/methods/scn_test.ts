@@ -1,0 +1,140 @@
+// SCN against PyTorch float64 references from tools/make_method_fixtures.py (the official
+// src/train.py semantics): the step from given features (α, weighted logits, high group, rank,
+// CE and total loss, every gradient) to 1e-5 relative; the relabelling rule exactly; the whole
+// model's training step (loss, gradients, BN running statistics) and evaluation; three Adam steps.
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "../../lib/backend.ts";
+import { scnRelabel, scnTrainingStep } from "../../lib/scn/step.ts";
+import { type ScnModel } from "../../lib/model/scn_model.ts";
+import { disposeModelOutput } from "../../lib/model/mod.ts";
+import { assertClose } from "../model/compare.ts";
+import { assert } from "../_assert.ts";
+import { fixtureModel, readMethodFixture, singleGroupAdam, torchLinear } from "./_fixture.ts";
+
+await initBackend();
+
+const STEP = 1e-5; // the step from given features, float32 against float64
+const FWD = 1e-4; // the whole model (float32 backbone), as tests/model/reference_test.ts
+const GRAD = 1e-3;
+const ADAM = 1e-3; // Adam updates ≈ lr·sign(g) where g ≈ 0: float32 noise shows there
+
+Deno.test("SCN step matches PyTorch float64 (α, logits, rank term, losses, gradients)", async () => {
+  const fx = await readMethodFixture("scn");
+  const e = (k: string) => fx.get("step." + k);
+  const start = tf.memory().numTensors;
+  const labels = fx.labels("step.labels");
+  const f = (feat: tf.Tensor, fw: tf.Tensor, fb: tf.Tensor, aw: tf.Tensor, ab: tf.Tensor) =>
+    scnTrainingStep({
+      features: feat as tf.Tensor2D,
+      importance: torchLinear(aw, ab),
+      classifier: torchLinear(fw, fb),
+      labels,
+    });
+  const args = ["features", "fc.weight", "fc.bias", "alpha.0.weight", "alpha.0.bias"].map(e);
+  const out = f(args[0], args[1], args[2], args[3], args[4]);
+  for (const k of ["alpha", "logits", "rankLoss", "ceLoss", "loss"] as const) {
+    assertClose(`step.${k}`, out[k]!, e(k), STEP);
+  }
+  assertClose("step.highMask", out.highMask, e("highMask"), 0);
+  assert(out.rankLoss.dataSync()[0] > 0, "the fixture's rank term is active");
+  tf.dispose(Object.values(out));
+  const grads = tf.grads((a, b, c, d, g) => f(a, b, c, d, g).loss!)(args);
+  ["features", "fc.weight", "fc.bias", "alpha.0.weight", "alpha.0.bias"].forEach((k, i) => {
+    assertClose(`step.grad.${k}`, grads[i], e("grad." + k), STEP);
+  });
+  tf.dispose(grads);
+  assert(tf.memory().numTensors === start, `tensor leak: ${start} -> ${tf.memory().numTensors}`);
+  fx.dispose();
+});
+
+Deno.test("SCN relabelling rule matches the official one (margin 0.2, persistent table)", async () => {
+  const fx = await readMethodFixture("scn");
+  const idx = fx.labels("relabel.indexes");
+  const table = fx.labels("relabel.before");
+  const want = fx.labels("relabel.after");
+  const batchLabels = Int32Array.from(idx, (i) => table[i]);
+  const d = scnRelabel(fx.get("relabel.logits").dataSync(), 7, batchLabels);
+  d.positions.forEach((p, j) => (table[idx[p]] = d.newLabels[j]));
+  assert(table.join() === want.join(), `table ${table} want ${want}`);
+  assert(d.positions.length > 0, "the fixture relabels some samples");
+  fx.dispose();
+});
+
+Deno.test("SCN model: one training step and evaluation match PyTorch", async () => {
+  const fx = await readMethodFixture("scn");
+  const model = fixtureModel("scn", fx) as ScnModel;
+  const x = fx.get("x") as tf.Tensor4D;
+  const labels = fx.labels();
+  const start = tf.memory().numTensors;
+  const { value, grads } = tf.variableGrads(() => {
+    const s = model.forwardStep(x, labels);
+    assertClose("train.pooled", tf.mean(s.featureMap, [1, 2]), fx.get("train.pooled"), FWD);
+    for (const k of ["alpha", "logits", "rankLoss", "ceLoss"] as const) {
+      assertClose(`train.${k}`, s[k]!, fx.get("train." + k), FWD);
+    }
+    assertClose("train.highMask", s.highMask, fx.get("train.highMask"), 0);
+    return s.loss!;
+  }, model.trainableVariables());
+  assertClose("train.loss", value, fx.get("train.loss"), FWD);
+  const params = model.namedParameters();
+  const names = [...fx.tensors.keys()].filter((k) => k.startsWith("grad."));
+  assert(names.includes("grad.alpha.0.weight") && names.length >= 10, "fixture gradients");
+  for (const k of names) {
+    const g = model.toTorchLayout(k.slice(5), grads[params.get(k.slice(5))!.name]);
+    assertClose(k, g, fx.get(k), GRAD);
+    g.dispose();
+  }
+  tf.dispose([value, grads]);
+  const after = model.stateDict();
+  for (const k of [...fx.tensors.keys()].filter((k) => k.startsWith("after."))) {
+    assertClose(k, after.get(k.slice(6))!, fx.get(k), FWD);
+  }
+  tf.dispose([...after.values()]);
+  // evaluation after the step (running statistics updated by it), as the fixture
+  const ev = model.forwardEval(x);
+  assertClose("eval.logits", ev.logits, fx.get("eval.logits"), FWD);
+  assertClose("eval.alpha", ev.score!, fx.get("eval.alpha"), FWD);
+  disposeModelOutput(ev);
+  // the trainer's path: forwardTrain's loss and score, model.loss from them
+  const o = model.forwardTrain(x, { labels });
+  const again = model.loss(o, labels);
+  assertClose("model.loss", again, o.loss!, 1e-6);
+  again.dispose();
+  disposeModelOutput(o);
+  assert(tf.memory().numTensors === start, `tensor leak: ${start} -> ${tf.memory().numTensors}`);
+  model.dispose();
+  fx.dispose();
+});
+
+Deno.test("SCN: three Adam steps (lr 1e-3, weight decay 1e-4) match PyTorch", async () => {
+  const fx = await readMethodFixture("scn");
+  const model = fixtureModel("scn", fx);
+  const opt = singleGroupAdam(model, 1e-3);
+  const x = fx.get("x") as tf.Tensor4D;
+  const labels = fx.labels();
+  const losses: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { value, grads } = tf.variableGrads(() => {
+      const o = model.forwardTrain(x, { labels });
+      tf.dispose(Object.values(o).filter((t) => t instanceof tf.Tensor && t !== o.loss));
+      return o.loss!;
+    }, model.trainableVariables());
+    opt.step(grads);
+    losses.push(value.dataSync()[0]);
+    tf.dispose([value, grads]);
+  }
+  const lt = tf.tensor1d(losses);
+  assertClose("adam.losses", lt, fx.get("adam.losses"), FWD);
+  const sd = model.stateDict();
+  // the updates (after − before), not the parameters, so that a wrong step cannot hide in them
+  for (const k of ["fc.weight", "alpha.0.weight"]) {
+    const ours = tf.sub(sd.get(k)!, fx.get("sd." + k));
+    const theirs = tf.sub(fx.get("adam." + k), fx.get("sd." + k));
+    assertClose("adam update of " + k, ours, theirs, ADAM);
+    tf.dispose([ours, theirs]);
+  }
+  tf.dispose([lt, ...sd.values()]);
+  opt.dispose();
+  model.dispose();
+  fx.dispose();
+});
