@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
-import { detached } from "../model/no_grad.ts";
+import { detached } from "../engine/no_grad.ts";
 import { globalAvgPool } from "../engine/mod.ts";
 
 /** The official EAC hyper-parameters. */

@@ -23,12 +23,7 @@ import type {
   TrainOutput,
 } from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
-import {
-  EAC_DEFAULTS,
-  eacTrainingStep,
-  type EacStepOutput,
-  flipHorizontal,
-} from "../eac/step.ts";
+import { EAC_DEFAULTS, type EacStepOutput, eacTrainingStep, flipHorizontal } from "../eac/step.ts";
 
 /** The EAC model (build it with `createModel({ kind: "eac", ... })`). */
 export class EacModel extends ModelBase implements FerModel {

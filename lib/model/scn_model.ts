@@ -16,7 +16,7 @@ import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
 import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
-import { rankRegularisation, scnTrainingStep, type ScnStepOutput } from "../scn/step.ts";
+import { rankRegularisation, type ScnStepOutput, scnTrainingStep } from "../scn/step.ts";
 
 /** The SCN model (build it with `createModel({ kind: "scn", ... })`). */
 export class ScnModel extends ModelBase implements FerModel {

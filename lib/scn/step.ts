@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
-import { detached } from "../model/no_grad.ts";
+import { detached } from "../engine/no_grad.ts";
 
 /** The official SCN hyper-parameters (`src/train.py` L22-25). */
 export const SCN_DEFAULTS = Object.freeze({

@@ -22,7 +22,7 @@ import type { FerModel } from "../model/types.ts";
 import type { StateDictReport } from "../model/state.ts";
 import { variantSwitches } from "../rul/variants.ts";
 import { scnRelabel } from "../scn/step.ts";
-import { RelabelTable, type RelabelReport } from "../scn/label_table.ts";
+import { type RelabelReport, RelabelTable } from "../scn/label_table.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
 import { argmaxRows } from "../eval/metrics.ts";

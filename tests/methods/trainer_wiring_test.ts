@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { initBackend } from "../../lib/backend.ts";
-import { readCheckpoint, Trainer, type TrainConfigInput } from "../../lib/train/mod.ts";
+import { readCheckpoint, type TrainConfigInput, Trainer } from "../../lib/train/mod.ts";
 import { TINY, tinyData } from "../train/_tiny.ts";
 
 await initBackend();
