@@ -49,6 +49,23 @@ BUFFER_NAMES = ["features.1.running_mean", "features.1.running_var",
                 "features.7.1.bn2.running_mean", "features.7.1.bn2.running_var"]
 
 
+def adam_losses(net, sd, dtype, lr, loss_fn):
+    """ADAM_STEPS steps of Adam(lr, weight_decay=1e-4) on a fresh `net` loaded from `sd`: the
+    trained model and the loss of each step (before its update)."""
+    model = net(WIDTHS)
+    model.load_state_dict(sd, strict=True)
+    model = model.to(dtype).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
+    losses = []
+    for _ in range(ADAM_STEPS):
+        opt.zero_grad()
+        loss = loss_fn(model)
+        loss.backward()
+        opt.step()
+        losses.append(loss.detach())
+    return model, torch.stack(losses)
+
+
 # ---------------------------------------------------------------- SCN (official semantics)
 class ScnNet(nn.Module):
     def __init__(self, widths, num_classes=CLASSES):
@@ -116,19 +133,9 @@ def scn_reference(sd, x, y, dtype):
         ea, eo = model(x)
     exp["eval.alpha"], exp["eval.logits"] = ea[:, 0], eo
     # a few Adam steps on the same batch (the official optimiser: lr 1e-3, weight decay 1e-4)
-    model = ScnNet(WIDTHS)
-    model.load_state_dict(sd, strict=True)
-    model = model.to(dtype).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-4)
-    losses = []
-    for _ in range(ADAM_STEPS):
-        opt.zero_grad()
-        pooled = model.features(x).view(x.size(0), -1)
-        loss = scn_head_step(pooled, model, y)[5]
-        loss.backward()
-        opt.step()
-        losses.append(loss.detach())
-    exp["adam.losses"] = torch.stack(losses)
+    model, exp["adam.losses"] = adam_losses(
+        ScnNet, sd, dtype, 1e-3,
+        lambda m: scn_head_step(m.features(x).view(x.size(0), -1), m, y)[5])
     exp["adam.fc.weight"] = model.fc.weight.detach().clone()
     exp["adam.alpha.0.weight"] = model.alpha[0].weight.detach().clone()
     return exp
@@ -247,20 +254,11 @@ def eac_reference(sd, x, y, dtype, lam=5.0):
         exp["eval.logits"] = model(x)[0]
         e1, e2 = model(x)[1], model(x2)[1]
         exp["eval.consistencyPerSample"] = ac_loss(e1, e2, "none").mean(dim=(1, 2, 3))
-    model = EacNet(WIDTHS)
-    model.load_state_dict(sd, strict=True)
-    model = model.to(dtype).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4, weight_decay=1e-4)
-    losses = []
-    for _ in range(ADAM_STEPS):
-        opt.zero_grad()
-        o1, h1 = model(x)
-        _, h2 = model(x2)
-        loss = F.cross_entropy(o1, y) + lam * ac_loss(h1, h2)
-        loss.backward()
-        opt.step()
-        losses.append(loss.detach())
-    exp["adam.losses"] = torch.stack(losses)
+    def eac_loss(m):
+        o1, h1 = m(x)
+        return F.cross_entropy(o1, y) + lam * ac_loss(h1, m(x2)[1])
+
+    model, exp["adam.losses"] = adam_losses(EacNet, sd, dtype, 1e-4, eac_loss)
     exp["adam.fc.weight"] = model.fc.weight.detach().clone()
     exp["adam.features.0.weight"] = model.features[0].weight.detach().clone()
     return exp

@@ -15,12 +15,13 @@ import { globalAvgPool } from "../engine/mod.ts";
 import { sequentialNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
-import type {
-  EvalForwardOptions,
-  EvalOutput,
-  FerModel,
-  TrainForwardOptions,
-  TrainOutput,
+import {
+  type EvalForwardOptions,
+  type EvalOutput,
+  type FerModel,
+  type TrainForwardOptions,
+  type TrainOutput,
+  unmixedTrainOutput,
 } from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
 import { EAC_DEFAULTS, type EacStepOutput, eacTrainingStep, flipHorizontal } from "../eac/step.ts";
@@ -63,19 +64,8 @@ export class EacModel extends ModelBase implements FerModel {
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const s = this.forwardStep(x, options.labels);
     tf.dispose([s.cam, s.camFlipped, s.consistency, s.ceLoss].filter((t) => t !== null));
-    return {
-      featureMap: s.featureMap,
-      mu: null,
-      logVar: null,
-      u: null,
-      perm: null,
-      w: null,
-      wPartner: null,
-      mixed: null,
-      logits: s.logits,
-      loss: s.loss,
-      score: s.consistencyPerSample,
-    };
+    const { featureMap, logits, loss, consistencyPerSample } = s;
+    return unmixedTrainOutput({ featureMap, logits, loss, score: consistencyPerSample });
   }
 
   /**

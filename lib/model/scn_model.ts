@@ -14,7 +14,13 @@ import { globalAvgPool } from "../engine/mod.ts";
 import { sequentialNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
-import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
+import {
+  type EvalOutput,
+  type FerModel,
+  type TrainForwardOptions,
+  type TrainOutput,
+  unmixedTrainOutput,
+} from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
 import { rankRegularisation, type ScnStepOutput, scnTrainingStep } from "../scn/step.ts";
 
@@ -53,19 +59,8 @@ export class ScnModel extends ModelBase implements FerModel {
   forwardTrain(x: tf.Tensor4D, options: TrainForwardOptions = {}): TrainOutput {
     const s = this.forwardStep(x, options.labels);
     tf.dispose([s.highMask, s.rankLoss, s.ceLoss].filter((t) => t !== null));
-    return {
-      featureMap: s.featureMap,
-      mu: null,
-      logVar: null,
-      u: null,
-      perm: null,
-      w: null,
-      wPartner: null,
-      mixed: null,
-      logits: s.logits,
-      loss: s.loss,
-      score: s.alpha,
-    };
+    const { featureMap, logits, loss, alpha } = s;
+    return unmixedTrainOutput({ featureMap, logits, loss, score: alpha });
   }
 
   /** Eval-mode forward: logits α · fc(x) (as the official evaluation), score α. */

@@ -130,6 +130,25 @@ export interface FerModel {
   dispose(): void;
 }
 
+/**
+ * A {@link TrainOutput} of a model without RUL's mixing (baseline, SCN, EAC): the RUL-only fields
+ * are null.
+ */
+export function unmixedTrainOutput(
+  parts: Pick<TrainOutput, "featureMap" | "logits" | "loss" | "score">,
+): TrainOutput {
+  return {
+    mu: null,
+    logVar: null,
+    u: null,
+    perm: null,
+    w: null,
+    wPartner: null,
+    mixed: null,
+    ...parts,
+  };
+}
+
 /** Dispose every tensor of a {@link TrainOutput} or {@link EvalOutput}. */
 export function disposeModelOutput(out: TrainOutput | EvalOutput): void {
   for (const v of Object.values(out)) if (v instanceof tfc.Tensor) v.dispose();

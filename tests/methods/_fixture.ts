@@ -60,3 +60,30 @@ export function torchLinear(w: tf.Tensor, b: tf.Tensor) {
   return (x: tf.Tensor2D): tf.Tensor2D =>
     tf.add(tf.matMul(x, w as tf.Tensor2D, false, true), b) as tf.Tensor2D;
 }
+
+/**
+ * `steps` Adam steps (one group, weight decay 1e-4) of `model`'s training loss on one batch;
+ * returns the loss of each step, before its update.
+ */
+export function adamLosses(
+  model: FerModel,
+  x: tf.Tensor4D,
+  labels: Int32Array,
+  lr: number,
+  steps: number,
+): number[] {
+  const opt = singleGroupAdam(model, lr);
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const { value, grads } = tf.variableGrads(() => {
+      const o = model.forwardTrain(x, { labels });
+      tf.dispose(Object.values(o).filter((t) => t instanceof tf.Tensor && t !== o.loss));
+      return o.loss!;
+    }, model.trainableVariables());
+    opt.step(grads);
+    losses.push(value.dataSync()[0]);
+    tf.dispose([value, grads]);
+  }
+  opt.dispose();
+  return losses;
+}

@@ -12,7 +12,7 @@ import { disposeModelOutput } from "../../lib/model/mod.ts";
 import { tidyObject } from "../../lib/model/tidy.ts";
 import { assertClose } from "../model/compare.ts";
 import { assert } from "../_assert.ts";
-import { fixtureModel, readMethodFixture, singleGroupAdam, torchLinear } from "./_fixture.ts";
+import { adamLosses, fixtureModel, readMethodFixture, torchLinear } from "./_fixture.ts";
 
 await initBackend();
 
@@ -108,20 +108,8 @@ Deno.test("EAC model: one training step and evaluation match PyTorch", async () 
 Deno.test("EAC: three Adam steps (lr 1e-4, weight decay 1e-4) match PyTorch", async () => {
   const fx = await readMethodFixture("eac");
   const model = fixtureModel("eac", fx);
-  const opt = singleGroupAdam(model, 1e-4);
   const x = fx.get("x") as tf.Tensor4D;
-  const labels = fx.labels();
-  const losses: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const { value, grads } = tf.variableGrads(() => {
-      const o = model.forwardTrain(x, { labels });
-      tf.dispose(Object.values(o).filter((t) => t instanceof tf.Tensor && t !== o.loss));
-      return o.loss!;
-    }, model.trainableVariables());
-    opt.step(grads);
-    losses.push(value.dataSync()[0]);
-    tf.dispose([value, grads]);
-  }
+  const losses = adamLosses(model, x, fx.labels(), 1e-4, 3);
   const lt = tf.tensor1d(losses);
   assertClose("adam.losses", lt, fx.get("adam.losses"), FWD);
   const sd = model.stateDict();
@@ -133,7 +121,6 @@ Deno.test("EAC: three Adam steps (lr 1e-4, weight decay 1e-4) match PyTorch", as
     tf.dispose([ours, theirs]);
   }
   tf.dispose([lt, ...sd.values()]);
-  opt.dispose();
   model.dispose();
   fx.dispose();
 });
