@@ -246,7 +246,8 @@ const DEFAULT_LOG = (line: string) => console.log(line);
  * training label was flipped (`labels[i] ≠ cleanLabels[i]`), over the samples seen this epoch:
  * - `train_acc_flipped` / `train_acc_clean`: training-mode accuracy against the (noisy) training
  *   label, i.e. the fraction of flipped samples whose wrong label the model already predicts (for
- *   RUL the logits are those of the mixed feature, scored against the sample's own label);
+ *   RUL the logits are those of the mixed feature, scored against the sample's own label; for SCN
+ *   against the given label, not the relabelled one it trains on);
  * - `train_u_mean_flipped` / `train_u_mean_clean`: mean training-mode u of each group (models with
  *   u only).
  * Empty when no label (or every label) is flipped.
@@ -552,7 +553,9 @@ export class Trainer {
         for (let i = 0; i < labels.length; i++) {
           const hit = predicted[i] === labels[i];
           if (hit) correct++;
-          trainHit[batch.index[i]] = hit ? 1 : 0;
+          // the fit of the GIVEN label (SCN trains on its relabelled table, not on the given one)
+          const j = batch.index[i];
+          trainHit[j] = (this.relabelTable ? predicted[i] === train.labels[j] : hit) ? 1 : 0;
           if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
         }
         tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
