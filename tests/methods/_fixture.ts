@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { readSafetensors } from "../../lib/io/mod.ts";
 import { createModel, type FerModel } from "../../lib/model/mod.ts";
 import { Adam } from "../../lib/train/adam.ts";
+import { assertClose } from "../model/compare.ts";
 
 /** Fixture folder. */
 export const METHOD_FIXTURES = new URL("../fixtures/methods/", import.meta.url).pathname;
@@ -86,4 +87,59 @@ export function adamLosses(
   }
   opt.dispose();
   return losses;
+}
+
+/**
+ * Compare every `grad.<name>` of the fixture with `grads` (keyed by variable name) to `gradTol`,
+ * every `after.<buffer>` with the model's state to `fwdTol`; returns how many gradients.
+ */
+export function compareGradsAndBuffers(
+  model: FerModel,
+  grads: Record<string, tf.Tensor>,
+  fx: MethodFixture,
+  gradTol: number,
+  fwdTol: number,
+): number {
+  const params = model.namedParameters();
+  const names = [...fx.tensors.keys()].filter((k) => k.startsWith("grad."));
+  for (const k of names) {
+    const g = model.toTorchLayout(k.slice(5), grads[params.get(k.slice(5))!.name]);
+    assertClose(k, g, fx.get(k), gradTol);
+    g.dispose();
+  }
+  const after = model.stateDict();
+  for (const k of [...fx.tensors.keys()].filter((k) => k.startsWith("after."))) {
+    assertClose(k, after.get(k.slice(6))!, fx.get(k), fwdTol);
+  }
+  tf.dispose([...after.values()]);
+  return names.length;
+}
+
+/** The trainer's path: `model.loss` of a `forwardTrain` output equals its `loss` (1e-6). */
+export function compareModelLoss(model: FerModel, x: tf.Tensor4D, labels: Int32Array): void {
+  const o = model.forwardTrain(x, { labels });
+  const again = model.loss(o, labels);
+  assertClose("model.loss", again, o.loss!, 1e-6);
+  again.dispose();
+  tf.dispose(Object.values(o).filter((t) => t instanceof tf.Tensor));
+}
+
+/**
+ * The updates (after - before, so that a wrong step cannot hide in the parameters) of the
+ * Adam-trained `names` against the fixture's `adam.<name>`, to `tol`.
+ */
+export function compareAdamUpdates(
+  model: FerModel,
+  fx: MethodFixture,
+  names: string[],
+  tol: number,
+): void {
+  const sd = model.stateDict();
+  for (const k of names) {
+    const ours = tf.sub(sd.get(k)!, fx.get("sd." + k));
+    const theirs = tf.sub(fx.get("adam." + k), fx.get("sd." + k));
+    assertClose("adam update of " + k, ours, theirs, tol);
+    tf.dispose([ours, theirs]);
+  }
+  tf.dispose([...sd.values()]);
 }

@@ -12,7 +12,15 @@ import { disposeModelOutput } from "../../lib/model/mod.ts";
 import { tidyObject } from "../../lib/model/tidy.ts";
 import { assertClose } from "../model/compare.ts";
 import { assert } from "../_assert.ts";
-import { adamLosses, fixtureModel, readMethodFixture, torchLinear } from "./_fixture.ts";
+import {
+  adamLosses,
+  compareAdamUpdates,
+  compareGradsAndBuffers,
+  compareModelLoss,
+  fixtureModel,
+  readMethodFixture,
+  torchLinear,
+} from "./_fixture.ts";
 
 await initBackend();
 
@@ -72,21 +80,9 @@ Deno.test("EAC model: one training step and evaluation match PyTorch", async () 
     return s.loss!;
   }, model.trainableVariables());
   assertClose("train.loss", value, fx.get("train.loss"), FWD);
-  const params = model.namedParameters();
-  const names = [...fx.tensors.keys()].filter((k) => k.startsWith("grad."));
-  assert(names.length >= 9, "fixture gradients");
-  for (const k of names) {
-    const g = model.toTorchLayout(k.slice(5), grads[params.get(k.slice(5))!.name]);
-    assertClose(k, g, fx.get(k), GRAD);
-    g.dispose();
-  }
+  const n = compareGradsAndBuffers(model, grads, fx, GRAD, FWD);
+  assert(n >= 9, "fixture gradients");
   tf.dispose([value, grads]);
-  // BN running statistics after two train-mode passes (images, then flips), as the official step
-  const after = model.stateDict();
-  for (const k of [...fx.tensors.keys()].filter((k) => k.startsWith("after."))) {
-    assertClose(k, after.get(k.slice(6))!, fx.get(k), FWD);
-  }
-  tf.dispose([...after.values()]);
   const ev = model.forwardEval(x, { scores: true });
   assertClose("eval.logits", ev.logits, fx.get("eval.logits"), FWD);
   assertClose("eval.consistencyPerSample", ev.score!, fx.get("eval.consistencyPerSample"), FWD);
@@ -95,11 +91,7 @@ Deno.test("EAC model: one training step and evaluation match PyTorch", async () 
   assert(!plain.score, "no score without options.scores (no second pass)");
   assertClose("eval.logits (plain)", plain.logits, fx.get("eval.logits"), FWD);
   disposeModelOutput(plain);
-  const o = model.forwardTrain(x, { labels });
-  const again = model.loss(o, labels);
-  assertClose("model.loss", again, o.loss!, 1e-6);
-  again.dispose();
-  disposeModelOutput(o);
+  compareModelLoss(model, x, labels);
   assert(tf.memory().numTensors === start, `tensor leak: ${start} -> ${tf.memory().numTensors}`);
   model.dispose();
   fx.dispose();
@@ -112,15 +104,8 @@ Deno.test("EAC: three Adam steps (lr 1e-4, weight decay 1e-4) match PyTorch", as
   const losses = adamLosses(model, x, fx.labels(), 1e-4, 3);
   const lt = tf.tensor1d(losses);
   assertClose("adam.losses", lt, fx.get("adam.losses"), FWD);
-  const sd = model.stateDict();
-  // the updates (after − before), not the parameters, so that a wrong step cannot hide in them
-  for (const k of ["fc.weight"]) {
-    const ours = tf.sub(sd.get(k)!, fx.get("sd." + k));
-    const theirs = tf.sub(fx.get("adam." + k), fx.get("sd." + k));
-    assertClose("adam update of " + k, ours, theirs, ADAM);
-    tf.dispose([ours, theirs]);
-  }
-  tf.dispose([lt, ...sd.values()]);
+  compareAdamUpdates(model, fx, ["fc.weight"], ADAM);
+  lt.dispose();
   model.dispose();
   fx.dispose();
 });

@@ -9,7 +9,15 @@ import { type ScnModel } from "../../lib/model/scn_model.ts";
 import { disposeModelOutput } from "../../lib/model/mod.ts";
 import { assertClose } from "../model/compare.ts";
 import { assert } from "../_assert.ts";
-import { adamLosses, fixtureModel, readMethodFixture, torchLinear } from "./_fixture.ts";
+import {
+  adamLosses,
+  compareAdamUpdates,
+  compareGradsAndBuffers,
+  compareModelLoss,
+  fixtureModel,
+  readMethodFixture,
+  torchLinear,
+} from "./_fixture.ts";
 
 await initBackend();
 
@@ -80,31 +88,16 @@ Deno.test("SCN model: one training step and evaluation match PyTorch", async () 
     return s.loss!;
   }, model.trainableVariables());
   assertClose("train.loss", value, fx.get("train.loss"), FWD);
-  const params = model.namedParameters();
-  const names = [...fx.tensors.keys()].filter((k) => k.startsWith("grad."));
-  assert(names.includes("grad.alpha.0.weight") && names.length >= 10, "fixture gradients");
-  for (const k of names) {
-    const g = model.toTorchLayout(k.slice(5), grads[params.get(k.slice(5))!.name]);
-    assertClose(k, g, fx.get(k), GRAD);
-    g.dispose();
-  }
+  const n = compareGradsAndBuffers(model, grads, fx, GRAD, FWD);
+  assert(n >= 10 && fx.tensors.has("grad.alpha.0.weight"), "fixture gradients");
   tf.dispose([value, grads]);
-  const after = model.stateDict();
-  for (const k of [...fx.tensors.keys()].filter((k) => k.startsWith("after."))) {
-    assertClose(k, after.get(k.slice(6))!, fx.get(k), FWD);
-  }
-  tf.dispose([...after.values()]);
   // evaluation after the step (running statistics updated by it), as the fixture
   const ev = model.forwardEval(x);
   assertClose("eval.logits", ev.logits, fx.get("eval.logits"), FWD);
   assertClose("eval.alpha", ev.score!, fx.get("eval.alpha"), FWD);
   disposeModelOutput(ev);
   // the trainer's path: forwardTrain's loss and score, model.loss from them
-  const o = model.forwardTrain(x, { labels });
-  const again = model.loss(o, labels);
-  assertClose("model.loss", again, o.loss!, 1e-6);
-  again.dispose();
-  disposeModelOutput(o);
+  compareModelLoss(model, x, labels);
   assert(tf.memory().numTensors === start, `tensor leak: ${start} -> ${tf.memory().numTensors}`);
   model.dispose();
   fx.dispose();
@@ -117,15 +110,8 @@ Deno.test("SCN: three Adam steps (lr 1e-3, weight decay 1e-4) match PyTorch", as
   const losses = adamLosses(model, x, fx.labels(), 1e-3, 3);
   const lt = tf.tensor1d(losses);
   assertClose("adam.losses", lt, fx.get("adam.losses"), FWD);
-  const sd = model.stateDict();
-  // the updates (after − before), not the parameters, so that a wrong step cannot hide in them
-  for (const k of ["fc.weight", "alpha.0.weight"]) {
-    const ours = tf.sub(sd.get(k)!, fx.get("sd." + k));
-    const theirs = tf.sub(fx.get("adam." + k), fx.get("sd." + k));
-    assertClose("adam update of " + k, ours, theirs, ADAM);
-    tf.dispose([ours, theirs]);
-  }
-  tf.dispose([lt, ...sd.values()]);
+  compareAdamUpdates(model, fx, ["fc.weight", "alpha.0.weight"], ADAM);
+  lt.dispose();
   model.dispose();
   fx.dispose();
 });
