@@ -30,6 +30,7 @@ import {
 } from "../lib/notebook/ablation.ts";
 import { meanStd } from "../lib/plots/ablation.ts";
 import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
+import { type Variant, variantSwitches } from "../lib/rul/variants.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -59,7 +60,8 @@ const NOISES = OURS_DONE
   ? [...new Set(OURS_DONE.map((r) => r.noise))].sort((a, b) => a - b)
   : list(values.noises!);
 const SEEDS = list(values.seeds!);
-const VARIANTS = values.variants!.split(",") as ("baseline" | "rul")[];
+const VARIANTS = values.variants!.split(",").map((v) => v.trim()) as Variant[];
+for (const v of VARIANTS) variantSwitches(v); // an unknown name fails here, naming the valid ones
 const EPOCHS = Number(values.epochs);
 const TRAIN = Number(values["train-size"]);
 const TEST = Number(values["test-size"]);
@@ -136,7 +138,10 @@ for (const { noise, cfg, data } of datasets) {
       });
       try {
         const r = await trainer.run();
-        const audit = variant === "rul" && noise > 0 ? await trainer.auditTrainingSet() : null;
+        // the per-sample score of the method (RUL u, SCN α, EAC flip consistency), if it has one
+        const audit = variant !== "baseline" && noise > 0
+          ? await trainer.auditTrainingSet({ writeTable: false })
+          : null;
         ours.push({
           variant,
           noise,
@@ -199,7 +204,8 @@ const rows: string[] = [];
 const head = torch
   ? "| noise | variant | seeds | ours best % | PyTorch best % | ours last % | PyTorch last % | " +
     "ours fit of flipped (last) % | PyTorch fit of flipped (last) % | ours AUROC u | PyTorch AUROC u |"
-  : "| noise | variant | seeds | best-epoch % | last-epoch % | fit of flipped (last) % | AUROC u |";
+  : "| noise | variant | seeds | best-epoch % | last-epoch % | fit of flipped (last) % | " +
+    "AUROC of its score (u / α / consistency) |";
 rows.push(head, head.replace(/[^|]+/g, " --- "));
 for (const noise of NOISES) {
   for (const v of VARIANTS) {
@@ -230,10 +236,10 @@ const total = (performance.now() - t0) / 1000;
 const md = [
   table,
   "",
-  "RUL − baseline, this project:",
+  "each variant − baseline, this project:",
   "",
   pairedOurs,
-  ...(pairedTorch ? ["", "RUL − baseline, PyTorch:", "", pairedTorch] : []),
+  ...(pairedTorch ? ["", "each variant − baseline, PyTorch:", "", pairedTorch] : []),
   "",
   `total ${(total / 60).toFixed(1)} min (this project's runs: ${
     (ours.reduce((s, r) => s + r.seconds, 0) / 60).toFixed(1)

@@ -102,6 +102,9 @@ interface SplitReport {
     flipped: number;
     aurocU: number | null;
     aurocLoss: number;
+    /** The method's own per-sample score (SCN α, EAC flip consistency) and its AUROC. */
+    score: string | null;
+    aurocScore: number | null;
     meanUFlipped: number | null;
     meanUClean: number | null;
   } | null;
@@ -134,7 +137,8 @@ function printReport(r: SplitReport, classNames: string[]): void {
     console.log(
       `noisy labels: ${nl.flipped} of ${r.n} flipped; AUROC of u ${
         nl.aurocU === null ? "n/a (no σ head)" : nl.aurocU.toFixed(4)
-      }, AUROC of the per-sample loss ${nl.aurocLoss.toFixed(4)}`,
+      }, AUROC of the per-sample loss ${nl.aurocLoss.toFixed(4)}` +
+        (nl.score ? `, AUROC of ${nl.score} ${nl.aurocScore!.toFixed(4)}` : ""),
     );
   }
 }
@@ -150,6 +154,7 @@ async function writeOutputs(
   t.set("softmax", tf.tensor2d(ev.softmax, [n, k]));
   t.set("predictions", tf.tensor1d(ev.predictions, "int32"));
   if (ev.u) t.set("u", tf.tensor1d(ev.u));
+  if (ev.score) t.set("score", tf.tensor1d(ev.score));
   if (ev.featureDim) t.set("features", tf.tensor2d(ev.features, [n, ev.featureDim]));
   try {
     await writeSafetensors(file, t, { format: "rul-notebooks/eval-outputs-v1" });
@@ -170,6 +175,7 @@ async function evalSplit(
     batchSize: opts.batchSize,
     progress: opts.progress ?? "auto",
     label: `eval ${split}`,
+    scores: split === "train", // EAC's costs a second (flipped) pass: for the noisy-label audit
   });
   writeSampleTable(out, sampleTableOf(ds, ev), `eval_${split}`);
   await writeOutputs(path.join(out, `eval_${split}_outputs.safetensors`), ev, ds.n, ev.numClasses);
@@ -180,10 +186,13 @@ async function evalSplit(
     const nf = flipped.filter(Boolean).length;
     if (nf > 0 && nf < ds.n) {
       const d = ev.u ? noisyLabelDetection(ev.u, ds.labels, clean) : null;
+      const kind = model.config.kind;
       noisyLabels = {
         flipped: nf,
         aurocU: d ? d.auroc : null,
         aurocLoss: rocAuc(perSampleLoss(ev, ds.labels), flipped),
+        score: ev.score ? (kind === "scn" ? "α" : "flip consistency") : null,
+        aurocScore: ev.score ? rocAuc(ev.score, flipped) : null,
         meanUFlipped: d ? d.meanUFlipped : null,
         meanUClean: d ? d.meanUClean : null,
       };

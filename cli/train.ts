@@ -104,8 +104,10 @@ async function main(args: Command): Promise<void> {
       last_epoch_test_acc: r.lastTestAcc,
     };
     await trainer.writeTestTable();
+    let scoreName = "u";
     if (args.flags.get("audit") !== false) {
       const audit = await trainer.auditTrainingSet();
+      scoreName = audit.score === "alpha" ? "α" : audit.score ?? "u";
       summary.train_noisy_label_auroc = audit.noisyAuroc;
       if (audit.meanU) summary.train_mean_u = audit.meanU;
     }
@@ -114,7 +116,7 @@ async function main(args: Command): Promise<void> {
       `done: best-epoch test acc ${(r.bestTestAcc * 100).toFixed(2)} % (epoch ${r.bestEpoch}), ` +
         `last-epoch test acc ${(r.lastTestAcc * 100).toFixed(2)} %` +
         (summary.train_noisy_label_auroc != null
-          ? `, noisy-label AUROC of u ${summary.train_noisy_label_auroc.toFixed(3)}`
+          ? `, noisy-label AUROC of ${scoreName} ${summary.train_noisy_label_auroc.toFixed(3)}`
           : ""),
     );
   } finally {

@@ -91,6 +91,14 @@ export {
   type TrainStep,
 } from "./train/mod.ts";
 
+/**
+ * The methods RUL is compared with, each as one pure training step tested against PyTorch: SCN
+ * (importance weights, rank regularisation, relabelling) and EAC (flip consistency of the class
+ * activation maps). Their models: `createModel({ kind: "scn" | "eac" })`, variants `scn`/`eac`.
+ */
+export { scnRelabel, scnTrainingStep } from "./scn/mod.ts";
+export { eacTrainingStep } from "./eac/mod.ts";
+
 /** Data: datasets (SynthFER, RAF-DB, image folders, Fashion-MNIST), noise, images. */
 export {
   type Batch,

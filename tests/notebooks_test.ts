@@ -236,7 +236,13 @@ const EXPECTED_TEXT: Record<string, string[]> = {
     "checkpoints/best.safetensors",
     "| 1 | ",
   ],
-  "03": ["9/9 ", "| 30 % | rul-no-sigma | 3 |", "| 30 % | rul − baseline | 3 |"],
+  "03": [
+    "15/15 ",
+    "| 30 % | rul-no-sigma | 3 |",
+    "| 30 % | rul − baseline | 3 |",
+    "| 30 % | scn − baseline | 3 |",
+    "| 30 % | eac − baseline | 3 |",
+  ],
   "04": ["AUROC of u for flipped labels", "tsne_rul_vs_baseline.pdf", "t-SNE rul: done in"],
 };
 

@@ -42,7 +42,7 @@ export abstract class ModelBase {
   protected features(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const s = this.config.inputSize;
     if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
-      const name = this.config.kind === "rul" ? "RUL" : "baseline";
+      const name = this.config.kind === "baseline" ? "baseline" : this.config.kind.toUpperCase();
       throw new Error(`${name} model expects [N, ${s}, ${s}, 3] NHWC input, got [${x.shape}]`);
     }
     return this.backbone.apply(x, training);

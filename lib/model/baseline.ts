@@ -11,7 +11,13 @@ import { globalAvgPool } from "../engine/mod.ts";
 import { torchvisionNaming } from "./resnet.ts";
 import { ModelBase } from "./base.ts";
 import { tidyObject } from "./tidy.ts";
-import type { EvalOutput, FerModel, TrainForwardOptions, TrainOutput } from "./types.ts";
+import {
+  type EvalOutput,
+  type FerModel,
+  type TrainForwardOptions,
+  type TrainOutput,
+  unmixedTrainOutput,
+} from "./types.ts";
 import { crossEntropy, type LabelsLike } from "../rul/loss.ts";
 
 /** The baseline model (build it with `createModel({ kind: "baseline", ... })`). */
@@ -38,18 +44,7 @@ export class BaselineModel extends ModelBase implements FerModel {
       const loss = options.labels ? crossEntropy(logits, options.labels) : null;
       return { featureMap, logits, loss };
     });
-    return {
-      featureMap: r.featureMap,
-      mu: null,
-      logVar: null,
-      u: null,
-      perm: null,
-      w: null,
-      wPartner: null,
-      mixed: null,
-      logits: r.logits,
-      loss: r.loss,
-    };
+    return unmixedTrainOutput({ featureMap: r.featureMap, logits: r.logits, loss: r.loss });
   }
 
   /** Eval-mode forward. */

@@ -7,6 +7,7 @@
 
 import {
   ADD_UP_WEIGHTINGS,
+  MODEL_KINDS,
   type ModelKind,
   PAIRINGS,
   type RulSwitches,
@@ -15,7 +16,7 @@ import {
 
 /** Every option of a model (see {@link resolveModelConfig} for the defaults). */
 export interface ModelConfig extends RulSwitches {
-  /** `"rul"` (ResNet-18 + μ/σ heads + classifier) or `"baseline"` (ResNet-18 + pool + Linear). */
+  /** Which network ({@link MODEL_KINDS}: RUL, baseline, SCN, EAC). */
   kind: ModelKind;
   /** Square input size in pixels (224 in the paper); the heads' flatten size follows from it. */
   inputSize: number;
@@ -51,7 +52,7 @@ export function resolveModelConfig(partial: Partial<ModelConfig> = {}): ModelCon
   };
   const bad = (k: string, v: unknown, why: string) =>
     new Error(`model config: ${k} = ${JSON.stringify(v)} is invalid (${why})`);
-  if (c.kind !== "rul" && c.kind !== "baseline") throw bad("kind", c.kind, "rul | baseline");
+  if (!MODEL_KINDS.includes(c.kind)) throw bad("kind", c.kind, MODEL_KINDS.join(" | "));
   if (!Number.isInteger(c.inputSize) || c.inputSize < 32) {
     throw bad("inputSize", c.inputSize, "integer >= 32");
   }

@@ -7,6 +7,16 @@ import { type ModelConfig, resolveModelConfig } from "./config.ts";
 import type { FerModel } from "./types.ts";
 import { RulModel } from "./rul_model.ts";
 import { BaselineModel } from "./baseline.ts";
+import { ScnModel } from "./scn_model.ts";
+import { EacModel } from "./eac_model.ts";
+
+/** The model class of each kind. */
+const MODELS = {
+  rul: RulModel,
+  baseline: BaselineModel,
+  scn: ScnModel,
+  eac: EacModel,
+} as const;
 
 /**
  * Build a model from (partial) options; missing options take the official defaults
@@ -15,5 +25,5 @@ import { BaselineModel } from "./baseline.ts";
  */
 export function createModel(config: Partial<ModelConfig> = {}): FerModel {
   const c = resolveModelConfig(config);
-  return c.kind === "rul" ? new RulModel(c) : new BaselineModel(c);
+  return new MODELS[c.kind](c);
 }

@@ -56,6 +56,11 @@ export interface TrainOutput {
    * when no labels were given.
    */
   loss: tf.Scalar | null;
+  /**
+   * The method's per-sample score, when it has one: SCN's importance α [N], EAC's per-sample
+   * flip-consistency loss [N]; absent or null otherwise.
+   */
+  score?: tf.Tensor1D | null;
 }
 
 /** Outputs of an eval-mode forward pass (BN running statistics, no dropout, no mixing). */
@@ -68,6 +73,20 @@ export interface EvalOutput {
   u: tf.Tensor1D | null;
   /** log σ² [N, D] (RUL with σ head), else null. */
   logVar: tf.Tensor2D | null;
+  /**
+   * The method's per-sample score (SCN: importance α; EAC with `scores`: flip-consistency of the
+   * CAMs); absent or null otherwise.
+   */
+  score?: tf.Tensor1D | null;
+}
+
+/** Options of an eval-mode forward pass. */
+export interface EvalForwardOptions {
+  /**
+   * Also compute per-sample scores that cost an extra pass (EAC's flip consistency; the audit
+   * asks for them, the per-epoch test evaluation does not).
+   */
+  scores?: boolean;
 }
 
 /** Trainable variables split into the two official learning-rate groups. */
@@ -104,11 +123,30 @@ export interface FerModel {
   /** Training-mode forward (BN batch stats + running-stat update, dropout, RUL mixing). */
   forwardTrain(x: tf.Tensor4D, options?: TrainForwardOptions): TrainOutput;
   /** Eval-mode forward. */
-  forwardEval(x: tf.Tensor4D): EvalOutput;
+  forwardEval(x: tf.Tensor4D, options?: EvalForwardOptions): EvalOutput;
   /** The configured training loss of a train output (RUL add-up loss; baseline cross-entropy). */
   loss(out: TrainOutput, labels: LabelsLike): tf.Scalar;
   /** Release every variable. */
   dispose(): void;
+}
+
+/**
+ * A {@link TrainOutput} of a model without RUL's mixing (baseline, SCN, EAC): the RUL-only fields
+ * are null.
+ */
+export function unmixedTrainOutput(
+  parts: Pick<TrainOutput, "featureMap" | "logits" | "loss" | "score">,
+): TrainOutput {
+  return {
+    mu: null,
+    logVar: null,
+    u: null,
+    perm: null,
+    w: null,
+    wPartner: null,
+    mixed: null,
+    ...parts,
+  };
 }
 
 /** Dispose every tensor of a {@link TrainOutput} or {@link EvalOutput}. */

@@ -1,5 +1,5 @@
 /**
- * The variants of the method and their words: which network (`kind`), how a batch is paired
+ * The variants of the methods and their words: which network (`kind`), how a batch is paired
  * (`pairing`), how the add-up loss weights its two terms (`addUpWeighting`) and whether the σ head
  * exists (`sigmaHead`). This is the one place that says what each variant means; the model config,
  * the training config, the CLI help and the notebooks read it from here.
@@ -7,8 +7,16 @@
  * @module
  */
 
-/** Which network: RUL (ResNet-18 + μ/σ heads + classifier on mixed features) or the baseline. */
-export type ModelKind = "rul" | "baseline";
+/**
+ * Which network: RUL (ResNet-18 + μ/σ heads + classifier on mixed features), the baseline
+ * (pool + Linear, cross-entropy), SCN (pool + Linear scaled by a sigmoid importance branch, rank
+ * regularisation, relabelling: lib/scn) or EAC (pool + Linear, flip consistency of the class
+ * activation maps: lib/eac).
+ */
+export const MODEL_KINDS = ["rul", "baseline", "scn", "eac"] as const;
+
+/** One of {@link MODEL_KINDS}. */
+export type ModelKind = typeof MODEL_KINDS[number];
 
 /**
  * How a batch is paired for feature mixing (p(i) = partner of sample i): `random` = a random
@@ -80,10 +88,20 @@ export const VARIANT_TABLE = Object.freeze(
       help: "RUL without the σ head: w fixed to 0.5 (plain feature mixup + add-up loss)",
       switches: { ...OFFICIAL, sigmaHead: false },
     },
+    "scn": {
+      help: "SCN (Wang et al. 2020) as officially released: importance α, rank regularisation " +
+        "(β 0.7, margin 0.15), relabelling from epoch 10 (margin 0.2)",
+      switches: { ...OFFICIAL, kind: "scn" },
+    },
+    "eac": {
+      help: "EAC (Zhang et al. 2022) on ResNet-18: flip consistency of the class activation maps " +
+        "(λ 5) on randomly erased images",
+      switches: { ...OFFICIAL, kind: "eac" },
+    },
   } as const satisfies Record<string, { help: string; switches: Readonly<VariantSwitches> }>,
 );
 
-/** A training variant: the official RUL, the baseline or an RUL ablation. */
+/** A training variant: the official RUL, the baseline, an RUL ablation, SCN or EAC. */
 export type Variant = keyof typeof VARIANT_TABLE;
 
 /** Every variant name, official RUL first. */

@@ -59,7 +59,15 @@ export interface CheckpointInfo {
   isBest?: boolean;
   /** Steps done in the epoch after `epoch` when a run stopped mid-epoch (stopped checkpoints). */
   stoppedAtStep?: number;
+  /**
+   * The trainer's label table when the method rewrites it (SCN's relabelling); stored as
+   * `trainer.labels` in the optimiser file, beside the rest of the training state.
+   */
+  labels?: Int32Array;
 }
+
+/** Key of the label table ({@link CheckpointInfo.labels}) in the optimiser file. */
+export const LABEL_TABLE_KEY = "trainer.labels";
 
 function trainingMetadata(info: CheckpointInfo): Record<string, string> {
   return {
@@ -153,6 +161,7 @@ export async function saveCheckpoint(
   fs.mkdirSync(dir, { recursive: true });
   const meta = trainingMetadata(info);
   const opt = optimizer.getState();
+  if (info.labels) opt.set(LABEL_TABLE_KEY, tf.tensor1d(info.labels, "int32"));
   try {
     const sd = model.stateDict();
     try {
@@ -271,6 +280,8 @@ export interface LoadedCheckpoint {
   globalStep: number;
   /** Whether the sibling optimiser file was found (and its tensors merged into `tensors`). */
   hasOptimizerState: boolean;
+  /** The trainer's label table ({@link CheckpointInfo.labels}), or null when none was saved. */
+  labels: Int32Array | null;
   /** Metadata of the model file. */
   metadata: Record<string, string>;
 }
@@ -330,8 +341,10 @@ export function readCheckpoint(file: string): LoadedCheckpoint {
     for (const [k, t] of o.tensors) tensors.set(k, t);
     hasOptimizerState = true;
   }
+  const table = tensors.get(LABEL_TABLE_KEY);
   return {
     tensors,
+    labels: table ? Int32Array.from(table.dataSync()) : null,
     config,
     epoch,
     best: { acc: Number(metadata.best_acc), epoch: Number(metadata.best_epoch) },

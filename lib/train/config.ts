@@ -9,6 +9,7 @@
  */
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from "../model/config.ts";
 import { type Variant, VARIANTS } from "../rul/variants.ts";
+import { SCN_DEFAULTS } from "../scn/step.ts";
 
 /** Dataset sources the trainer can read. */
 export const DATA_SOURCES = ["synthfer", "rafdb", "folder", "fashion-mnist", "cache"] as const;
@@ -77,6 +78,8 @@ export interface TrainConfig {
    * tensors); without it such a file is an error. A file matching nothing is always an error.
    */
   initPartial: boolean;
+  /** SCN only: the first epoch (1-based) that relabels the training set (official 10). */
+  relabelEpoch: number;
   /** Model options. */
   model: ModelOptions;
   /** Data options. */
@@ -101,6 +104,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
   seed: 0,
   init: null,
   initPartial: false,
+  relabelEpoch: SCN_DEFAULTS.relabelEpoch,
   model: {
     inputSize: DEFAULT_MODEL_CONFIG.inputSize,
     featureDim: DEFAULT_MODEL_CONFIG.featureDim,
@@ -170,6 +174,12 @@ export const TRAIN_OPTIONS: readonly OptionRule[] = [
     key: "initPartial",
     type: "bool",
     help: "accept an --init file with missing or shape-mismatched tensors",
+  },
+  {
+    key: "relabelEpoch",
+    type: "int",
+    min: 1,
+    help: "SCN: first epoch that relabels the training set",
   },
   { key: "model.inputSize", type: "int", min: 32, help: "input size (px)" },
   { key: "model.featureDim", type: "int", min: 1, help: "RUL feature dim" },

@@ -37,6 +37,11 @@ export interface EvaluateOptions {
    * every pass). Must have `augment: false`, `shuffle: false` and the model's input size.
    */
   loader?: BatchLoader;
+  /**
+   * Also gather the model's per-sample scores that cost an extra pass (EAC's flip consistency;
+   * SCN's α comes with every pass). Default false.
+   */
+  scores?: boolean;
 }
 
 /** The model's eval-mode outputs for every sample. */
@@ -57,6 +62,8 @@ export interface EvalOutputs {
   featureDim: number;
   /** Uncertainty u per sample (RUL with σ head), else null. */
   u: Float32Array | null;
+  /** The method's per-sample score (SCN α; EAC flip consistency when asked), else null. */
+  score: Float32Array | null;
 }
 
 /** Scores of eval outputs against labels ({@link scoreOutputs}). */
@@ -91,40 +98,45 @@ async function forwardEvalAll(
   n: number,
   batches: AsyncIterable<EvalBatch>,
   onBatch: (done: number) => void = () => {},
+  scores = false,
 ): Promise<EvalOutputs> {
   const k = model.config.numClasses;
   const logits = new Float32Array(n * k);
   let features = new Float32Array(0);
   let featureDim = 0;
   let u: Float32Array | null = null;
+  let score: Float32Array | null = null;
   let done = 0;
   for await (const batch of batches) {
-    const out = model.forwardEval(batch.x);
-    const [lg, ft, uu] = await Promise.all([
+    const out = model.forwardEval(batch.x, { scores });
+    const [lg, ft, uu, sc] = await Promise.all([
       out.logits.data(),
       out.features.data(),
       out.u ? out.u.data() : Promise.resolve(null),
+      out.score ? out.score.data() : Promise.resolve(null),
     ]);
     const m = batch.x.shape[0];
     if (featureDim === 0) {
       featureDim = out.features.shape[1];
       features = new Float32Array(n * featureDim);
       if (uu) u = new Float32Array(n);
+      if (sc) score = new Float32Array(n);
     }
     logits.set(lg as Float32Array, done * k);
     features.set(ft as Float32Array, done * featureDim);
     if (u && uu) u.set(uu as Float32Array, done);
+    if (score && sc) score.set(sc as Float32Array, done);
     tf.dispose(
-      [batch.x, ...batch.dispose, out.logits, out.features, out.u, out.logVar].filter((t) =>
-        t !== null
-      ),
+      [batch.x, ...batch.dispose, out.logits, out.features, out.u, out.logVar, out.score].filter((
+        t,
+      ) => t != null) as tf.Tensor[],
     );
     done += m;
     onBatch(done);
   }
   const softmax = softmaxRows(logits, k);
   const predictions = argmaxRows(logits, k);
-  return { n, numClasses: k, logits, softmax, predictions, features, featureDim, u };
+  return { n, numClasses: k, logits, softmax, predictions, features, featureDim, u, score };
 }
 
 /** Accuracy, mean cross-entropy (double precision), per-class accuracy and confusion matrix. */
@@ -179,7 +191,13 @@ export async function evaluateModel(
     const batches = async function* () {
       for await (const b of loader.epoch(0)) yield { x: b.x, dispose: [b.y] };
     };
-    out = await forwardEvalAll(model, ds.n, batches(), (done) => progress.update(done));
+    out = await forwardEvalAll(
+      model,
+      ds.n,
+      batches(),
+      (done) => progress.update(done),
+      options.scores,
+    );
   } finally {
     if (ownLoader) loader.close();
   }

@@ -99,8 +99,9 @@ export async function torchExportValue(
 ): Promise<TorchSaveValue> {
   if (format === "official-pth" && model.config.kind !== "rul") {
     throw new Error(
-      "--format official-pth holds a RUL model (res18feature + fc); this is a baseline: use " +
-        "--format pth (torchvision names)",
+      `--format official-pth holds a RUL model (res18feature + fc); this is a ` +
+        `${model.config.kind} model: use --format pth (its own names: torchvision's for the ` +
+        "baseline, the official features.* / fc.* / alpha.0.* for SCN and EAC)",
     );
   }
   const sd = await torchStateDict(model);

@@ -25,7 +25,8 @@ export interface RunSummary {
   best_epoch: number;
   /** Test accuracy after the last epoch. */
   last_epoch_test_acc: number;
-  /** AUROC of u for flipped vs clean training labels (CLI audit), when computed. */
+  /** AUROC of the model's score (RUL u, SCN α, EAC flip consistency) for flipped vs clean
+   * training labels (CLI audit), when computed. */
   train_noisy_label_auroc?: number | null;
   /** Mean u of flipped and clean training samples (CLI audit), when computed. */
   train_mean_u?: { flipped: number; clean: number };

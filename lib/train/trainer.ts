@@ -21,6 +21,8 @@ import { createModel } from "../model/create.ts";
 import type { FerModel } from "../model/types.ts";
 import type { StateDictReport } from "../model/state.ts";
 import { variantSwitches } from "../rul/variants.ts";
+import { scnRelabel } from "../scn/step.ts";
+import { type RelabelReport, RelabelTable } from "../scn/label_table.ts";
 import { writeFileAtomicSync as writeFileAtomic } from "../io/atomic_write.ts";
 import { noisyLabelDetection } from "../eval/audit.ts";
 import { argmaxRows } from "../eval/metrics.ts";
@@ -224,6 +226,15 @@ export interface TrainAudit {
   noisyAuroc: number | null;
   /** Mean u of flipped / clean samples (null when not available). */
   meanU: { flipped: number; clean: number } | null;
+  /**
+   * Which per-sample score `noisyAuroc` is about: RUL's `u`, SCN's importance `alpha`, EAC's
+   * flip `consistency` loss (eval mode); null for a model without one.
+   */
+  score: "u" | "alpha" | "consistency" | null;
+  /** AUROC of that score for flipped vs clean labels (= noisyAuroc; null when not available). */
+  scoreAuroc: number | null;
+  /** SCN: which labels the relabelling changed (null for other models). */
+  relabel: RelabelReport | null;
   /** Paths of the per-sample table, when written. */
   table: { csv: string; json: string } | null;
 }
@@ -235,7 +246,8 @@ const DEFAULT_LOG = (line: string) => console.log(line);
  * training label was flipped (`labels[i] ≠ cleanLabels[i]`), over the samples seen this epoch:
  * - `train_acc_flipped` / `train_acc_clean`: training-mode accuracy against the (noisy) training
  *   label, i.e. the fraction of flipped samples whose wrong label the model already predicts (for
- *   RUL the logits are those of the mixed feature, scored against the sample's own label);
+ *   RUL the logits are those of the mixed feature, scored against the sample's own label; for SCN
+ *   against the given label, not the relabelled one it trains on);
  * - `train_u_mean_flipped` / `train_u_mean_clean`: mean training-mode u of each group (models with
  *   u only).
  * Empty when no label (or every label) is flipped.
@@ -300,9 +312,10 @@ function checkInitReport(
 function stepShape(config: TrainConfig, numClasses: number): StepShape {
   return {
     inputSize: config.model.inputSize,
-    batch: config.batchSize,
+    // EAC runs every batch twice (the images and their flips), both kept for the backward pass
+    batch: config.batchSize * (variantSwitches(config.variant).kind === "eac" ? 2 : 1),
     widths: config.model.widths,
-    featureDim: config.variant === "baseline" ? 0 : config.model.featureDim,
+    featureDim: variantSwitches(config.variant).kind === "rul" ? config.model.featureDim : 0,
     numClasses,
   };
 }
@@ -322,6 +335,11 @@ export class Trainer {
   private stopped: StopInfo | null = null;
   private readonly loaders: { train?: BatchLoader; test?: BatchLoader; trainEval?: BatchLoader } =
     {};
+  /**
+   * SCN's label table (a copy of the training labels that its relabelling rewrites, saved in
+   * every checkpoint), or null for the other models, which train on the dataset's labels.
+   */
+  readonly relabelTable: RelabelTable | null;
 
   private constructor(
     /** The resolved configuration. */
@@ -340,6 +358,9 @@ export class Trainer {
   ) {
     this.logger = runDir
       ? new MetricsLogger(runDir, { keep: options.resume ? "existing" : "none" })
+      : null;
+    this.relabelTable = model.config.kind === "scn"
+      ? new RelabelTable(data.train.labels, data.train.cleanLabels ?? null)
       : null;
   }
 
@@ -454,6 +475,7 @@ export class Trainer {
     if (path.basename(path.dirname(file)).startsWith("epoch-")) {
       await finishCheckpoint(runDir, ck.epoch, ck.best.epoch === ck.epoch);
     }
+    if (this.relabelTable && ck.labels) this.relabelTable.restore(ck.labels, file);
     this.epochsDone = ck.epoch;
     this.best = ck.best;
     this.globalStep = ck.globalStep;
@@ -498,7 +520,8 @@ export class Trainer {
       for await (const batch of loader.epoch(epochIdx)) {
         current = step + 1;
         const labels = new Int32Array(batch.index.length);
-        for (let k = 0; k < labels.length; k++) labels[k] = train.labels[batch.index[k]];
+        const table = this.relabelTable?.labels ?? train.labels;
+        for (let k = 0; k < labels.length; k++) labels[k] = table[batch.index[k]];
         let uT: tf.Tensor1D | null = null;
         let logitsT: tf.Tensor2D | null = null;
         const ctx = { model: this.model, x: batch.x, labels, rng, epoch, step: step + 1 };
@@ -521,11 +544,18 @@ export class Trainer {
           (logitsT as unknown as tf.Tensor2D).data(),
         ]);
         const predicted = argmaxRows(lgArr, this.model.config.numClasses);
+        if (this.relabelTable && epoch >= c.relabelEpoch) {
+          // SCN: from the forward's weighted logits (src/train.py L250-258), persistently
+          const k = this.model.config.numClasses;
+          this.relabelTable.apply(batch.index, scnRelabel(lgArr, k, labels));
+        }
         if (uArr) trainU ??= new Float32Array(train.n).fill(NaN);
         for (let i = 0; i < labels.length; i++) {
           const hit = predicted[i] === labels[i];
           if (hit) correct++;
-          trainHit[batch.index[i]] = hit ? 1 : 0;
+          // the fit of the GIVEN label (SCN trains on its relabelled table, not on the given one)
+          const j = batch.index[i];
+          trainHit[j] = (this.relabelTable ? predicted[i] === train.labels[j] : hit) ? 1 : 0;
           if (trainU && uArr) trainU[batch.index[i]] = uArr[i];
         }
         tf.dispose([value, batch.x, batch.y, uT, logitsT].filter((t) => t !== null));
@@ -591,6 +621,7 @@ export class Trainer {
       train_images_per_s: seen / trainSeconds,
     };
     if (train.cleanLabels) Object.assign(record, fitOfNoisyLabels(trainHit, trainU, train));
+    if (this.relabelTable) Object.assign(record, this.relabelTable.epochRecord());
     if (trainU && train.cleanLabels) {
       const seenIdx: number[] = [];
       for (let i = 0; i < train.n; i++) if (!Number.isNaN(trainU[i])) seenIdx.push(i);
@@ -610,6 +641,7 @@ export class Trainer {
         best: this.best,
         globalStep: this.globalStep,
         isBest: this.best.epoch === epoch,
+        labels: this.relabelTable?.labels,
       });
     }
     this.log(
@@ -664,6 +696,7 @@ export class Trainer {
         best: this.best,
         globalStep: this.globalStep,
         stoppedAtStep: info.step,
+        labels: this.relabelTable?.labels,
       }, CHECKPOINT_STOPPED);
       file = path.join(this.runDir, CHECKPOINT_STOPPED);
     }
@@ -730,22 +763,31 @@ export class Trainer {
       loader: this.evalLoader("train"),
       progress: this.options.progress ?? "auto",
       label: "audit train set",
+      scores: true,
     });
     let noisyAuroc: number | null = null;
     let meanU: TrainAudit["meanU"] = null;
-    if (ev.u && train.cleanLabels) {
+    const kind = this.model.config.kind;
+    const score = ev.u ? "u" : ev.score ? (kind === "scn" ? "alpha" : "consistency") : null;
+    const values = ev.u ?? ev.score;
+    if (values && train.cleanLabels) {
       const nf = train.labels.reduce((a, v, i) => a + (v !== train.cleanLabels![i] ? 1 : 0), 0);
       if (nf > 0 && nf < train.n) {
-        const d = noisyLabelDetection(ev.u, train.labels, train.cleanLabels);
+        // flipped = the given label differs from the clean one (SCN's relabelling aside)
+        const d = noisyLabelDetection(values, train.labels, train.cleanLabels);
         noisyAuroc = d.auroc;
-        meanU = { flipped: d.meanUFlipped, clean: d.meanUClean };
+        if (ev.u) meanU = { flipped: d.meanUFlipped, clean: d.meanUClean };
       }
     }
     let table: TrainAudit["table"] = null;
     if (this.runDir && options.writeTable !== false) {
       table = writeSampleTable(this.runDir, sampleTableOf(train, ev), "samples_train");
     }
-    return { eval: ev, noisyAuroc, meanU, table };
+    const relabel = this.relabelTable?.report() ?? null;
+    if (relabel && this.runDir) {
+      writeFileAtomic(path.join(this.runDir, "scn_relabel.json"), JSON.stringify(relabel) + "\n");
+    }
+    return { eval: ev, noisyAuroc, meanU, score, scoreAuroc: noisyAuroc, relabel, table };
   }
 
   /** Write the test set's per-sample table (`samples_test.*`) from a fresh eval pass. */

@@ -51,12 +51,13 @@ export interface LoadWeightsOptions extends LoadStateDictOptions {
 
 /**
  * The one key-normalisation step between a file's tensors and a model: optimiser state (`adam.*`,
- * kept in the same file by older checkpoints) is left out. (Layout wrappers and the DataParallel
+ * kept in the same file by older checkpoints) and the trainer's state (`trainer.*`: SCN's label
+ * table, in the optimiser file) are left out. (Layout wrappers and the DataParallel
  * `module.` prefix are removed by lib/io's reader; `features.N` ↔ torchvision names are mapped by
  * the model's `loadStateDict`.) Returns a new map of the same tensors.
  */
 export function normalizeWeights(sd: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
-  return new Map([...sd].filter(([k]) => !k.startsWith("adam.")));
+  return new Map([...sd].filter(([k]) => !k.startsWith("adam.") && !k.startsWith("trainer.")));
 }
 
 /**
@@ -146,8 +147,12 @@ export async function saveModelCheckpoint(
 
 /** The model configuration implied by a state dict's names and shapes. */
 export interface InferredModelConfig {
-  /** `rul` when the μ head is present, else `baseline`. */
-  kind: "rul" | "baseline";
+  /**
+   * `rul` when the μ head is present, `scn` with SCN's importance branch (`alpha.0.*`), else
+   * `baseline` (an EAC state dict, `features.*` + `fc.*`, is indistinguishable from it and
+   * evaluates identically; our checkpoints name their kind in the metadata).
+   */
+  kind: "rul" | "baseline" | "scn";
   /** Stage widths from the first conv and the first conv of each stage. */
   widths: [number, number, number, number];
   /** Number of classes (rows of `fc.weight`). */
@@ -212,7 +217,7 @@ export function inferModelConfig(
     };
   }
   return {
-    kind: "baseline",
+    kind: get("alpha.0.weight") ? "scn" : "baseline",
     widths,
     numClasses: fc[0],
     featureDim: widths[3],

@@ -22,6 +22,7 @@ Deno.test("every training option has its documented flag", () => {
     "seed": "seed",
     "init": "init",
     "initPartial": "init-partial",
+    "relabelEpoch": "relabel-epoch",
     "model.inputSize": "input-size",
     "model.featureDim": "feature-dim",
     "model.dropout": "dropout",

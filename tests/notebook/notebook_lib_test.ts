@@ -150,9 +150,12 @@ Deno.test("ablationJobs expands noise × variant × seed with unique names and c
   );
   const q = ablationJobs(ablationPlan("quick"));
   const p = ablationJobs(ablationPlan("paper"));
-  assert(q.length === 3 * 3 && p.length === 6 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
+  assert(q.length === 5 * 3 && p.length === 8 * 4 * 3, `quick ${q.length}, paper ${p.length}`);
   const qp = ablationPlan("quick");
-  assert(qp.variants.join() === "baseline,rul,rul-no-sigma" && qp.noises.join() === "0.3", "grid");
+  assert(
+    qp.variants.join() === "baseline,rul,rul-no-sigma,scn,eac" && qp.noises.join() === "0.3",
+    "grid",
+  );
   assert(qp.config.init === QUICK_INIT, "quick ablations start from the pretrained backbone");
   assert(
     qp.config.epochs === NOISY_PROTOCOL_EPOCHS && qp.seeds.join() === "0,1,2",
