@@ -207,8 +207,19 @@ for (const noise of OURS_DONE ? [] : NOISES) {
 const labelsFile = path.join(OUT, "labels.json");
 if (!OURS_DONE) {
   fs.mkdirSync(OUT, { recursive: true });
-  writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
-  console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+  if (values["labels-only"] || values.torch || !fs.existsSync(labelsFile)) {
+    writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
+    console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+  } else {
+    // Kept as it is (a PyTorch process may be reading it); its flips must be this run's.
+    const kept = JSON.parse(fs.readFileSync(labelsFile, "utf8"));
+    for (const { noise, data } of datasets) {
+      const k = kept.noises?.find((x: { noise: number }) => Math.abs(x.noise - noise) < 1e-9);
+      if (k && JSON.stringify(k.labels) !== JSON.stringify(Array.from(data.train.labels))) {
+        throw new Error(`${labelsFile}: its noise ${noise} labels differ from this run's`);
+      }
+    }
+  }
 }
 if (values["labels-only"]) Deno.exit(0);
 const pct = (v: number | null | undefined, d = 1) =>
