@@ -185,13 +185,7 @@ const base = {
 };
 // The noisy labels of each rate, for the PyTorch side (same images, same flips).
 const labelsDoc: Record<string, unknown> = {
-  root: values.root,
-  trainSize: TRAIN,
-  testSize: TEST,
-  size: SIZE,
-  widths: WIDTHS,
-  epochs: EPOCHS,
-  init: INIT,
+  ...SETTING,
   seeds: SEEDS,
   variants: VARIANTS,
   noises: [] as unknown[],
