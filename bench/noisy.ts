@@ -1,19 +1,30 @@
 /**
  * `deno task bench:noisy`: a real-data noisy-label benchmark. Fashion-MNIST (Debian's
  * `dataset-fashion-mnist`) with 0 / 20 / 40 % symmetric label noise, baseline vs RUL, several
- * seeds, trained long enough for the baseline to fit the flipped labels (the fit is printed per
- * epoch), at a CPU-feasible size: the first 1,000 training and 1,000 test images, 32 px, ResNet-18
- * layout at 1/4 width (16-32-64-128), from scratch (no pretrained backbone exists for it), 15 epochs,
- * the official optimiser and schedule. With `--torch` the same images, flipped labels and seeds
- * go through tools/bench_noisy_torch.py (PyTorch, the official code's semantics; dev-time only),
- * and the two implementations are printed side by side. The LAST line is one JSON object.
+ * seeds, at a CPU-feasible size (defaults: the first 1,000 training and 1,000 test images, 32 px,
+ * ResNet-18 layout at 1/4 width (16-32-64-128), from scratch, 15 epochs: the "onset" protocol of
+ * docs/results.md; the memorisation-regime protocol there passes larger settings), the official
+ * optimiser and schedule. With `--torch` the same images, flipped labels and seeds go through
+ * tools/bench_noisy_torch.py (PyTorch, the official code's semantics; dev-time only), and the two
+ * implementations are printed side by side. The LAST line is one JSON object.
+ *
+ * Per epoch each run prints the trainer's line and an eval-mode audit of the training set: the
+ * eval-mode fit of the flipped labels (fraction of flipped samples whose NOISY label the model
+ * predicts without augmentation, dropout or batch statistics) and, for RUL, the AUROC of eval-mode
+ * u as a score for "this label was flipped" (0.5 = chance, > 0.5: flipped labels get the higher u).
+ *
+ * Resumable: each finished run is written at once to `OUT/ours/<variant>-noise<pct>-seed<s>.json`
+ * (with the setting it ran under), and a rerun with the same setting skips the runs whose file
+ * exists (a file of another setting is refused, not overwritten). A run killed mid-way restarts
+ * from its first epoch.
  *
  * Usage: deno run -A bench/noisy.ts [--torch] [--noises 0,0.2,0.4] [--seeds 0,1,2]
- *        [--epochs 15] [--train-size 1000] [--test-size 1000] [--size 32] [--widths 16,32,64,128]
+ *        [--variants baseline,rul] [--epochs 15] [--train-size 1000] [--test-size 1000]
+ *        [--size 32] [--widths 16,32,64,128] [--init FILE] (a pretrained backbone)
  *        [--root /usr/share/datasets/fashion-mnist] [--out runs/bench-noisy]
- *        [--torch-results FILE] (reuse a finished PyTorch run instead of training again)
+ *        [--torch-results FILE|DIR] (tabulate finished PyTorch runs instead of training them)
  *        [--labels-only] (only write OUT/labels.json, the PyTorch script's input, and stop)
- *        [--ours-results A.json,B.json] (tabulate finished runs of this project, no training)
+ *        [--ours-results FILE|DIR,...] (tabulate finished runs of this project, no training)
  *
  * @module
  */
@@ -22,6 +33,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { FASHION_MNIST_DEBIAN_DIR } from "../lib/data/fashion_mnist.ts";
+import { noisyLabelDetection } from "../lib/eval/audit.ts";
+import { welchTInterval } from "../lib/eval/stats.ts";
 import { writeFileAtomicSync } from "../lib/io/atomic_write.ts";
 import {
   type AblationResult,
@@ -47,19 +60,12 @@ const { values } = parseArgs({
     "test-size": { type: "string", default: "1000" },
     size: { type: "string", default: "32" },
     widths: { type: "string", default: "16,32,64,128" },
+    init: { type: "string" },
     root: { type: "string", default: FASHION_MNIST_DEBIAN_DIR },
     out: { type: "string", default: "runs/bench-noisy" },
   },
 });
 const list = (s: string) => s.split(",").map((t) => Number(t.trim()));
-const OURS_FILES = values["ours-results"]?.split(",") ?? null;
-const OURS_DONE: Run[] | null = OURS_FILES
-  ? OURS_FILES.flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Run[])
-  : null;
-const NOISES = OURS_DONE
-  ? [...new Set(OURS_DONE.map((r) => r.noise))].sort((a, b) => a - b)
-  : list(values.noises!);
-const SEEDS = list(values.seeds!);
 const VARIANTS = values.variants!.split(",").map((v) => v.trim()) as Variant[];
 for (const v of VARIANTS) variantSwitches(v); // an unknown name fails here, naming the valid ones
 const EPOCHS = Number(values.epochs);
@@ -67,28 +73,109 @@ const TRAIN = Number(values["train-size"]);
 const TEST = Number(values["test-size"]);
 const SIZE = Number(values.size);
 const WIDTHS = list(values.widths!) as [number, number, number, number];
+const INIT = values.init ?? null;
 const OUT = values.out!;
+
+/** Per-epoch figures of one run (both implementations write the same fields). */
+interface EpochRecord {
+  epoch: number;
+  test_acc: number;
+  /** Training-mode fit of the flipped labels (augmented, mixed features for RUL). */
+  train_acc_flipped: number | null;
+  /** Eval-mode fit of the flipped labels: predicted class = noisy label, no augmentation. */
+  eval_fit_flipped?: number | null;
+  /** Eval-mode accuracy on the clean-labelled training samples. */
+  eval_fit_clean?: number | null;
+  /** Eval-mode AUROC for "flipped" of the method's per-sample score (RUL u, SCN α, EAC consistency; noise only). */
+  auroc_u?: number | null;
+}
+
+/** The setting a run file was made under (a rerun skips a file only when it matches). */
+interface Setting {
+  root: string;
+  trainSize: number;
+  testSize: number;
+  size: number;
+  widths: number[];
+  epochs: number;
+  init: string | null;
+}
 
 /** One run of either implementation. */
 interface Run extends AblationResult {
   bestEpoch: number;
+  /** Eval-mode AUROC of the method's score after the last epoch (with noise), else null. */
   aurocU: number | null;
   seconds: number;
-  records: { epoch: number; test_acc: number; train_acc_flipped: number | null }[];
+  records: EpochRecord[];
+  setting?: Setting;
 }
+
+const SETTING: Setting = {
+  root: values.root!,
+  trainSize: TRAIN,
+  testSize: TEST,
+  size: SIZE,
+  widths: WIDTHS,
+  epochs: EPOCHS,
+  init: INIT,
+};
+
+/** File name of one run: `<variant>-noise<pct>-seed<s>.json` (the PyTorch side uses the same). */
+const runFileName = (variant: string, noise: number, seed: number) =>
+  `${variant}-noise${Math.round(100 * noise)}-seed${seed}.json`;
+
+/** Runs in a results file (one run, an array of runs, or `{ results: [...] }`) or folder. */
+function readRuns(p: string): Run[] {
+  if (fs.statSync(p).isDirectory()) {
+    return fs.readdirSync(p).filter((f) => f.endsWith(".json")).sort().flatMap((f) =>
+      readRuns(path.join(p, f))
+    );
+  }
+  const doc = JSON.parse(fs.readFileSync(p, "utf8"));
+  const runs = Array.isArray(doc) ? doc : Array.isArray(doc.results) ? doc.results : [doc];
+  for (const r of runs) {
+    if (typeof r?.variant !== "string" || typeof r?.noise !== "number") {
+      throw new Error(`${p}: not a bench:noisy result (a run needs variant and noise)`);
+    }
+  }
+  return runs as Run[];
+}
+
+/** The first field in which two settings differ, or null. */
+function settingDiff(a: Setting, b: Setting): string | null {
+  for (const k of Object.keys(b) as (keyof Setting)[]) {
+    if (JSON.stringify(a[k] ?? null) !== JSON.stringify(b[k] ?? null)) {
+      return `${k}: ${JSON.stringify(a[k])} vs ${JSON.stringify(b[k])}`;
+    }
+  }
+  return null;
+}
+
+const OURS_DONE: Run[] | null = values["ours-results"]
+  ? values["ours-results"].split(",").flatMap((f) => readRuns(f.trim()))
+  : null;
+const NOISES = OURS_DONE
+  ? [...new Set(OURS_DONE.map((r) => r.noise))].sort((a, b) => a - b)
+  : list(values.noises!);
+const SEEDS = OURS_DONE
+  ? [...new Set(OURS_DONE.map((r) => r.seed))].sort((a, b) => a - b)
+  : list(values.seeds!);
 
 await initBackend();
 console.log(`backend: ${describeBackend()}`);
 console.log(
   `Fashion-MNIST (${values.root}), first ${TRAIN} train / ${TEST} test images, ${SIZE} px, widths ` +
-    `${WIDTHS.join(",")}, from scratch, ${EPOCHS} epochs, batch 64, official optimiser; noise ` +
-    `${NOISES.map((n) => `${Math.round(100 * n)} %`).join(" / ")}, seeds ${SEEDS.join(",")}`,
+    `${WIDTHS.join(",")}, ${INIT ? `from ${INIT}` : "from scratch"}, ${EPOCHS} epochs, batch 64, ` +
+    `official optimiser; noise ${NOISES.map((n) => `${Math.round(100 * n)} %`).join(" / ")}, ` +
+    `seeds ${SEEDS.join(",")}`,
 );
 const t0 = performance.now();
 const base = {
   epochs: EPOCHS,
   batchSize: 64,
-  init: null,
+  init: INIT,
+  initPartial: INIT !== null,
   model: { inputSize: SIZE, widths: WIDTHS },
   data: {
     source: "fashion-mnist" as const,
@@ -100,12 +187,7 @@ const base = {
 };
 // The noisy labels of each rate, for the PyTorch side (same images, same flips).
 const labelsDoc: Record<string, unknown> = {
-  root: values.root,
-  trainSize: TRAIN,
-  testSize: TEST,
-  size: SIZE,
-  widths: WIDTHS,
-  epochs: EPOCHS,
+  ...SETTING,
   seeds: SEEDS,
   variants: VARIANTS,
   noises: [] as unknown[],
@@ -120,71 +202,151 @@ for (const noise of OURS_DONE ? [] : NOISES) {
 }
 const labelsFile = path.join(OUT, "labels.json");
 if (!OURS_DONE) {
-  writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
-  console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+  fs.mkdirSync(OUT, { recursive: true });
+  if (values["labels-only"] || values.torch || !fs.existsSync(labelsFile)) {
+    writeFileAtomicSync(labelsFile, JSON.stringify(labelsDoc) + "\n");
+    console.log(`wrote ${labelsFile} (the PyTorch side's images, noisy labels and seeds)`);
+  } else {
+    // Kept as it is (a PyTorch process may be reading it); its flips must be this run's.
+    const kept = JSON.parse(fs.readFileSync(labelsFile, "utf8"));
+    for (const { noise, data } of datasets) {
+      const k = kept.noises?.find((x: { noise: number }) => Math.abs(x.noise - noise) < 1e-9);
+      if (k && JSON.stringify(k.labels) !== JSON.stringify(Array.from(data.train.labels))) {
+        throw new Error(`${labelsFile}: its noise ${noise} labels differ from this run's`);
+      }
+    }
+  }
 }
 if (values["labels-only"]) Deno.exit(0);
+const pct = (v: number | null | undefined, d = 1) =>
+  typeof v === "number" ? (100 * v).toFixed(d) : "-";
 const ours: Run[] = OURS_DONE ?? [];
+const oursDir = path.join(OUT, "ours");
+if (!OURS_DONE) fs.mkdirSync(oursDir, { recursive: true });
 for (const { noise, cfg, data } of datasets) {
   for (const variant of VARIANTS) {
     for (const seed of SEEDS) {
+      const tag = `ours ${variant} noise ${noise} seed ${seed}`;
+      const file = path.join(oursDir, runFileName(variant, noise, seed));
+      if (fs.existsSync(file)) {
+        const [done] = readRuns(file);
+        const diff = done.setting ? settingDiff(done.setting, SETTING) : "no setting recorded";
+        if (diff) {
+          throw new Error(
+            `${file} holds a run of another setting (${diff}); move it away or use another --out`,
+          );
+        }
+        console.log(`${tag}: done (${file}), skipped`);
+        ours.push(done);
+        continue;
+      }
       const ts = performance.now();
       const trainer = await Trainer.create({
         config: { ...cfg, variant, seed },
         out: null,
         data,
         progress: "silent",
-        log: null,
+        log: (line) => console.log(`${tag}: ${line}`),
+        hooks: {
+          // The eval-mode audit of the training set after every epoch (the trainer's own records
+          // hold the training-mode figures).
+          onEpoch: async ({ record }) => {
+            const train = data.train;
+            const clean = train.cleanLabels;
+            const a = await trainer.auditTrainingSet({ writeTable: false });
+            if (!clean || noise === 0) return;
+            const hit = [0, 0], n = [0, 0];
+            for (let i = 0; i < train.n; i++) {
+              const g = train.labels[i] !== clean[i] ? 1 : 0;
+              n[g]++;
+              if (a.eval.predictions[i] === train.labels[i]) hit[g]++;
+            }
+            record.eval_fit_flipped = hit[1] / n[1];
+            record.eval_fit_clean = hit[0] / n[0];
+            // the method's per-sample score: RUL's u, SCN's α, EAC's flip consistency
+            const score = a.eval.u ?? a.eval.score;
+            record.auroc_u = score ? noisyLabelDetection(score, train.labels, clean).auroc : null;
+            console.log(
+              `${tag}: epoch ${record.epoch} audit (eval mode): fit of flipped ` +
+                `${pct(record.eval_fit_flipped)} %, of clean ${pct(record.eval_fit_clean)} %` +
+                (record.auroc_u == null ? "" : `, AUROC of its score ${record.auroc_u.toFixed(3)}`),
+            );
+          },
+        },
       });
+      let run: Run;
       try {
         const r = await trainer.run();
-        // the per-sample score of the method (RUL u, SCN α, EAC flip consistency), if it has one
-        const audit = variant !== "baseline" && noise > 0
-          ? await trainer.auditTrainingSet({ writeTable: false })
-          : null;
-        ours.push({
+        const last = r.records[r.records.length - 1];
+        run = {
           variant,
           noise,
           seed,
           bestTestAcc: r.bestTestAcc,
           bestEpoch: r.bestEpoch,
           lastTestAcc: r.lastTestAcc,
-          aurocU: audit?.noisyAuroc ?? null,
+          aurocU: typeof last?.auroc_u === "number" ? last.auroc_u : null,
           seconds: (performance.now() - ts) / 1000,
-          records: r.records.map((x) => ({
-            epoch: Number(x.epoch),
-            test_acc: Number(x.test_acc),
-            train_acc_flipped: typeof x.train_acc_flipped === "number" ? x.train_acc_flipped : null,
-          })),
-        });
+          records: r.records.map((x) => {
+            const num = (v: unknown) => (typeof v === "number" ? v : null);
+            return {
+              epoch: Number(x.epoch),
+              test_acc: Number(x.test_acc),
+              train_acc_flipped: num(x.train_acc_flipped),
+              eval_fit_flipped: num(x.eval_fit_flipped),
+              eval_fit_clean: num(x.eval_fit_clean),
+              auroc_u: num(x.auroc_u),
+            };
+          }),
+          setting: SETTING,
+        };
       } finally {
         trainer.dispose();
       }
-      const o = ours[ours.length - 1];
-      console.log(
-        `ours ${variant} noise ${noise} seed ${seed}: best ${(100 * o.bestTestAcc).toFixed(2)} ` +
-          `(ep ${o.bestEpoch}) last ${(100 * o.lastTestAcc).toFixed(2)} %, fit of flipped ` +
-          `${o.records.map((x) => x.train_acc_flipped?.toFixed(2) ?? "-").join(" ")} ` +
-          `(${o.seconds.toFixed(0)} s)`,
+      writeFileAtomicSync(
+        file,
+        JSON.stringify(
+          {
+            ...run,
+            implementation: "ours",
+            backend: describeBackend(),
+            date: new Date().toISOString(),
+            command: `deno run -A bench/noisy.ts ${Deno.args.join(" ")}`,
+          },
+          null,
+          1,
+        ) + "\n",
       );
-      writeFileAtomicSync(path.join(OUT, "ours.json"), JSON.stringify(ours, null, 1) + "\n");
+      ours.push(run);
+      console.log(
+        `${tag}: best ${pct(run.bestTestAcc, 2)} (ep ${run.bestEpoch}) last ` +
+          `${pct(run.lastTestAcc, 2)} %, eval-mode fit of flipped by epoch ` +
+          `${run.records.map((x) => pct(x.eval_fit_flipped, 0)).join(" ")} ` +
+          `(${run.seconds.toFixed(0)} s) → ${file}`,
+      );
     }
   }
 }
 let torch: Run[] | null = null;
-const torchFile = values["torch-results"] ?? path.join(OUT, "torch.json");
+const torchOut = values["torch-results"] ?? path.join(OUT, "torch");
 if (values.torch && !values["torch-results"]) {
-  console.log(`\nPyTorch: /usr/bin/python3 tools/bench_noisy_torch.py --labels ${labelsFile}`);
-  const p = new Deno.Command("/usr/bin/python3", {
-    args: ["tools/bench_noisy_torch.py", "--labels", labelsFile, "--out", torchFile],
-    stdout: "inherit",
-    stderr: "inherit",
-  }).spawn();
+  const args = [
+    "tools/bench_noisy_torch.py",
+    "--labels",
+    labelsFile,
+    "--out",
+    torchOut,
+    "--threads",
+    Deno.env.get("RUL_THREADS") ?? "2",
+  ];
+  console.log(`\nPyTorch: /usr/bin/python3 ${args.join(" ")}`);
+  const p = new Deno.Command("/usr/bin/python3", { args, stdout: "inherit", stderr: "inherit" })
+    .spawn();
   const st = await p.status;
   if (!st.success) throw new Error(`tools/bench_noisy_torch.py failed (exit ${st.code})`);
 }
 if (values.torch || values["torch-results"]) {
-  torch = (JSON.parse(fs.readFileSync(torchFile, "utf8")).results as Run[])
+  torch = torchOut.split(",").flatMap((f) => readRuns(f.trim()))
     .filter((r) => NOISES.some((n) => Math.abs(n - r.noise) < 1e-9));
 }
 
@@ -195,40 +357,123 @@ const pm = (xs: number[], d = 2, s = 100) => {
 };
 const pick = (runs: Run[], v: string, n: number) =>
   runs.filter((r) => r.variant === v && Math.abs(r.noise - n) < 1e-9);
-const fitLast = (rs: Run[]) =>
+const lastOf = (rs: Run[], key: keyof EpochRecord) =>
   rs.flatMap((r) => {
-    const f = r.records[r.records.length - 1]?.train_acc_flipped;
+    const f = r.records[r.records.length - 1]?.[key];
     return typeof f === "number" ? [f] : [];
   });
+const aurocs = (rs: Run[]) => rs.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
 const rows: string[] = [];
 const head = torch
-  ? "| noise | variant | seeds | ours best % | PyTorch best % | ours last % | PyTorch last % | " +
-    "ours fit of flipped (last) % | PyTorch fit of flipped (last) % | ours AUROC u | PyTorch AUROC u |"
-  : "| noise | variant | seeds | best-epoch % | last-epoch % | fit of flipped (last) % | " +
+  ? "| noise | variant | seeds (ours / PyTorch) | ours best % | PyTorch best % | ours last % | " +
+    "PyTorch last % | ours eval fit of flipped (last) % | PyTorch eval fit of flipped (last) % | " +
+    "ours AUROC u | PyTorch AUROC u |"
+  : "| noise | variant | seeds | best-epoch % | last-epoch % | eval fit of flipped (last) % | " +
     "AUROC of its score (u / α / consistency) |";
 rows.push(head, head.replace(/[^|]+/g, " --- "));
 for (const noise of NOISES) {
   for (const v of VARIANTS) {
     const a = pick(ours, v, noise);
-    const au = a.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
     const n = `${Math.round(100 * noise)} %`;
     if (torch) {
       const b = pick(torch, v, noise);
-      const bu = b.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
       rows.push(
         `| ${n} | ${v} | ${a.length} / ${b.length} | ${pm(a.map((r) => r.bestTestAcc))} | ` +
           `${pm(b.map((r) => r.bestTestAcc))} | ${pm(a.map((r) => r.lastTestAcc))} | ` +
-          `${pm(b.map((r) => r.lastTestAcc))} | ${pm(fitLast(a), 1)} | ${pm(fitLast(b), 1)} | ` +
-          `${pm(au, 3, 1)} | ${pm(bu, 3, 1)} |`,
+          `${pm(b.map((r) => r.lastTestAcc))} | ${pm(lastOf(a, "eval_fit_flipped"), 1)} | ` +
+          `${pm(lastOf(b, "eval_fit_flipped"), 1)} | ${pm(aurocs(a), 3, 1)} | ` +
+          `${pm(aurocs(b), 3, 1)} |`,
       );
     } else {
       rows.push(
         `| ${n} | ${v} | ${a.length} | ${pm(a.map((r) => r.bestTestAcc))} | ` +
-          `${pm(a.map((r) => r.lastTestAcc))} | ${pm(fitLast(a), 1)} | ${pm(au, 3, 1)} |`,
+          `${pm(a.map((r) => r.lastTestAcc))} | ${pm(lastOf(a, "eval_fit_flipped"), 1)} | ` +
+          `${pm(aurocs(a), 3, 1)} |`,
       );
     }
   }
 }
+
+/** Ours − PyTorch, Welch's 95 % interval of the difference of the means (seeds are not pairs). */
+function welchMarkdown(a: Run[], b: Run[]): string {
+  const cell = (xa: number[], xb: number[], s: number, d: number) => {
+    if (xa.length < 2 || xb.length < 2) return "n/a";
+    try {
+      const w = welchTInterval(xb, xa);
+      const f = (v: number) => `${v >= 0 ? "+" : "−"}${Math.abs(s * v).toFixed(d)}`;
+      return `${f(w.mean)} [${f(w.low)}, ${f(w.high)}]`;
+    } catch {
+      return "n/a";
+    }
+  };
+  const out = [
+    "| noise | variant | best-epoch pts | last-epoch pts | AUROC of u |",
+    "| ---: | --- | --- | --- | --- |",
+  ];
+  for (const noise of NOISES) {
+    for (const v of VARIANTS) {
+      const x = pick(a, v, noise), y = pick(b, v, noise);
+      out.push(
+        `| ${Math.round(100 * noise)} % | ${v} | ` +
+          `${cell(x.map((r) => r.bestTestAcc), y.map((r) => r.bestTestAcc), 100, 2)} | ` +
+          `${cell(x.map((r) => r.lastTestAcc), y.map((r) => r.lastTestAcc), 100, 2)} | ` +
+          `${cell(aurocs(x), aurocs(y), 1, 3)} |`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+/** Mean over seeds, by epoch: test accuracy, eval-mode fit of the flipped labels, AUROC of u. */
+function perEpochMarkdown(sides: [string, Run[]][]): string {
+  const epochs = Math.max(0, ...sides.flatMap(([, rs]) => rs.map((r) => r.records.length)));
+  const shown = [
+    ...new Set([
+      1,
+      2,
+      3,
+      5,
+      ...Array.from({ length: epochs }, (_, i) => i + 1)
+        .filter((e) => e % 5 === 0),
+      epochs,
+    ]),
+  ].filter((e) => e >= 1 && e <= epochs).sort((a, b) => a - b);
+  const out = [
+    `| side | noise | variant | seeds | figure | ${shown.map((e) => `ep ${e}`).join(" | ")} |`,
+    `| --- | ---: | --- | ---: | --- |${shown.map(() => " ---: |").join("")}`,
+  ];
+  const mean = (rs: Run[], e: number, k: keyof EpochRecord, s: number, d: number) => {
+    const xs = rs.flatMap((r) => {
+      const v = r.records[e - 1]?.[k];
+      return typeof v === "number" ? [v] : [];
+    });
+    return xs.length ? (s * xs.reduce((p, q) => p + q, 0) / xs.length).toFixed(d) : "-";
+  };
+  for (const [side, runs] of sides) {
+    for (const noise of NOISES) {
+      for (const v of VARIANTS) {
+        const rs = pick(runs, v, noise);
+        if (!rs.length) continue;
+        const figs: [string, keyof EpochRecord, number, number][] = [[
+          "test acc %",
+          "test_acc",
+          100,
+          1,
+        ]];
+        if (noise > 0) figs.push(["eval fit of flipped %", "eval_fit_flipped", 100, 1]);
+        if (noise > 0 && v !== "baseline") figs.push(["AUROC of the score", "auroc_u", 1, 3]);
+        for (const [name, k, s, d] of figs) {
+          out.push(
+            `| ${side} | ${Math.round(100 * noise)} % | ${v} | ${rs.length} | ${name} | ` +
+              `${shown.map((e) => mean(rs, e, k, s, d)).join(" | ")} |`,
+          );
+        }
+      }
+    }
+  }
+  return out.join("\n");
+}
+
 const table = rows.join("\n");
 const pairedOurs = pairedMarkdown(pairedDifferences(ours));
 const pairedTorch = torch ? pairedMarkdown(pairedDifferences(torch)) : null;
@@ -240,18 +485,25 @@ const md = [
   "",
   pairedOurs,
   ...(pairedTorch ? ["", "each variant − baseline, PyTorch:", "", pairedTorch] : []),
+  ...(torch
+    ? ["", "This project − PyTorch (95 % Welch interval):", "", welchMarkdown(ours, torch)]
+    : []),
+  "",
+  "By epoch (mean over seeds; eval mode for the fit and u):",
+  "",
+  perEpochMarkdown([["ours", ours], ...(torch ? [["PyTorch", torch] as [string, Run[]]] : [])]),
   "",
   `total ${(total / 60).toFixed(1)} min (this project's runs: ${
     (ours.reduce((s, r) => s + r.seconds, 0) / 60).toFixed(1)
   } min)`,
 ].join("\n");
-writeFileAtomicSync(path.join(OUT, "table.md"), md + "\n");
+if (!OURS_DONE) writeFileAtomicSync(path.join(OUT, "table.md"), md + "\n");
 console.log("\n" + md);
 console.log(JSON.stringify({
   bench: "noisy",
   noises: NOISES,
   seeds: SEEDS,
-  ours: ours.map(({ records: _r, ...x }) => x),
-  torch: torch?.map(({ records: _r, ...x }) => x) ?? null,
+  ours: ours.map(({ records: _r, setting: _s, ...x }) => x),
+  torch: torch?.map(({ records: _r, setting: _s, ...x }) => x) ?? null,
   seconds: total,
 }));

@@ -5,7 +5,11 @@ utils.py of zyh-uaiaaaa/Relative-Uncertainty-Learning) on the SAME images, the S
 (read from the JSON that bench/noisy.ts writes) and the same seeds, at the benchmark's small size.
 
     /usr/bin/python3 tools/bench_noisy_torch.py --labels runs/bench-noisy/labels.json \
-        --out runs/bench-noisy/torch.json
+        --out runs/bench-noisy/torch [--noises 0.4] [--seeds 0,1,2] [--variants baseline,rul]
+
+Resumable: each finished run goes at once to OUT/<variant>-noise<pct>-seed<s>.json (the names
+bench/noisy.ts uses for its own runs), with the setting it ran under; a rerun skips the runs whose
+file exists with the same setting and refuses one of another setting.
 
 Model: the official res18feature (ResNet-18 layout `features` = children[:-2], heads `mu` /
 `log_var` = BatchNorm2d(no affine, eps 2e-5) → Dropout(0.4) → flatten → Linear → BatchNorm1d,
@@ -19,9 +23,11 @@ added to the gradient), lr 2e-4 for backbone and heads and 2e-3 for the classifi
 train transform on the 28 px source image (with probability 0.5 a horizontal flip or Gaussian
 noise of variance 30, clipped), transforms.Resize((s, s)) (Pillow bilinear), grey → RGB,
 ToTensor, ImageNet Normalize, RandomErasing(scale=(0.02, 0.25)); test: Resize + Normalize.
-Measures per epoch the test accuracy and the training-mode accuracy on the flipped samples' noisy
-targets, and after the last epoch the eval-mode AUROC of u for the flipped labels (u as the score
-for "flipped", scikit-learn roc_auc_score).
+Measures per epoch the test accuracy, the training-mode accuracy on the flipped samples' noisy
+targets, and an eval-mode pass over the training set (no augmentation): the eval-mode fit of the
+flipped labels (prediction = noisy label), the accuracy on the clean-labelled samples and, for
+RUL, the AUROC of eval-mode u for the flipped labels (u as the score for "flipped",
+scikit-learn roc_auc_score).
 """
 import argparse
 import gzip
@@ -115,8 +121,9 @@ def build(variant, widths, size, classes):
 
 
 def evaluate(model, variant, loader):
+    """Eval-mode pass: accuracy, predictions and (RUL) u of every sample, in loader order."""
     model.eval()
-    correct, n, us = 0, 0, []
+    correct, n, us, preds = 0, 0, [], []
     with torch.no_grad():
         for x, y, _ in loader:
             if variant == "rul":
@@ -124,9 +131,10 @@ def evaluate(model, variant, loader):
                 us.append(u)
             else:
                 logits = model(x)
-            correct += (logits.argmax(1) == y).sum().item()
+            preds.append(logits.argmax(1))
+            correct += (preds[-1] == y).sum().item()
             n += len(y)
-    return correct / n, (torch.cat(us).numpy() if us else None)
+    return correct / n, torch.cat(preds).numpy(), (torch.cat(us).numpy() if us else None)
 
 
 def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log):
@@ -149,6 +157,7 @@ def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log):
     for epoch in range(1, cfg["epochs"] + 1):
         model.train()
         hit = np.zeros(len(ytr), dtype=bool)
+        loss_sum, seen = 0.0, 0
         for x, y, idx in train:
             if variant == "rul":
                 index = torch.randperm(x.size(0))
@@ -162,28 +171,51 @@ def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log):
             loss.backward()
             opt.step()
             hit[idx.numpy()] = (logits.argmax(1) == y).numpy()
+            loss_sum += loss.item() * len(y)
+            seen += len(y)
         sched.step()
-        acc, _ = evaluate(model, variant, test)
+        acc, _, _ = evaluate(model, variant, test)
         rec = {"epoch": epoch, "test_acc": acc,
-               "train_acc_flipped": float(hit[flipped].mean()) if flipped.any() else None}
+               "train_acc_flipped": float(hit[flipped].mean()) if flipped.any() else None,
+               "eval_fit_flipped": None, "eval_fit_clean": None, "auroc_u": None}
+        if flipped.any() and not flipped.all():
+            # eval-mode audit of the training set (test transform, running statistics, no dropout)
+            _, pred, u = evaluate(model, variant, audit)
+            fit = pred == ytr
+            rec["eval_fit_flipped"] = float(fit[flipped].mean())
+            rec["eval_fit_clean"] = float(fit[~flipped].mean())
+            if u is not None:
+                rec["auroc_u"] = float(roc_auc_score(flipped.astype(int), u))
         records.append(rec)
-        log(f"  {variant} seed {seed} epoch {epoch}: test {acc:.4f}, fit of flipped "
-            f"{rec['train_acc_flipped']}")
-    auroc = None
-    if variant == "rul" and flipped.any() and not flipped.all():
-        _, u = evaluate(model, variant, audit)
-        auroc = float(roc_auc_score(flipped.astype(int), u))
+        au = rec["auroc_u"]
+        log(f"torch {variant} seed {seed}: epoch {epoch}/{cfg['epochs']}: train loss "
+            f"{loss_sum / max(1, seen):.4f} | test acc {acc:.4f} | fit of flipped: train mode "
+            f"{fmt_pct(rec['train_acc_flipped'])} %, eval mode {fmt_pct(rec['eval_fit_flipped'])} %"
+            + ("" if au is None else f" | AUROC of u {au:.3f}")
+            + f" | {time.time() - t0:.0f} s")
     accs = [r["test_acc"] for r in records]
     return {"variant": variant, "seed": seed, "bestTestAcc": max(accs),
-            "bestEpoch": int(np.argmax(accs)) + 1, "lastTestAcc": accs[-1], "aurocU": auroc,
-            "seconds": time.time() - t0, "records": records}
+            "bestEpoch": int(np.argmax(accs)) + 1, "lastTestAcc": accs[-1],
+            "aurocU": records[-1]["auroc_u"], "seconds": time.time() - t0, "records": records}
+
+
+def fmt_pct(v):
+    return "-" if v is None else f"{100 * v:.1f}"
+
+
+def run_file_name(variant, noise, seed):
+    """`<variant>-noise<pct>-seed<s>.json`, as bench/noisy.ts names its runs."""
+    return f"{variant}-noise{round(100 * noise)}-seed{seed}.json"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--labels", required=True, help="JSON written by bench/noisy.ts")
-    ap.add_argument("--out", required=True, help="results JSON")
+    ap.add_argument("--out", required=True, help="folder of per-run result files")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--noises", help="subset of the JSON's noise rates, e.g. 0.4")
+    ap.add_argument("--seeds", help="seeds (default the JSON's), e.g. 0,1,2")
+    ap.add_argument("--variants", help="variants (default the JSON's), e.g. baseline,rul")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     with open(a.labels) as f:
@@ -192,19 +224,41 @@ def main():
     xte, yte = load_split(cfg["root"], "test", cfg["testSize"])
     if list(ytr_clean) != cfg["cleanLabels"]:
         sys.exit(f"{a.labels}: clean labels differ from the IDX files' first {cfg['trainSize']}")
-    results = []
+    setting = {k: cfg[k] for k in ("root", "trainSize", "testSize", "size", "widths", "epochs")}
+    setting["init"] = cfg.get("init")
+    if setting["init"]:
+        sys.exit(f"{a.labels}: a pretrained start (init {setting['init']}) is not supported here yet")
+    noises = [float(t) for t in a.noises.split(",")] if a.noises else None
+    seeds = [int(t) for t in a.seeds.split(",")] if a.seeds else cfg["seeds"]
+    variants = a.variants.split(",") if a.variants else cfg["variants"]
+    os.makedirs(a.out, exist_ok=True)
     for noise in cfg["noises"]:
+        if noises is not None and not any(abs(n - noise["noise"]) < 1e-9 for n in noises):
+            continue
         ytr = np.array(noise["labels"], dtype=np.int64)
-        for variant in cfg["variants"]:
-            for seed in cfg["seeds"]:
-                r = run(variant, seed, xtr, ytr, ytr_clean, xte, yte, cfg, print)
+        for variant in variants:
+            for seed in seeds:
+                path = os.path.join(a.out, run_file_name(variant, noise["noise"], seed))
+                tag = f"torch {variant} noise {noise['noise']} seed {seed}"
+                if os.path.exists(path):
+                    with open(path) as f:
+                        done = json.load(f)
+                    if done.get("setting") != setting:
+                        sys.exit(f"{path} holds a run of another setting ({done.get('setting')} "
+                                 f"vs {setting}); move it away or use another --out")
+                    print(f"{tag}: done ({path}), skipped", flush=True)
+                    continue
+                r = run(variant, seed, xtr, ytr, ytr_clean, xte, yte, cfg,
+                        lambda line: print(line, flush=True))
                 r["noise"] = noise["noise"]
-                results.append(r)
-                print(f"{variant} noise {noise['noise']} seed {seed}: best {r['bestTestAcc']:.4f} "
-                      f"last {r['lastTestAcc']:.4f} ({r['seconds']:.0f} s)", flush=True)
-                with open(a.out + ".tmp", "w") as f:
-                    json.dump({"torch": torch.__version__, "results": results}, f, indent=1)
-                os.replace(a.out + ".tmp", a.out)
+                r.update(setting=setting, implementation="torch", torch=torch.__version__,
+                         threads=a.threads, date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         command=" ".join(["/usr/bin/python3"] + sys.argv))
+                print(f"{tag}: best {r['bestTestAcc']:.4f} (ep {r['bestEpoch']}) last "
+                      f"{r['lastTestAcc']:.4f} ({r['seconds']:.0f} s) -> {path}", flush=True)
+                with open(path + ".tmp", "w") as f:
+                    json.dump(r, f, indent=1)
+                os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 /**
- * Small-sample statistics for comparing variants over seeds: Student's t quantile and the paired
- * t interval of a difference.
+ * Small-sample statistics for comparing variants over seeds: Student's t quantile, the paired
+ * t interval of a difference and Welch's interval of a difference of two independent means.
  *
  * Written here (no npm statistics package is a dependency, and JSR is unreachable); the t
  * distribution function is the regularised incomplete beta function, evaluated by its continued
@@ -133,4 +133,54 @@ export function pairedTInterval(
   const sd = Math.sqrt(differences.reduce((a, d) => a + (d - mean) ** 2, 0) / (n - 1));
   const half = studentTQuantile((1 + level) / 2, n - 1) * sd / Math.sqrt(n);
   return { differences, mean, sd, low: mean - half, high: mean + half, level, n };
+}
+
+/** Result of {@link welchTInterval}. */
+export interface WelchInterval {
+  /** Difference of the means, mean(b) − mean(a). */
+  mean: number;
+  /** Standard error √(s_a²/n_a + s_b²/n_b). */
+  se: number;
+  /** Welch–Satterthwaite degrees of freedom. */
+  df: number;
+  /** Lower end of the interval mean ∓ t_{(1+level)/2, df} · se. */
+  low: number;
+  /** Upper end. */
+  high: number;
+  /** Confidence level (e.g. 0.95). */
+  level: number;
+  /** Sizes of the two samples. */
+  n: [number, number];
+}
+
+/**
+ * Welch's t interval for the difference of the means of two independent samples, `b − a` (e.g.
+ * this project − PyTorch over seeds: the random streams differ, so the seeds are not pairs):
+ * `b̄ − ā ± t_{(1+level)/2, ν} · √(s_a²/n_a + s_b²/n_b)` with the Welch–Satterthwaite
+ * `ν = (s_a²/n_a + s_b²/n_b)² / ((s_a²/n_a)²/(n_a − 1) + (s_b²/n_b)²/(n_b − 1))` (non-integer).
+ * @throws Error when a sample has fewer than 2 values, or both have zero variance
+ */
+export function welchTInterval(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  level = 0.95,
+): WelchInterval {
+  const moments = (x: ArrayLike<number>, name: string) => {
+    const n = x.length;
+    if (n < 2) throw new Error(`welchTInterval: sample ${name} needs at least 2 values, got ${n}`);
+    let m = 0;
+    for (let i = 0; i < n; i++) m += x[i];
+    m /= n;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += (x[i] - m) ** 2;
+    return { n, mean: m, v: s / (n - 1) / n };
+  };
+  const A = moments(a, "a"), B = moments(b, "b");
+  const se2 = A.v + B.v;
+  if (!(se2 > 0)) throw new Error("welchTInterval: both samples have zero variance");
+  const df = se2 ** 2 / (A.v ** 2 / (A.n - 1) + B.v ** 2 / (B.n - 1));
+  const mean = B.mean - A.mean;
+  const se = Math.sqrt(se2);
+  const half = studentTQuantile((1 + level) / 2, df) * se;
+  return { mean, se, df, low: mean - half, high: mean + half, level, n: [A.n, B.n] };
 }
