@@ -198,3 +198,38 @@ Deno.test("resume refuses an optimiser file from another epoch (a pair mixed by 
   );
   fs.rmSync(dir, { recursive: true });
 });
+
+Deno.test("auditEachEpoch: per-epoch eval-mode fit and AUROC of u equal a separate eval pass after the epoch; training unchanged", async () => {
+  await initBackend();
+  const data = tinyData();
+  const quiet = { log: null, progress: "silent" as const, data, out: null };
+  const config = { ...TINY, variant: "rul" as const, epochs: 2 };
+  const plain = await Trainer.create({ ...quiet, config });
+  const rp = await plain.run();
+  plain.dispose();
+  const audited = await Trainer.create({ ...quiet, config, auditEachEpoch: true });
+  const ra = await audited.run(1);
+  // the reference: an eval pass over the training set after epoch 1, scored here by hand
+  const ev = (await audited.auditTrainingSet({ writeTable: false })).eval;
+  const clean = data.train.cleanLabels!;
+  const flipped = [...data.train.labels].map((y, i) => y !== clean[i]);
+  const fitFlipped = flipped.filter((f, i) => f && ev.predictions[i] === data.train.labels[i])
+    .length / flipped.filter(Boolean).length;
+  let won = 0;
+  const uf = ev.u!.filter((_, i) => flipped[i]), uc = ev.u!.filter((_, i) => !flipped[i]);
+  for (const a of uf) for (const b of uc) won += a > b ? 1 : a === b ? 0.5 : 0;
+  const rec = ra.records[0];
+  assert.equal(rec.eval_acc_flipped, fitFlipped);
+  assert.ok(Math.abs(Number(rec.eval_u_auroc_noisy) - won / (uf.length * uc.length)) < 1e-12);
+  assert.notEqual(rec.eval_u_auroc_noisy, rec.train_u_auroc_noisy, "eval mode, not training mode");
+  const rb = await audited.run();
+  audited.dispose();
+  assert.equal(rb.records.length, 2);
+  assert.ok(rb.records.every((r) => typeof r.eval_u_auroc_noisy === "number"));
+  // the extra eval pass changes nothing in the training
+  const strip = (rs: Record<string, unknown>[]) =>
+    deterministic(rs).map((r) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("eval_")))
+    );
+  assert.deepEqual(strip(rb.records), strip(rp.records));
+});
