@@ -29,6 +29,8 @@ import {
   pairedMarkdown,
 } from "../lib/notebook/ablation.ts";
 import { meanStd } from "../lib/plots/ablation.ts";
+import { EPOCH_BAND_METRICS, noiseBandFigures } from "../lib/plots/bands.ts";
+import { standaloneHtml } from "../lib/plots/html.ts";
 import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
 
 const { values } = parseArgs({
@@ -241,6 +243,24 @@ const md = [
 ].join("\n");
 writeFileAtomicSync(path.join(OUT, "table.md"), md + "\n");
 console.log("\n" + md);
+// Per noise rate, each variant's curves as its mean ± s.d. over seeds, the seeds faint (lib/plots).
+const figures = [["this project", ours], ["PyTorch", torch ?? []]] as const;
+writeFileAtomicSync(
+  path.join(OUT, "figures.html"),
+  standaloneHtml(
+    figures.flatMap(([who, runs]) =>
+      noiseBandFigures(runs.map((r) => ({ ...r, group: r.variant })), {
+        title: who,
+        metrics: [...EPOCH_BAND_METRICS, {
+          key: "train_acc_flipped",
+          label: "fit of flipped (train)",
+        }],
+      }).map((f) => f.figure)
+    ),
+    "bench:noisy",
+  ),
+);
+console.log(`figures: ${path.join(OUT, "figures.html")}`);
 console.log(JSON.stringify({
   bench: "noisy",
   noises: NOISES,

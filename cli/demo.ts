@@ -18,14 +18,14 @@ import type { ImageDataset } from "../lib/data/dataset.ts";
 import { rocAuc } from "../lib/eval/roc.ts";
 import type { MetricsRecord } from "../lib/eval/logger.ts";
 import {
-  epochLines,
+  bandGroups,
   type Figure,
   FigureRenderer,
   findChromium,
   meanStd,
-  sideBySide,
+  seedBandPanels,
+  type SeedRecords,
   standaloneHtml,
-  trainingCurves,
   uncertaintyByEpoch,
   uncertaintyEpochRun,
   uncertaintyHistogram,
@@ -267,7 +267,7 @@ export const EPOCH_TABLE_NOTE = "eval = eval mode over the whole training set af
   "exp(log σ²) averaged, on a model in eval mode); fit of flipped = accuracy against the flipped " +
   "labels' noisy targets; train mode = over the epoch's training batches (RUL's fit there is " +
   "scored on its mixed features, so only the baseline's is shown); AUROC of u: u as the score " +
-  "for \"flipped\", as computed (below 0.5: the flipped labels get the lower u).";
+  'for "flipped", as computed (below 0.5: the flipped labels get the lower u).';
 
 /**
  * Per epoch, mean over seeds: test accuracy of both variants; the fit of the flipped labels
@@ -413,13 +413,9 @@ function split<T extends ArrayLike<number>>(
   return out;
 }
 
-function series(runs: readonly DemoRun[], key: string) {
-  return runs.map((r, i) => ({
-    name: `${r.variant} s${r.seed}`,
-    epochs: r.records.map((x) => Number(x.epoch)),
-    values: r.records.map((x) => Number(x[key])),
-    color: (r.variant === "rul" ? 4 : 0) + (i % 3),
-  }));
+/** The runs as {@link SeedRecords} for the band figures (one group per variant). */
+function seedRecords(runs: readonly DemoRun[]): SeedRecords[] {
+  return runs.map((r) => ({ group: r.variant, seed: r.seed, records: r.records }));
 }
 
 /** The demo's figures (Plotly specs), by file name. */
@@ -429,47 +425,39 @@ export function demoFigures(
   train: ImageDataset,
 ): [string, Figure][] {
   const figs: [string, Figure][] = [];
+  const rs = seedRecords(runs);
+  const n = new Set(runs.map((r) => r.seed)).size;
+  const over = `mean ± s.d. over ${n} seeds, each seed thin`;
   figs.push([
     "training_curves",
-    trainingCurves(
-      runs.map((r) => ({
-        name: `${r.variant} s${r.seed}`,
-        epochs: r.records.map((x) => Number(x.epoch)),
-        loss: r.records.map((x) => Number(x.train_loss)),
-        testAccuracy: r.records.map((x) => Number(x.test_acc)),
-      })),
-      { title: "SynthFER, 30 % label noise: training loss and test accuracy" },
-    ),
+    seedBandPanels([
+      { groups: bandGroups(rs, "train_loss"), yLabel: "training loss", title: "training loss" },
+      { groups: bandGroups(rs, "test_acc"), yLabel: "test accuracy", title: "test accuracy" },
+    ], { title: `SynthFER, 30 % label noise: training loss and test accuracy (${over})` }),
   ]);
-  const withFit = runs.filter((r) =>
-    r.records.every((x) => typeof x.train_acc_flipped === "number")
-  );
-  if (withFit.length) {
+  const fit = bandGroups(rs, "eval_acc_flipped");
+  if (fit.length) {
     figs.push([
       "memorisation",
-      sideBySide([
-        epochLines(series(withFit, "train_acc_flipped"), {
-          yLabel: "fit of flipped labels",
-        }),
-        epochLines(series(withFit, "test_acc"), { yLabel: "test accuracy" }),
-      ], {
-        title: "Fit of the flipped labels (training mode) and test accuracy, by epoch",
-        titles: ["training accuracy on the flipped labels' noisy targets", "test accuracy"],
-        width: 1000,
-        height: 460,
-        gap: 0.12,
-      }),
+      seedBandPanels([
+        {
+          groups: fit,
+          yLabel: "fit of flipped labels (eval mode)",
+          title: "accuracy on the flipped labels' noisy targets (eval mode)",
+        },
+        { groups: bandGroups(rs, "test_acc"), yLabel: "test accuracy", title: "test accuracy" },
+      ], { title: `Fit of the flipped labels and test accuracy, by epoch (${over})` }),
     ]);
   }
   const uRuns = runs.flatMap((r) => {
-    const e = r.variant === "rul" ? uncertaintyEpochRun(`seed ${r.seed}`, r.records) : null;
+    const e = r.variant === "rul" ? uncertaintyEpochRun(`${r.seed}`, r.records, "eval") : null;
     return e ? [e] : [];
   });
   if (uRuns.length) {
     figs.push([
       "uncertainty_by_epoch",
       uncertaintyByEpoch(uRuns, {
-        title: "RUL: uncertainty u of flipped vs clean training labels (training mode)",
+        title: `RUL: uncertainty u of flipped vs clean training labels, eval mode (${over})`,
       }),
     ]);
   }

@@ -30,10 +30,25 @@ export {
   epochLines,
   type EpochLinesOptions,
   type EpochSeries,
+  type UMode,
   uncertaintyByEpoch,
   type UncertaintyEpochRun,
   uncertaintyEpochRun,
 } from "./epochs.ts";
+export {
+  type BandGroup,
+  bandGroups,
+  type BandKind,
+  type BandMetric,
+  type BandPanel,
+  type BandStats,
+  bandStats,
+  seedBandPanels,
+  seedBands,
+  type SeedBandsOptions,
+  type SeedCurve,
+  variantColor,
+} from "./bands.ts";
 export { confusionCounts, confusionHeatmap, type ConfusionOptions } from "./confusion.ts";
 export { type HistogramOptions, uncertaintyHistogram } from "./histogram.ts";
 export {
