@@ -427,7 +427,7 @@ export function demoFigures(
   const figs: [string, Figure][] = [];
   const rs = seedRecords(runs);
   const n = new Set(runs.map((r) => r.seed)).size;
-  const over = `mean ± s.d. over ${n} seeds, each seed thin`;
+  const over = `mean ± s.d. over ${n} seeds`;
   figs.push([
     "training_curves",
     seedBandPanels([
@@ -457,7 +457,7 @@ export function demoFigures(
     figs.push([
       "uncertainty_by_epoch",
       uncertaintyByEpoch(uRuns, {
-        title: `RUL: uncertainty u of flipped vs clean training labels, eval mode (${over})`,
+        title: `RUL: uncertainty u of flipped vs clean training labels (${over})`,
       }),
     ]);
   }

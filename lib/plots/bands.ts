@@ -9,14 +9,7 @@
  * @module
  */
 import { meanStd } from "./ablation.ts";
-import {
-  assertFinite,
-  type Figure,
-  OKABE_ITO,
-  paperAxis,
-  paperLayout,
-  type Trace,
-} from "./figure.ts";
+import { assertFinite, epochPanel, type Figure, OKABE_ITO, type Trace } from "./figure.ts";
 import { sideBySide } from "./side_by_side.ts";
 import { studentTQuantile } from "../eval/stats.ts";
 
@@ -205,25 +198,7 @@ export function seedBands(groups: readonly BandGroup[], options: SeedBandsOption
       hovertemplate: `${g.name}: %{y:.4f} ± %{customdata:.4f}<extra></extra>`,
     });
   }
-  if (options.reference && Number.isFinite(lo)) {
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: options.reference.name,
-      x: [lo, hi],
-      y: [options.reference.y, options.reference.y],
-      line: { color: "#999999", width: 1.5, dash: "dot" },
-    });
-  }
-  return {
-    data,
-    layout: paperLayout({
-      ...(options.title ? { title: { text: options.title } } : {}),
-      xaxis: paperAxis("epoch", hi <= 15 ? { dtick: 1 } : {}),
-      yaxis: paperAxis(options.yLabel),
-      legend: { orientation: "h", y: -0.25, x: 0.5, xanchor: "center" },
-    }),
-  };
+  return epochPanel(data, lo, hi, options);
 }
 
 /** One panel of {@link seedBandPanels}: groups, axis label and panel title. */
@@ -340,7 +315,7 @@ export function noiseBandFigures(
       noise,
       figure: seedBandPanels(panels, {
         title: `${options.title ? `${options.title}, ` : ""}${Math.round(100 * noise)} % ` +
-          `label noise (${what} over ${seeds} seed${seeds === 1 ? "" : "s"}, each seed thin)`,
+          `label noise (${what} over ${seeds} seed${seeds === 1 ? "" : "s"})`,
         height: 500,
       }),
     });

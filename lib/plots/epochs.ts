@@ -5,15 +5,7 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  colorAt,
-  type Figure,
-  OKABE_ITO,
-  paperAxis,
-  paperLayout,
-  type Trace,
-} from "./figure.ts";
+import { assertFinite, colorAt, epochPanel, type Figure, OKABE_ITO, type Trace } from "./figure.ts";
 import { seedBandPanels, variantColor } from "./bands.ts";
 
 /** One line of an {@link epochLines} panel. */
@@ -70,25 +62,7 @@ export function epochLines(series: readonly EpochSeries[], options: EpochLinesOp
       marker: { color, size: 5 },
     });
   });
-  if (options.reference && Number.isFinite(lo)) {
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: options.reference.name,
-      x: [lo, hi],
-      y: [options.reference.y, options.reference.y],
-      line: { color: "#999999", width: 1.5, dash: "dot" },
-    });
-  }
-  return {
-    data,
-    layout: paperLayout({
-      ...(options.title ? { title: { text: options.title } } : {}),
-      xaxis: paperAxis("epoch", hi <= 15 ? { dtick: 1 } : {}),
-      yaxis: paperAxis(options.yLabel),
-      legend: { orientation: "h", y: -0.25, x: 0.5, xanchor: "center" },
-    }),
-  };
+  return epochPanel(data, lo, hi, options);
 }
 
 /** Which pass a per-epoch u comes from: eval mode over the training set, or the training batches. */
@@ -143,8 +117,8 @@ export function uncertaintyByEpoch(
           dash: "dash",
         },
       ],
-      yLabel: `mean u (${how})`,
-      title: "mean u: flipped (solid) vs clean (dashed)",
+      yLabel: "mean u",
+      title: `mean u (${how}): flipped (solid) vs clean (dashed)`,
     },
     {
       groups: [{
@@ -152,8 +126,8 @@ export function uncertaintyByEpoch(
         seeds: curve((r) => r.auroc),
         color: variantColor("rul"),
       }],
-      yLabel: `AUROC of u for flipped labels (${how})`,
-      title: "AUROC of u for flipped labels",
+      yLabel: "AUROC of u (flipped)",
+      title: `AUROC of u for flipped labels (${how})`,
       reference: { y: 0.5, name: "chance" },
     },
   ], { title: options.title, width: options.width ?? 1000, height: options.height ?? 460 });

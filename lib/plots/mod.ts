@@ -43,10 +43,14 @@ export {
   type BandPanel,
   type BandStats,
   bandStats,
+  EPOCH_BAND_METRICS,
+  noiseBandFigures,
+  type NoisyRunRecords,
   seedBandPanels,
   seedBands,
   type SeedBandsOptions,
   type SeedCurve,
+  type SeedRecords,
   variantColor,
 } from "./bands.ts";
 export { confusionCounts, confusionHeatmap, type ConfusionOptions } from "./confusion.ts";

@@ -143,9 +143,9 @@ Deno.test("bandGroups: one group per variant in order, one curve per run, missin
     { group: "scn", seed: 0, records: [rec(1, null)] },
   ], "test_acc");
   assertEquals(g.map((x) => x.name), ["rul", "baseline"]);
-  assertEquals(g[0].seeds.map((s) => [s.seed, [...s.epochs], [...s.values]]), [
+  assertEquals(g[0].seeds.map((s) => [s.seed, Array.from(s.epochs), Array.from(s.values)]), [
     [0, [1, 2], [0.5, 0.6]],
     [1, [1, 2], [0.7, 0.8]],
   ]);
-  assertEquals([...g[1].seeds[0].epochs], [1]);
+  assertEquals(Array.from(g[1].seeds[0].epochs), [1]);
 });
