@@ -6,6 +6,7 @@ import {
   bandStats,
   FigureRenderer,
   findChromium,
+  noiseBandFigures,
   OKABE_ITO,
   seedBandPanels,
   seedBands,
@@ -148,4 +149,32 @@ Deno.test("bandGroups: one group per variant in order, one curve per run, missin
     [1, [1, 2], [0.7, 0.8]],
   ]);
   assertEquals(Array.from(g[1].seeds[0].epochs), [1]);
+});
+
+Deno.test("noiseBandFigures: one figure per noise rate, panels without values left out", () => {
+  const rec = (e: number, acc: number, auroc: number | null) => ({
+    epoch: e,
+    test_acc: acc,
+    eval_acc_flipped: auroc === null ? null : 0.1 * e,
+    eval_u_auroc_noisy: auroc,
+  });
+  const runs = [0, 1].flatMap((seed) => [
+    { group: "baseline", seed, noise: 0.3, records: [rec(1, 0.5, null), rec(2, 0.6, null)] },
+    { group: "rul", seed, noise: 0.3, records: [rec(1, 0.5 + seed / 10, 0.4), rec(2, 0.7, 0.45)] },
+    { group: "rul", seed, noise: 0, records: [rec(1, 0.8, null)] },
+  ]);
+  const figs = noiseBandFigures(runs);
+  assertEquals(figs.map((f) => f.noise), [0, 0.3]);
+  const titles = (i: number) =>
+    (figs[i].figure.layout.annotations as { text: string }[]).map((a) => a.text);
+  assertEquals(titles(0), ["test accuracy"]); // no flipped label, no u at 0 %
+  assertEquals(titles(1), [
+    "test accuracy",
+    "fit of flipped labels (eval mode)",
+    "AUROC of u for flipped labels (eval mode)",
+  ]);
+  const mean = figs[1].figure.data.find((t) =>
+    t.name === "rul (mean ± s.d., 2 seeds)" && t.xaxis === "x"
+  )!;
+  close(mean.y as number[], [0.55, 0.7], "rul test accuracy mean at 30 %");
 });
