@@ -42,6 +42,8 @@ import {
   pairedMarkdown,
 } from "../lib/notebook/ablation.ts";
 import { meanStd } from "../lib/plots/ablation.ts";
+import { noiseBandFigures } from "../lib/plots/bands.ts";
+import { standaloneHtml } from "../lib/plots/html.ts";
 import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
 import { type Variant, variantSwitches } from "../lib/rul/variants.ts";
 
@@ -77,7 +79,7 @@ const INIT = values.init ?? null;
 const OUT = values.out!;
 
 /** Per-epoch figures of one run (both implementations write the same fields). */
-interface EpochRecord {
+type EpochRecord = {
   epoch: number;
   test_acc: number;
   /** Training-mode fit of the flipped labels (augmented, mixed features for RUL). */
@@ -88,7 +90,7 @@ interface EpochRecord {
   eval_fit_clean?: number | null;
   /** Eval-mode AUROC for "flipped" of the method's per-sample score (RUL u, SCN α, EAC consistency; noise only). */
   auroc_u?: number | null;
-}
+};
 
 /** The setting a run file was made under (a rerun skips a file only when it matches). */
 interface Setting {
@@ -499,6 +501,31 @@ const md = [
 ].join("\n");
 if (!OURS_DONE) writeFileAtomicSync(path.join(OUT, "table.md"), md + "\n");
 console.log("\n" + md);
+// Per noise rate, each variant's curves as its mean ± s.d. over seeds, the seeds faint (lib/plots).
+const figures = [["this project", ours], ["PyTorch", torch ?? []]] as const;
+writeFileAtomicSync(
+  path.join(OUT, "figures.html"),
+  standaloneHtml(
+    figures.flatMap(([who, runs]) =>
+      noiseBandFigures(runs.map((r) => ({ ...r, group: r.variant })), {
+        title: who,
+        // this bench's own record keys (its eval-mode audit runs in the onEpoch hook above)
+        metrics: [
+          { key: "test_acc", label: "test accuracy" },
+          { key: "eval_fit_flipped", label: "fit of flipped labels (eval mode)" },
+          {
+            key: "auroc_u",
+            label: "AUROC of the score for flipped labels (eval mode)",
+            reference: { y: 0.5, name: "chance" },
+          },
+          { key: "train_acc_flipped", label: "fit of flipped (train)" },
+        ],
+      }).map((f) => f.figure)
+    ),
+    "bench:noisy",
+  ),
+);
+console.log(`figures: ${path.join(OUT, "figures.html")}`);
 console.log(JSON.stringify({
   bench: "noisy",
   noises: NOISES,

@@ -18,14 +18,14 @@ import type { ImageDataset } from "../lib/data/dataset.ts";
 import { rocAuc } from "../lib/eval/roc.ts";
 import type { MetricsRecord } from "../lib/eval/logger.ts";
 import {
-  epochLines,
+  bandGroups,
   type Figure,
   FigureRenderer,
   findChromium,
   meanStd,
-  sideBySide,
+  seedBandPanels,
+  type SeedRecords,
   standaloneHtml,
-  trainingCurves,
   uncertaintyByEpoch,
   uncertaintyEpochRun,
   uncertaintyHistogram,
@@ -86,7 +86,7 @@ const FLAGS: CliFlag[] = [
     flag: "seeds",
     type: "string",
     help: "training seeds, comma-separated (at least 2 for the paired interval)",
-    defaultText: "0,1,2 (0,1 with --quick)",
+    defaultText: `${DEMO_SEEDS.join(",")} (${TINY_SEEDS.join(",")} with --quick)`,
   },
   {
     flag: "init",
@@ -103,14 +103,14 @@ const FLAGS: CliFlag[] = [
 ];
 
 const DESCRIPTION = [
-  "Baseline vs RUL on the embedded SynthFER set with 30 % symmetric label noise, 3 seeds each:",
+  `Baseline vs RUL on the embedded SynthFER set with 30 % symmetric label noise, ${DEMO_SEEDS.length} seeds each:`,
   "ResNet-18 layout at half width (32-64-128-256), 48 px, 1,000 training / 500 test images,",
   `${DEMO_CONFIG.epochs} epochs (long enough for the baseline to begin fitting the flipped labels), batch 64,`,
   "official optimiser (Adam 2e-4 / 2e-3, weight decay 1e-4, ExponentialLR 0.9), both variants",
   "starting from the same backbone pretrained on clean SynthFER from another data seed",
   "(`deno task pretrain`; the paper starts from MS-Celeb-1M). Prints mean ± sd over seeds of",
   "best- and last-epoch test accuracy, the paired t interval of RUL − baseline, per epoch the",
-  "fit of the flipped labels and the AUROC of u for them, and the time; writes a new folder",
+  "fit of the flipped labels and the AUROC of u for them (eval mode), and the time; writes a new folder",
   "runs/demo/demo-<settings>-<time>/ (runs/demo/latest points at it) with seed<k>/<variant>/",
   "(metrics, checkpoints, per-sample tables), figures.html (+ PNGs) and summary.{json,md}.",
 ].join("\n");
@@ -261,17 +261,20 @@ function column(runs: readonly DemoRun[], key: string, epoch: number): number[] 
   });
 }
 
-/** How to read {@link epochTable}'s fit columns. */
-export const EPOCH_TABLE_NOTE = "fit of flipped = training-mode accuracy against the flipped " +
-  "labels' noisy targets; RUL's is scored on its mixed features (own share w plus the partner's), " +
-  "so it is not comparable with the baseline's.";
+/** How to read {@link epochTable}'s columns. */
+export const EPOCH_TABLE_NOTE = "eval = eval mode over the whole training set after the epoch " +
+  "(running BN statistics, no dropout, RUL on μ alone: u as the official code's att = " +
+  "exp(log σ²) averaged, on a model in eval mode); fit of flipped = accuracy against the flipped " +
+  "labels' noisy targets; train mode = over the epoch's training batches (RUL's fit there is " +
+  "scored on its mixed features, so only the baseline's is shown); AUROC of u: u as the score " +
+  'for "flipped", as computed (below 0.5: the flipped labels get the lower u).';
 
 /**
- * Per epoch, mean over seeds: test accuracy and training-mode fit of the flipped labels (accuracy
- * against their noisy targets) of both variants, and RUL's training-mode mean u of flipped and
- * clean labels and the AUROC of u for flipped labels (mean ± sd). AUROC as defined in
- * docs/training.md: u as the score for "flipped", reported as computed (below 0.5 means the
- * flipped labels get the LOWER u).
+ * Per epoch, mean over seeds: test accuracy of both variants; the fit of the flipped labels
+ * (accuracy against their noisy targets) of both variants in eval mode and of the baseline in
+ * training mode (the protocol's criterion); RUL's eval-mode mean u of flipped / clean labels and
+ * the AUROC of u for flipped labels in eval mode and in training mode (mean ± sd). AUROC as defined
+ * in docs/training.md: u as the score for "flipped", reported as computed.
  */
 export function epochTable(runs: readonly DemoRun[]): string {
   const b = runs.filter((r) => r.variant === "baseline");
@@ -284,24 +287,49 @@ export function epochTable(runs: readonly DemoRun[]): string {
     body.push([
       String(e),
       m(column(b, "test_acc", e)),
-      m(column(b, "train_acc_flipped", e)),
       m(column(u, "test_acc", e)),
-      m(column(u, "train_acc_flipped", e)),
-      m(column(u, "train_u_mean_flipped", e), 1, 3),
-      m(column(u, "train_u_mean_clean", e), 1, 3),
+      m(column(b, "eval_acc_flipped", e)),
+      m(column(u, "eval_acc_flipped", e)),
+      m(column(b, "train_acc_flipped", e)),
+      `${m(column(u, "eval_u_mean_flipped", e), 1, 3)} / ${
+        m(column(u, "eval_u_mean_clean", e), 1, 3)
+      }`,
+      pm(column(u, "eval_u_auroc_noisy", e), 3, 1),
       pm(column(u, "train_u_auroc_noisy", e), 3, 1),
     ]);
   }
   return markdownTable([
     "epoch",
     "baseline test acc %",
-    "baseline fit of flipped %",
     "RUL test acc %",
-    "RUL fit of flipped %",
-    "RUL mean u flipped",
-    "RUL mean u clean",
+    "baseline fit of flipped % (eval)",
+    "RUL fit of flipped % (eval)",
+    "baseline fit of flipped % (train mode)",
+    "RUL mean u flipped / clean (eval)",
+    "RUL AUROC of u (eval)",
     "RUL AUROC of u (train mode)",
   ], body);
+}
+
+/**
+ * Which way u points by epoch: the epochs at which every seed's eval-mode AUROC of u is below 0.5
+ * (flipped labels get the lower u), above 0.5, or neither, so that a statement about u's direction
+ * can name the stage of training it holds for.
+ */
+export function uDirectionByEpoch(runs: readonly DemoRun[]): string {
+  const u = runs.filter((r) => r.variant === "rul");
+  const epochs = Math.max(0, ...u.map((r) => r.records.length));
+  const below: number[] = [], above: number[] = [], mixed: number[] = [];
+  for (let e = 1; e <= epochs; e++) {
+    const a = column(u, "eval_u_auroc_noisy", e);
+    if (a.length !== u.length || a.length === 0) continue;
+    (a.every((v) => v < 0.5) ? below : a.every((v) => v > 0.5) ? above : mixed).push(e);
+  }
+  const list = (xs: number[]) =>
+    xs.length === 0 ? "no epoch" : `epoch${xs.length > 1 ? "s" : ""} ${xs.join(", ")}`;
+  return `eval-mode AUROC of u by epoch: every seed below 0.5 (flipped labels get the lower u) ` +
+    `after ${list(below)}; every seed above 0.5 (the higher u) after ${list(above)}; seeds ` +
+    `disagree after ${list(mixed)}.`;
 }
 
 async function runOne(
@@ -323,6 +351,7 @@ async function runOne(
     config: { ...config, variant, seed },
     out: dir,
     data,
+    auditEachEpoch: true,
     progress: opts.progress,
     workers: opts.workers,
     overwrite: opts.overwrite,
@@ -384,13 +413,9 @@ function split<T extends ArrayLike<number>>(
   return out;
 }
 
-function series(runs: readonly DemoRun[], key: string) {
-  return runs.map((r, i) => ({
-    name: `${r.variant} s${r.seed}`,
-    epochs: r.records.map((x) => Number(x.epoch)),
-    values: r.records.map((x) => Number(x[key])),
-    color: (r.variant === "rul" ? 4 : 0) + (i % 3),
-  }));
+/** The runs as {@link SeedRecords} for the band figures (one group per variant). */
+function seedRecords(runs: readonly DemoRun[]): SeedRecords[] {
+  return runs.map((r) => ({ group: r.variant, seed: r.seed, records: r.records }));
 }
 
 /** The demo's figures (Plotly specs), by file name. */
@@ -400,47 +425,39 @@ export function demoFigures(
   train: ImageDataset,
 ): [string, Figure][] {
   const figs: [string, Figure][] = [];
+  const rs = seedRecords(runs);
+  const n = new Set(runs.map((r) => r.seed)).size;
+  const over = `mean ± s.d. over ${n} seeds`;
   figs.push([
     "training_curves",
-    trainingCurves(
-      runs.map((r) => ({
-        name: `${r.variant} s${r.seed}`,
-        epochs: r.records.map((x) => Number(x.epoch)),
-        loss: r.records.map((x) => Number(x.train_loss)),
-        testAccuracy: r.records.map((x) => Number(x.test_acc)),
-      })),
-      { title: "SynthFER, 30 % label noise: training loss and test accuracy" },
-    ),
+    seedBandPanels([
+      { groups: bandGroups(rs, "train_loss"), yLabel: "training loss", title: "training loss" },
+      { groups: bandGroups(rs, "test_acc"), yLabel: "test accuracy", title: "test accuracy" },
+    ], { title: `SynthFER, 30 % label noise: training loss and test accuracy (${over})` }),
   ]);
-  const withFit = runs.filter((r) =>
-    r.records.every((x) => typeof x.train_acc_flipped === "number")
-  );
-  if (withFit.length) {
+  const fit = bandGroups(rs, "eval_acc_flipped");
+  if (fit.length) {
     figs.push([
       "memorisation",
-      sideBySide([
-        epochLines(series(withFit, "train_acc_flipped"), {
-          yLabel: "fit of flipped labels",
-        }),
-        epochLines(series(withFit, "test_acc"), { yLabel: "test accuracy" }),
-      ], {
-        title: "Fit of the flipped labels (training mode) and test accuracy, by epoch",
-        titles: ["training accuracy on the flipped labels' noisy targets", "test accuracy"],
-        width: 1000,
-        height: 460,
-        gap: 0.12,
-      }),
+      seedBandPanels([
+        {
+          groups: fit,
+          yLabel: "fit of flipped labels (eval mode)",
+          title: "accuracy on the flipped labels' noisy targets (eval mode)",
+        },
+        { groups: bandGroups(rs, "test_acc"), yLabel: "test accuracy", title: "test accuracy" },
+      ], { title: `Fit of the flipped labels and test accuracy, by epoch (${over})` }),
     ]);
   }
   const uRuns = runs.flatMap((r) => {
-    const e = r.variant === "rul" ? uncertaintyEpochRun(`seed ${r.seed}`, r.records) : null;
+    const e = r.variant === "rul" ? uncertaintyEpochRun(`${r.seed}`, r.records, "eval") : null;
     return e ? [e] : [];
   });
   if (uRuns.length) {
     figs.push([
       "uncertainty_by_epoch",
       uncertaintyByEpoch(uRuns, {
-        title: "RUL: uncertainty u of flipped vs clean training labels (training mode)",
+        title: `RUL: uncertainty u of flipped vs clean training labels (${over})`,
       }),
     ]);
   }
@@ -604,6 +621,7 @@ async function main(args: Command): Promise<void> {
           : " (the interval excludes 0).")
       : "fewer than 2 paired seeds: no interval.",
     rulRuns.length ? uDirection(rulRuns) : "",
+    rulRuns.length ? uDirectionByEpoch(rulRuns) : "",
   ].filter((x) => x);
   const md = [
     `# RUL demo${quick ? " (--quick: numbers are meaningless)" : ""}`,

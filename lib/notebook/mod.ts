@@ -18,3 +18,4 @@ export * from "./runs.ts";
 export * from "./tsne_progress.ts";
 export * from "./check.ts";
 export * from "./method_figures.ts";
+export * from "./seed_curves.ts";

@@ -14,7 +14,7 @@ import {
   type TrainConfig,
   type TrainConfigInput,
 } from "../train/config.ts";
-import { DEMO_SEEDS, NOISY_PROTOCOL_EPOCHS, QUICK_PRESET } from "../train/presets.ts";
+import { NOISY_PROTOCOL_EPOCHS, QUICK_GRID_SEEDS, QUICK_PRESET } from "../train/presets.ts";
 import type { SlurmOptions } from "../grid/slurm.ts";
 import type { Variant } from "../rul/variants.ts";
 
@@ -111,7 +111,7 @@ export interface AblationPlan {
  * The ablation grid of a scale. `paper`: the baseline, RUL and its four ablations, SCN and EAC at
  * 0/10/20/30 % noise with three seeds, official recipe. `quick`: the demo's protocol (`DEMO_CONFIG` of lib/train/presets: 1,000
  * training / 500 test SynthFER images, {@link NOISY_PROTOCOL_EPOCHS} epochs, long enough for the
- * baseline to have begun fitting the flipped labels, seeds {@link DEMO_SEEDS}) for the baseline,
+ * baseline to have begun fitting the flipped labels, seeds {@link QUICK_GRID_SEEDS}) for the baseline,
  * RUL, RUL without the σ head (plain feature mixup), SCN and EAC at 30 % noise, from the pretrained
  * backbone (15 runs). SCN relabels from epoch 5 there (official: 10 of 70 epochs; the quick runs
  * have {@link NOISY_PROTOCOL_EPOCHS}, so the official epoch would never come): chosen before any
@@ -136,7 +136,7 @@ export function ablationPlan(scale: Scale, dataRoot: string | null = null): Abla
   return {
     variants: ["baseline", "rul", "rul-no-sigma", "scn", "eac"],
     noises: [0.3],
-    seeds: [...DEMO_SEEDS],
+    seeds: [...QUICK_GRID_SEEDS],
     config: { ...base, epochs: NOISY_PROTOCOL_EPOCHS, relabelEpoch: 5, data },
   };
 }

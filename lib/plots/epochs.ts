@@ -5,15 +5,8 @@
  *
  * @module
  */
-import {
-  assertFinite,
-  colorAt,
-  type Figure,
-  paperAxis,
-  paperLayout,
-  type Trace,
-} from "./figure.ts";
-import { sideBySide } from "./side_by_side.ts";
+import { assertFinite, colorAt, epochPanel, type Figure, OKABE_ITO, type Trace } from "./figure.ts";
+import { seedBandPanels, variantColor } from "./bands.ts";
 
 /** One line of an {@link epochLines} panel. */
 export interface EpochSeries {
@@ -69,30 +62,15 @@ export function epochLines(series: readonly EpochSeries[], options: EpochLinesOp
       marker: { color, size: 5 },
     });
   });
-  if (options.reference && Number.isFinite(lo)) {
-    data.push({
-      type: "scatter",
-      mode: "lines",
-      name: options.reference.name,
-      x: [lo, hi],
-      y: [options.reference.y, options.reference.y],
-      line: { color: "#999999", width: 1.5, dash: "dot" },
-    });
-  }
-  return {
-    data,
-    layout: paperLayout({
-      ...(options.title ? { title: { text: options.title } } : {}),
-      xaxis: paperAxis("epoch", hi <= 15 ? { dtick: 1 } : {}),
-      yaxis: paperAxis(options.yLabel),
-      legend: { orientation: "h", y: -0.25, x: 0.5, xanchor: "center" },
-    }),
-  };
+  return epochPanel(data, lo, hi, options);
 }
 
-/** One run's per-epoch uncertainty figures (training mode, from the metrics log). */
+/** Which pass a per-epoch u comes from: eval mode over the training set, or the training batches. */
+export type UMode = "eval" | "train";
+
+/** One run's per-epoch uncertainty figures (from the metrics log). */
 export interface UncertaintyEpochRun {
-  /** Legend name, e.g. "seed 0". */
+  /** Legend name / seed, e.g. "seed 0". */
   name: string;
   /** Epoch numbers. */
   epochs: ArrayLike<number>;
@@ -102,64 +80,85 @@ export interface UncertaintyEpochRun {
   meanUClean: ArrayLike<number>;
   /** AUROC of u as a score for "this label was flipped" (0.5 = chance; < 0.5: flipped get lower u). */
   auroc: ArrayLike<number>;
+  /** The pass u comes from (default `eval`). */
+  mode?: UMode;
 }
 
+const U_GROUP_COLORS = { flipped: OKABE_ITO[6], clean: OKABE_ITO[2] };
+
 /**
- * Two panels: mean u of flipped (solid) vs clean (dashed) training labels by epoch, one colour per
- * run; and the AUROC of u for flipped labels by epoch, with chance (0.5) dotted. The AUROC is shown
- * as computed (higher u = "flipped"); a value below 0.5 means the flipped labels get the lower u.
+ * Two panels over the runs (seeds) of one model: mean u of flipped (solid) vs clean (dashed)
+ * training labels by epoch, and the AUROC of u for flipped labels by epoch with chance (0.5)
+ * dotted; with several runs each curve is the mean over them with a ± s.d. band and the runs thin
+ * and faint ({@link seedBands}). The AUROC is shown as computed (higher u = "flipped"); a value
+ * below 0.5 means the flipped labels get the lower u at that epoch.
  */
 export function uncertaintyByEpoch(
   runs: readonly UncertaintyEpochRun[],
-  options: { title?: string; width?: number; height?: number } = {},
+  options: { title?: string; width?: number; height?: number; name?: string } = {},
 ): Figure {
   if (runs.length === 0) throw new Error("uncertaintyByEpoch: no runs given");
-  const means = epochLines(
-    runs.flatMap((r, i) => [
-      { name: `${r.name} flipped`, epochs: r.epochs, values: r.meanUFlipped, color: i },
-      {
-        name: `${r.name} clean`,
-        epochs: r.epochs,
-        values: r.meanUClean,
-        color: i,
-        dash: "dash" as const,
-      },
-    ]),
-    { yLabel: "mean u (training mode)" },
-  );
-  const auroc = epochLines(
-    runs.map((r, i) => ({ name: `${r.name} AUROC`, epochs: r.epochs, values: r.auroc, color: i })),
-    { yLabel: "AUROC of u (flipped)", reference: { y: 0.5, name: "chance" } },
-  );
-  return sideBySide([means, auroc], {
-    title: options.title,
-    titles: ["mean u: flipped (solid) vs clean (dashed)", "AUROC of u for flipped labels"],
-    width: options.width ?? 1000,
-    height: options.height ?? 460,
-    gap: 0.12,
-  });
+  const mode = runs[0].mode ?? "eval";
+  if (runs.some((r) => (r.mode ?? "eval") !== mode)) {
+    throw new Error("uncertaintyByEpoch: runs mix eval-mode and training-mode u");
+  }
+  const how = mode === "eval" ? "eval mode" : "training mode";
+  const curve = (pick: (r: UncertaintyEpochRun) => ArrayLike<number>) =>
+    runs.map((r) => ({ seed: r.name, epochs: r.epochs, values: pick(r) }));
+  const name = options.name ?? "RUL";
+  return seedBandPanels([
+    {
+      groups: [
+        { name: "flipped", seeds: curve((r) => r.meanUFlipped), color: U_GROUP_COLORS.flipped },
+        {
+          name: "clean",
+          seeds: curve((r) => r.meanUClean),
+          color: U_GROUP_COLORS.clean,
+          dash: "dash",
+        },
+      ],
+      yLabel: "mean u",
+      title: `mean u (${how}): flipped (solid) vs clean (dashed)`,
+    },
+    {
+      groups: [{
+        name: `${name} AUROC of u`,
+        seeds: curve((r) => r.auroc),
+        color: variantColor("rul"),
+      }],
+      yLabel: "AUROC of u (flipped)",
+      title: `AUROC of u for flipped labels (${how})`,
+      reference: { y: 0.5, name: "chance" },
+    },
+  ], { title: options.title, width: options.width ?? 1000, height: options.height ?? 460 });
 }
 
 /**
- * The {@link UncertaintyEpochRun} of a run's per-epoch metrics records (the trainer's
- * `train_u_mean_flipped`, `train_u_mean_clean` and `train_u_auroc_noisy`), or null when the run
- * has no u for flipped labels (the baseline, no label noise, no clean labels).
+ * The {@link UncertaintyEpochRun} of a run's per-epoch metrics records, or null when the run has
+ * no u for flipped labels (the baseline, no label noise, no clean labels, or, for `eval`, a run
+ * trained without the trainer's `auditEachEpoch`). `eval` (default) reads `eval_u_mean_flipped`,
+ * `eval_u_mean_clean` and `eval_u_auroc_noisy` (eval mode over the whole training set after each
+ * epoch, as the official code's u would be computed on a model in eval mode); `train` reads the
+ * `train_u_*` figures of the epoch's training batches.
  */
 export function uncertaintyEpochRun(
   name: string,
   records: readonly Record<string, unknown>[],
+  mode: UMode = "eval",
 ): UncertaintyEpochRun | null {
   const num = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+  const k = (what: string) => `${mode}_u_${what}`;
   const ok = records.length > 0 &&
     records.every((r) =>
-      num(r.train_u_mean_flipped) && num(r.train_u_mean_clean) && num(r.train_u_auroc_noisy)
+      num(r[k("mean_flipped")]) && num(r[k("mean_clean")]) && num(r[k("auroc_noisy")])
     );
   if (!ok) return null;
   return {
     name,
     epochs: records.map((r) => Number(r.epoch)),
-    meanUFlipped: records.map((r) => r.train_u_mean_flipped as number),
-    meanUClean: records.map((r) => r.train_u_mean_clean as number),
-    auroc: records.map((r) => r.train_u_auroc_noisy as number),
+    meanUFlipped: records.map((r) => r[k("mean_flipped")] as number),
+    meanUClean: records.map((r) => r[k("mean_clean")] as number),
+    auroc: records.map((r) => r[k("auroc_noisy")] as number),
+    mode,
   };
 }

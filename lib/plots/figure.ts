@@ -101,3 +101,35 @@ export function assertFinite(xs: ArrayLike<number>, what: string): void {
 export function className(names: readonly string[] | undefined, i: number): string {
   return names?.[i] ?? `class ${i}`;
 }
+
+/**
+ * A one-panel figure of per-epoch traces spanning epochs `lo`..`hi`: the paper layout, an epoch
+ * axis (integer ticks up to 15 epochs), the y label, a legend below, and an optional dotted grey
+ * reference line (e.g. chance = 0.5 for an AUROC) appended to `data`.
+ */
+export function epochPanel(
+  data: Trace[],
+  lo: number,
+  hi: number,
+  options: { yLabel: string; title?: string; reference?: { y: number; name: string } },
+): Figure {
+  if (options.reference && Number.isFinite(lo)) {
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: options.reference.name,
+      x: [lo, hi],
+      y: [options.reference.y, options.reference.y],
+      line: { color: "#999999", width: 1.5, dash: "dot" },
+    });
+  }
+  return {
+    data,
+    layout: paperLayout({
+      ...(options.title ? { title: { text: options.title } } : {}),
+      xaxis: paperAxis("epoch", hi <= 15 ? { dtick: 1 } : {}),
+      yaxis: paperAxis(options.yLabel),
+      legend: { orientation: "h", y: -0.25, x: 0.5, xanchor: "center" },
+    }),
+  };
+}

@@ -30,10 +30,29 @@ export {
   epochLines,
   type EpochLinesOptions,
   type EpochSeries,
+  type UMode,
   uncertaintyByEpoch,
   type UncertaintyEpochRun,
   uncertaintyEpochRun,
 } from "./epochs.ts";
+export {
+  type BandGroup,
+  bandGroups,
+  type BandKind,
+  type BandMetric,
+  type BandPanel,
+  type BandStats,
+  bandStats,
+  EPOCH_BAND_METRICS,
+  noiseBandFigures,
+  type NoisyRunRecords,
+  seedBandPanels,
+  seedBands,
+  type SeedBandsOptions,
+  type SeedCurve,
+  type SeedRecords,
+  variantColor,
+} from "./bands.ts";
 export { confusionCounts, confusionHeatmap, type ConfusionOptions } from "./confusion.ts";
 export { type HistogramOptions, uncertaintyHistogram } from "./histogram.ts";
 export {

@@ -60,7 +60,10 @@ export function sideBySide(figs: readonly Figure[], options: SideBySideOptions =
         ...t,
         xaxis: `x${sx}`,
         yaxis: `y${sx}`,
-        ...(name ? { legendgroup: name, showlegend: first && t.showlegend !== false } : {}),
+        // a trace's own legend group (e.g. a variant's mean, band and seeds) is kept
+        ...(name
+          ? { legendgroup: t.legendgroup ?? name, showlegend: first && t.showlegend !== false }
+          : {}),
       });
     }
     const ax = (a: unknown) => (typeof a === "object" && a !== null ? a : {});

@@ -198,6 +198,15 @@ export interface TrainerOptions {
   step?: TrainStep;
   /** When to stop early (see {@link StopOptions}; `run()` can add more). */
   stop?: StopOptions;
+  /**
+   * After every epoch, also pass over the training set in eval mode (running BN statistics,
+   * dropout off: u as the official code's `att = logvar.exp().mean(1)` would be computed on a
+   * model in eval mode) and log, split by flipped / clean label (see {@link evalFitOfNoisyLabels}):
+   * `eval_acc_flipped` / `eval_acc_clean` and, for a model with u, `eval_u_mean_flipped` /
+   * `eval_u_mean_clean` and `eval_u_auroc_noisy`. Costs one eval pass over the training set per
+   * epoch; changes nothing in the training itself. Default false.
+   */
+  auditEachEpoch?: boolean;
 }
 
 /** Final results of a run. */
@@ -275,6 +284,39 @@ export function fitOfNoisyLabels(
   if (uN[0] > 0 && uN[1] > 0) {
     r.train_u_mean_flipped = uSum[1] / uN[1];
     r.train_u_mean_clean = uSum[0] / uN[0];
+  }
+  return r;
+}
+
+/**
+ * Eval-mode memorisation and uncertainty figures of a pass over the whole training set, split by
+ * whether the training label was flipped (`labels[i] ≠ cleanLabels[i]`):
+ * - `eval_acc_flipped` / `eval_acc_clean`: eval-mode accuracy against the (noisy) training label
+ *   (for RUL on μ alone, no mixing: comparable with the baseline's);
+ * - `eval_u_mean_flipped` / `eval_u_mean_clean` and `eval_u_auroc_noisy`: mean eval-mode u of each
+ *   group and the ROC AUC of u as the score for "flipped" (reported as computed: below 0.5 means
+ *   the flipped labels get the lower u); models with u only.
+ * Empty when the clean labels are unknown or no label (or every label) is flipped.
+ */
+export function evalFitOfNoisyLabels(
+  predictions: ArrayLike<number>,
+  u: ArrayLike<number> | null,
+  data: Pick<ImageDataset, "labels" | "cleanLabels">,
+): MetricsRecord {
+  const clean = data.cleanLabels;
+  if (!clean) return {};
+  const hit = Uint8Array.from(data.labels, (y, i) => (predictions[i] === y ? 1 : 0));
+  const fit = fitOfNoisyLabels(hit, u === null ? null : Float32Array.from(u), data);
+  if (fit.train_acc_flipped === undefined) return {};
+  const r: MetricsRecord = {
+    eval_acc_flipped: fit.train_acc_flipped,
+    eval_acc_clean: fit.train_acc_clean,
+  };
+  if (u !== null) {
+    const d = noisyLabelDetection(u, data.labels, clean);
+    r.eval_u_mean_flipped = d.meanUFlipped;
+    r.eval_u_mean_clean = d.meanUClean;
+    r.eval_u_auroc_noisy = d.auroc;
   }
   return r;
 }
@@ -632,6 +674,10 @@ export class Trainer {
       record.train_u_mean = u.reduce((a, b) => a + b, 0) / Math.max(1, u.length);
       record.train_u_auroc_noisy = flipped ? noisyLabelDetection(u, y, yc).auroc : null;
     }
+    if (this.options.auditEachEpoch && train.cleanLabels) {
+      const ev = await this.evalTrainingSet("silent");
+      Object.assign(record, evalFitOfNoisyLabels(ev.predictions, ev.u, train));
+    }
     this.records.push(record);
     this.logger?.log(record);
     if (this.runDir && this.options.checkpoints !== false) {
@@ -758,13 +804,7 @@ export class Trainer {
    */
   async auditTrainingSet(options: { writeTable?: boolean } = {}): Promise<TrainAudit> {
     const train = this.data.train;
-    const ev = await evaluateModel(this.model, train, {
-      batchSize: this.config.evalBatchSize,
-      loader: this.evalLoader("train"),
-      progress: this.options.progress ?? "auto",
-      label: "audit train set",
-      scores: true,
-    });
+    const ev = await this.evalTrainingSet(this.options.progress ?? "auto");
     let noisyAuroc: number | null = null;
     let meanU: TrainAudit["meanU"] = null;
     const kind = this.model.config.kind;
@@ -788,6 +828,17 @@ export class Trainer {
       writeFileAtomic(path.join(this.runDir, "scn_relabel.json"), JSON.stringify(relabel) + "\n");
     }
     return { eval: ev, noisyAuroc, meanU, score, scoreAuroc: noisyAuroc, relabel, table };
+  }
+
+  /** Eval-mode pass over the training set (test transform, in order). */
+  private evalTrainingSet(progress: ProgressMode): Promise<EvalResult> {
+    return evaluateModel(this.model, this.data.train, {
+      batchSize: this.config.evalBatchSize,
+      loader: this.evalLoader("train"),
+      progress,
+      label: "audit train set",
+      scores: true,
+    });
   }
 
   /** Write the test set's per-sample table (`samples_test.*`) from a fresh eval pass. */

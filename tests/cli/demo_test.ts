@@ -68,7 +68,11 @@ Deno.test("demo --quick prints the multi-seed table, paired interval and per-epo
   );
   assert.match(r.stdout, /RUL − baseline, last-epoch test accuracy: .* 95 % paired t interval \[/);
   assert.match(r.stdout, /AUROC of u for the flipped labels after the last epoch \(eval mode\)/);
-  assert.match(r.stdout, /\| epoch \| baseline test acc % \| baseline fit of flipped %/);
+  assert.match(
+    r.stdout,
+    /\| epoch \| baseline test acc % \| RUL test acc % \| baseline fit of flipped % \(eval\) .*\| RUL AUROC of u \(eval\) \| RUL AUROC of u \(train mode\) \|/,
+  );
+  assert.match(r.stdout, /eval-mode AUROC of u by epoch: every seed below 0\.5/);
   assert.match(r.stdout, /^\| 2 +\| /m, "one row per epoch");
   assert.match(r.stdout, /total \d+ min \d+ s/);
   for (const seed of [0, 1]) {
@@ -88,6 +92,9 @@ Deno.test("demo --quick prints the multi-seed table, paired interval and per-epo
       const rec = JSON.parse(metrics[1]);
       assert.ok(rec.train_acc_flipped >= 0 && rec.train_acc_flipped <= 1, "fit of flipped logged");
       if (v === "rul") assert.ok(rec.train_u_mean_flipped > 0 && rec.train_u_mean_clean > 0);
+      // u by epoch in eval mode (the demo audits the training set after every epoch)
+      assert.ok(rec.eval_acc_flipped >= 0 && rec.eval_acc_flipped <= 1, "eval-mode fit logged");
+      if (v === "rul") assert.ok(rec.eval_u_auroc_noisy > 0 && rec.eval_u_auroc_noisy < 1);
     }
   }
   const summary = JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8"));

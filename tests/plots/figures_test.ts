@@ -203,7 +203,7 @@ Deno.test("builders reject bad input with clear errors", () => {
   bad(() => uncertaintyHistogram([], []), /no values/);
 });
 
-Deno.test("uncertaintyByEpoch: flipped solid / clean dashed per run, AUROC with chance line", async () => {
+Deno.test("uncertaintyByEpoch: flipped solid / clean dashed as mean ± s.d. over runs, runs faint, AUROC with chance line", async () => {
   const { uncertaintyByEpoch } = await import("../../lib/plots/mod.ts");
   const run = (name: string, a: number[]) => ({
     name,
@@ -212,26 +212,35 @@ Deno.test("uncertaintyByEpoch: flipped solid / clean dashed per run, AUROC with 
     meanUClean: [3, 4],
     auroc: a,
   });
-  const fig = uncertaintyByEpoch([run("s0", [0.4, 0.3]), run("s1", [0.6, 0.7])]);
+  const fig = uncertaintyByEpoch([run("s0", [0.4, 0.3]), run("s1", [0.6, 0.9])]);
   const names = fig.data.map((t) => t.name);
   assert(
     JSON.stringify(names) ===
       JSON.stringify([
-        "s0 flipped",
-        "s0 clean",
-        "s1 flipped",
-        "s1 clean",
-        "s0 AUROC",
-        "s1 AUROC",
+        "flipped seed s0",
+        "flipped seed s1",
+        "flipped band",
+        "flipped (mean ± s.d., 2 seeds)",
+        "clean seed s0",
+        "clean seed s1",
+        "clean band",
+        "clean (mean ± s.d., 2 seeds)",
+        "RUL AUROC of u seed s0",
+        "RUL AUROC of u seed s1",
+        "RUL AUROC of u band",
+        "RUL AUROC of u (mean ± s.d., 2 seeds)",
         "chance",
       ]),
     `names ${names}`,
   );
-  const dash = (i: number) => (fig.data[i].line as { dash: string }).dash;
-  assert(dash(0) === "solid" && dash(1) === "dash", "flipped solid, clean dashed");
+  const dash = (i: number) => (fig.data[i].line as { dash?: string }).dash;
+  assert(dash(3) === "solid" && dash(7) === "dash", "flipped solid, clean dashed");
   // values are plotted as given: an AUROC below 0.5 is not flipped to 1 − AUROC
-  assert(JSON.stringify(fig.data[4].y) === "[0.4,0.3]", `AUROC ${fig.data[4].y}`);
-  assert(fig.data[4].xaxis === "x2" && JSON.stringify(fig.data[6].y) === "[0.5,0.5]", "chance");
+  assert(JSON.stringify(fig.data[8].y) === "[0.4,0.3]", `AUROC ${fig.data[8].y}`);
+  // the mean over runs, by hand: (0.4 + 0.6) / 2, (0.3 + 0.9) / 2
+  const mean = fig.data[11].y as number[];
+  assert(Math.abs(mean[0] - 0.5) < 1e-12 && Math.abs(mean[1] - 0.6) < 1e-12, `mean ${mean}`);
+  assert(fig.data[11].xaxis === "x2" && JSON.stringify(fig.data[12].y) === "[0.5,0.5]", "chance");
   let threw = false;
   try {
     uncertaintyByEpoch([{ ...run("bad", [0.5]), auroc: [0.5] }]);

@@ -10,6 +10,7 @@ import {
   confusionHeatmap,
   embeddingScatter,
   type Figure,
+  seedBandPanels,
   trainingCurves,
   uncertaintyByEpoch,
   uncertaintyGallery,
@@ -58,6 +59,26 @@ export function sampleFigures(): Record<string, Figure> {
         meanUFlipped: [1.2, 1.1, 1.0],
         meanUClean: [1.2, 1.3, 1.4],
         auroc: [0.5, 0.42, 0.35],
+      },
+    ]),
+    bands: seedBandPanels([
+      {
+        groups: ["baseline", "rul"].map((name, v) => ({
+          name,
+          seeds: [0, 1, 2].map((seed) => ({
+            seed,
+            epochs: [1, 2, 3],
+            values: [0.5 + 0.05 * v + 0.01 * seed, 0.6 + 0.01 * seed, 0.55 + 0.1 * v],
+          })),
+        })),
+        yLabel: "test accuracy",
+        title: "test accuracy",
+      },
+      {
+        groups: [{ name: "rul", seeds: [{ seed: 0, epochs: [1, 2, 3], values: [0.5, 0.4, 0.3] }] }],
+        yLabel: "AUROC",
+        band: "ci95",
+        reference: { y: 0.5, name: "chance" },
       },
     ]),
     curves: trainingCurves([

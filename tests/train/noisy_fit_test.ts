@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { fitOfNoisyLabels } from "../../lib/train/trainer.ts";
+import { evalFitOfNoisyLabels, fitOfNoisyLabels } from "../../lib/train/trainer.ts";
 
 Deno.test("fitOfNoisyLabels: accuracy on flipped labels' noisy targets and mean u, by hand", () => {
   // samples: 0 clean hit, 1 clean miss, 2 flipped hit, 3 flipped miss, 4 flipped hit, 5 unseen
@@ -21,4 +21,31 @@ Deno.test("fitOfNoisyLabels: accuracy on flipped labels' noisy targets and mean 
   ]);
   assertEquals(fitOfNoisyLabels(hit, u, { labels: data.labels, cleanLabels: data.labels }), {});
   assertEquals(fitOfNoisyLabels(hit, u, { labels: data.labels, cleanLabels: undefined }), {});
+});
+
+Deno.test("evalFitOfNoisyLabels: eval-mode fit of flipped labels, mean u and AUROC of u, by hand", () => {
+  // samples 0-2 clean, 3-5 flipped (labels ≠ cleanLabels)
+  const data = {
+    labels: Int32Array.from([0, 1, 2, 0, 1, 2]),
+    cleanLabels: Int32Array.from([0, 1, 2, 1, 2, 0]),
+  };
+  const predictions = Int32Array.from([0, 0, 2, 0, 2, 2]); // clean: 2 of 3 hit; flipped: 2 of 3
+  const u = Float32Array.from([1, 4, 2, 3, 0.5, 5]);
+  const r = evalFitOfNoisyLabels(predictions, u, data);
+  assertEquals(r.eval_acc_clean, 2 / 3);
+  assertEquals(r.eval_acc_flipped, 2 / 3);
+  assertEquals(r.eval_u_mean_clean, 7 / 3);
+  assertEquals(r.eval_u_mean_flipped, 8.5 / 3);
+  // flipped u {3, 0.5, 5} vs clean u {1, 4, 2}: pairs won 2 + 0 + 3 = 5 of 9
+  assertEquals(r.eval_u_auroc_noisy, 5 / 9);
+  // no u: only the accuracies; no clean labels or no flipped label: nothing
+  assertEquals(Object.keys(evalFitOfNoisyLabels(predictions, null, data)), [
+    "eval_acc_flipped",
+    "eval_acc_clean",
+  ]);
+  assertEquals(evalFitOfNoisyLabels(predictions, u, { labels: data.labels }), {});
+  assertEquals(
+    evalFitOfNoisyLabels(predictions, u, { labels: data.labels, cleanLabels: data.labels }),
+    {},
+  );
 });

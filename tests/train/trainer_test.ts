@@ -160,6 +160,8 @@ const EXPECTED_SWITCHES = {
   "rul-pair-hardest": { kind: "rul", pairing: "hardest", addUpWeighting: "half", sigmaHead: true },
   "rul-addup-w": { kind: "rul", pairing: "random", addUpWeighting: "w", sigmaHead: true },
   "rul-no-sigma": { kind: "rul", pairing: "random", addUpWeighting: "half", sigmaHead: false },
+  "scn": { kind: "scn" },
+  "eac": { kind: "eac" },
 } as const;
 
 Deno.test("each variant reaches the trainer's model: its switches, heads and pairing rule", async () => {
@@ -175,9 +177,12 @@ Deno.test("each variant reaches the trainer's model: its switches, heads and pai
     }
     const names = [...t.model.namedParameters().keys()];
     const has = (prefix: string) => names.some((n) => n.startsWith(prefix));
-    assert.equal(has("mu."), variant !== "baseline", `${variant}: μ head`);
-    assert.equal(has("log_var."), variant !== "baseline" && variant !== "rul-no-sigma", variant);
-    if (variant === "baseline") {
+    const rulKind = EXPECTED_SWITCHES[variant].kind === "rul";
+    assert.equal(has("mu."), rulKind, `${variant}: μ head`);
+    assert.equal(has("log_var."), rulKind && variant !== "rul-no-sigma", variant);
+    // SCN's importance branch (tests/methods test its step against PyTorch)
+    assert.equal(has("alpha."), variant === "scn", `${variant}: importance branch`);
+    if (!rulKind) {
       t.dispose();
       continue;
     }
@@ -185,7 +190,7 @@ Deno.test("each variant reaches the trainer's model: its switches, heads and pai
     const x = tf.randomNormal([16, 32, 32, 3], 0, 1, "float32", 7) as tf.Tensor4D;
     const out = t.model.forwardTrain(x, { labels, rng: mulberry32(11) });
     const perm = out.perm as Int32Array;
-    if (EXPECTED_SWITCHES[variant].pairing === "random") {
+    if ((EXPECTED_SWITCHES[variant] as { pairing?: string }).pairing === "random") {
       assert.deepEqual([...perm].sort((a, b) => a - b), [...Array(16).keys()], "a permutation");
     }
     const w = out.w!.dataSync();
@@ -342,4 +347,39 @@ Deno.test("resume refuses an optimiser file from another epoch (a pair mixed by 
     /optimiser state .*model\.optim\.safetensors is missing/,
   );
   fs.rmSync(dir, { recursive: true });
+});
+
+Deno.test("auditEachEpoch: per-epoch eval-mode fit and AUROC of u equal a separate eval pass after the epoch; training unchanged", async () => {
+  await initBackend();
+  const data = tinyData();
+  const quiet = { log: null, progress: "silent" as const, data, out: null };
+  const config = { ...TINY, variant: "rul" as const, epochs: 2 };
+  const plain = await Trainer.create({ ...quiet, config });
+  const rp = await plain.run();
+  plain.dispose();
+  const audited = await Trainer.create({ ...quiet, config, auditEachEpoch: true });
+  const ra = await audited.run(1);
+  // the reference: an eval pass over the training set after epoch 1, scored here by hand
+  const ev = (await audited.auditTrainingSet({ writeTable: false })).eval;
+  const clean = data.train.cleanLabels!;
+  const flipped = [...data.train.labels].map((y, i) => y !== clean[i]);
+  const fitFlipped = flipped.filter((f, i) => f && ev.predictions[i] === data.train.labels[i])
+    .length / flipped.filter(Boolean).length;
+  let won = 0;
+  const uf = ev.u!.filter((_, i) => flipped[i]), uc = ev.u!.filter((_, i) => !flipped[i]);
+  for (const a of uf) for (const b of uc) won += a > b ? 1 : a === b ? 0.5 : 0;
+  const rec = ra.records[0];
+  assert.equal(rec.eval_acc_flipped, fitFlipped);
+  assert.ok(Math.abs(Number(rec.eval_u_auroc_noisy) - won / (uf.length * uc.length)) < 1e-12);
+  assert.notEqual(rec.eval_u_auroc_noisy, rec.train_u_auroc_noisy, "eval mode, not training mode");
+  const rb = await audited.run();
+  audited.dispose();
+  assert.equal(rb.records.length, 2);
+  assert.ok(rb.records.every((r) => typeof r.eval_u_auroc_noisy === "number"));
+  // the extra eval pass changes nothing in the training
+  const strip = (rs: Record<string, unknown>[]) =>
+    deterministic(rs).map((r) =>
+      Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("eval_")))
+    );
+  assert.deepEqual(strip(rb.records), strip(rp.records));
 });
