@@ -40,7 +40,15 @@ import {
 } from "./wasm_gemm.ts";
 import { replaceKernel } from "./replace_kernel.ts";
 import { col2im, colSize, type ConvGeometry, im2col } from "./im2col.ts";
-import { type ArgMd, dims, DNNL, type DnnlLib, type Exec, loadDnnl } from "./onednn_ffi.ts";
+import {
+  type ArgMd,
+  dims,
+  DNNL,
+  type DnnlLib,
+  type Exec,
+  loadDnnl,
+  type PrimitiveSpec,
+} from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
 export const RUL_DNNL_GRAD_INPUT = "RulDnnConvGradInput";
@@ -491,9 +499,9 @@ function convPrims(
           ...group(lib, (keep) => ({
             gemm: {
               g: { n, h, w, ci, k, stride, pad, ho, wo },
-              fwd: keep(matMul(lib, 1, m, kk, co, false, false)),
-              bwdData: keep(matMul(lib, 1, m, co, kk, false, true)),
-              bwdWeights: keep(matMul(lib, 1, kk, m, co, true, false)),
+              fwd: keep(matMul(lib, [1, m, kk, co, false, false])),
+              bwdData: keep(matMul(lib, [1, m, co, kk, false, true])),
+              bwdWeights: keep(matMul(lib, [1, kk, m, co, true, false])),
             },
           })),
         };
@@ -509,6 +517,9 @@ function convPrims(
       const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
       const sym = lib.sym;
       const hwio = lib.ptr(wHwio);
+      // The geometry every convolution descriptor ends with.
+      const geo = [dst, strides, padL, padR] as const;
+      const alg = DNNL.convolutionDirect;
       return {
         ...shapes,
         ...group(lib, (keep) => {
@@ -518,30 +529,17 @@ function convPrims(
               sym.dnnl_convolution_forward_desc_init(
                 op,
                 DNNL.forwardTraining,
-                DNNL.convolutionDirect,
+                alg,
                 src,
                 wAny,
                 null,
-                dst,
-                strides,
-                padL,
-                padR,
+                ...geo,
               ),
             args: [[DNNL.argSrc, src], [DNNL.argWeights, DNNL.queryWeightsMd], [DNNL.argDst, dst]],
           }));
           const bwdData = keep(lib.primitive({
             what: `${what} backward-data`,
-            init: (op) =>
-              sym.dnnl_convolution_backward_data_desc_init(
-                op,
-                DNNL.convolutionDirect,
-                src,
-                wAny,
-                dst,
-                strides,
-                padL,
-                padR,
-              ),
+            init: (op) => sym.dnnl_convolution_backward_data_desc_init(op, alg, src, wAny, ...geo),
             hint: fwd,
             args: [
               [DNNL.argDiffDst, dst],
@@ -552,17 +550,7 @@ function convPrims(
           const bwdWeights = keep(lib.primitive({
             what: `${what} backward-weights`,
             init: (op) =>
-              sym.dnnl_convolution_backward_weights_desc_init(
-                op,
-                DNNL.convolutionDirect,
-                src,
-                wAny,
-                null,
-                dst,
-                strides,
-                padL,
-                padR,
-              ),
+              sym.dnnl_convolution_backward_weights_desc_init(op, alg, src, wAny, null, ...geo),
             hint: fwd,
             args: [
               [DNNL.argSrc, src],
@@ -623,16 +611,31 @@ function dataMd(lib: DnnlLib, shape: number[]) {
   throw new Error(`oneDNN: expected a tensor of rank 2 or 4, got shape ${shape}`);
 }
 
-interface BnPrims extends Owned {
+/** A forward primitive and the backward one made against it (batch-norm, ReLU, max-pool). */
+interface FwdBwd extends Owned {
   fwd: Exec;
   bwd: Exec;
 }
-const bnCache = new PrimCache<string, BnPrims>("batchNorm");
 
-function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
+/** What a forward/backward pair needs: the op descriptor and arguments of each pass. */
+type PassSpec = Omit<PrimitiveSpec, "what" | "hint">;
+
+/**
+ * The forward primitive of `fwd`, then the backward one of `bwd` (given the forward, e.g. for
+ * its workspace) created against it, owned together; `what` names them in errors.
+ */
+function fwdBwd(lib: DnnlLib, what: string, fwd: PassSpec, bwd: (f: Exec) => PassSpec): FwdBwd {
+  return group(lib, (keep) => {
+    const f = keep(lib.primitive({ what: `${what} forward`, ...fwd }));
+    return { fwd: f, bwd: keep(lib.primitive({ what: `${what} backward`, hint: f, ...bwd(f) })) };
+  });
+}
+
+const bnCache = new PrimCache<string, FwdBwd>("batchNorm");
+
+function bnPrims(shape: number[], affine: boolean, eps: number): FwdBwd {
   const key = `${shape},${affine},${eps}`;
   return cachedPrims(bnCache, key, tf.util.sizeFromShape(shape), SMALL_ELEMENTS, (lib) => {
-    const what = `batch-norm ${key}`;
     const data = dataMd(lib, shape);
     const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
     const flags = affine ? DNNL.useScale | DNNL.useShift : 0;
@@ -640,96 +643,56 @@ function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
     const scaleShift: [number, ArgMd][] = affine
       ? [[DNNL.argScale, cmd], [DNNL.argShift, cmd]]
       : [];
-    return group(lib, (keep) => {
-      const fwd = keep(lib.primitive({
-        what: `${what} forward`,
-        init: (op) =>
-          sym.dnnl_batch_normalization_forward_desc_init(
-            op,
-            DNNL.forwardTraining,
-            data,
-            eps,
-            flags,
-          ),
-        args: [
-          [DNNL.argSrc, data],
-          ...scaleShift,
-          [DNNL.argDst, data],
-          [DNNL.argMean, cmd],
-          [DNNL.argVariance, cmd],
-        ],
-      }));
-      const bwd = keep(lib.primitive({
-        what: `${what} backward`,
-        init: (op) =>
-          sym.dnnl_batch_normalization_backward_desc_init(
-            op,
-            affine ? DNNL.backward : DNNL.backwardData,
-            data,
-            data,
-            eps,
-            flags,
-          ),
-        hint: fwd,
-        args: [
-          [DNNL.argSrc, data],
-          [DNNL.argMean, cmd],
-          [DNNL.argVariance, cmd],
-          [DNNL.argDiffDst, data],
-          // oneDNN 2.6 lists the shift among the backward's inputs (read only with a fused ReLU).
-          ...scaleShift,
-          ...(affine
-            ? [[DNNL.argDiffScale, cmd], [DNNL.argDiffShift, cmd]] as [number, ArgMd][]
-            : []),
-          [DNNL.argDiffSrc, data],
-        ],
-      }));
-      return { fwd, bwd };
-    });
+    const diffScaleShift: [number, ArgMd][] = affine
+      ? [[DNNL.argDiffScale, cmd], [DNNL.argDiffShift, cmd]]
+      : [];
+    const stats: [number, ArgMd][] = [[DNNL.argMean, cmd], [DNNL.argVariance, cmd]];
+    return fwdBwd(lib, `batch-norm ${key}`, {
+      init: (op) =>
+        sym.dnnl_batch_normalization_forward_desc_init(op, DNNL.forwardTraining, data, eps, flags),
+      args: [[DNNL.argSrc, data], ...scaleShift, [DNNL.argDst, data], ...stats],
+    }, () => ({
+      init: (op) =>
+        sym.dnnl_batch_normalization_backward_desc_init(
+          op,
+          affine ? DNNL.backward : DNNL.backwardData,
+          data,
+          data,
+          eps,
+          flags,
+        ),
+      // oneDNN 2.6 lists the shift among the backward's inputs (read only with a fused ReLU).
+      args: [
+        [DNNL.argSrc, data],
+        ...stats,
+        [DNNL.argDiffDst, data],
+        ...scaleShift,
+        ...diffScaleShift,
+        [DNNL.argDiffSrc, data],
+      ],
+    }));
   });
 }
 
-interface ReluPrims extends Owned {
-  fwd: Exec;
-  bwd: Exec;
-}
-const reluCache = new PrimCache<number, ReluPrims>("relu");
+const reluCache = new PrimCache<number, FwdBwd>("relu");
 
 /** ReLU on `size` contiguous floats (a 1-D descriptor: the layout does not matter). */
-function reluPrims(size: number): ReluPrims {
+function reluPrims(size: number): FwdBwd {
   return cachedPrims(reluCache, size, size, SMALL_ELEMENTS, (lib) => {
-    const what = `relu ${size}`;
     const data = lib.md([size], DNNL.a);
     const sym = lib.sym;
-    return group(lib, (keep) => {
-      const fwd = keep(lib.primitive({
-        what: `${what} forward`,
-        init: (op) =>
-          sym.dnnl_eltwise_forward_desc_init(
-            op,
-            DNNL.forwardTraining,
-            DNNL.eltwiseReluUseDst,
-            data,
-            0,
-            0,
-          ),
-        args: [[DNNL.argSrc, data], [DNNL.argDst, data]],
-      }));
-      const bwd = keep(lib.primitive({
-        what: `${what} backward`,
-        init: (op) =>
-          sym.dnnl_eltwise_backward_desc_init(op, DNNL.eltwiseReluUseDst, data, data, 0, 0),
-        hint: fwd,
-        args: [[DNNL.argDst, data], [DNNL.argDiffDst, data], [DNNL.argDiffSrc, data]],
-      }));
-      return { fwd, bwd };
-    });
+    const relu = DNNL.eltwiseReluUseDst;
+    return fwdBwd(lib, `relu ${size}`, {
+      init: (op) => sym.dnnl_eltwise_forward_desc_init(op, DNNL.forwardTraining, relu, data, 0, 0),
+      args: [[DNNL.argSrc, data], [DNNL.argDst, data]],
+    }, () => ({
+      init: (op) => sym.dnnl_eltwise_backward_desc_init(op, relu, data, data, 0, 0),
+      args: [[DNNL.argDst, data], [DNNL.argDiffDst, data], [DNNL.argDiffSrc, data]],
+    }));
   });
 }
 
-interface PoolPrims extends Owned {
-  fwd: Exec;
-  bwd: Exec;
+interface PoolPrims extends FwdBwd {
   dstShape: number[];
   wsBytes: number;
 }
@@ -738,7 +701,6 @@ const poolCache = new PrimCache<string, PoolPrims>("maxPool");
 function poolPrims(shape: number[], k: number, stride: number, pad: number): PoolPrims {
   const key = `${shape},${k},${stride},${pad}`;
   return cachedPrims(poolCache, key, tf.util.sizeFromShape(shape), SMALL_ELEMENTS, (lib) => {
-    const what = `max-pool ${key}`;
     const [n, h, w, c] = shape;
     const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
     const src = lib.md([n, c, h, w], DNNL.nhwc);
@@ -746,63 +708,36 @@ function poolPrims(shape: number[], k: number, stride: number, pad: number): Poo
     const strides = dims([stride, stride]), kernel = dims([k, k]), padL = dims([pad, pad]);
     const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
     const sym = lib.sym;
-    return group(lib, (keep) => {
-      const fwd = keep(lib.primitive({
-        what: `${what} forward`,
-        init: (op) =>
-          sym.dnnl_pooling_forward_desc_init(
-            op,
-            DNNL.forwardTraining,
-            DNNL.poolingMax,
-            src,
-            dst,
-            strides,
-            kernel,
-            padL,
-            padR,
-          ),
-        args: [
-          [DNNL.argSrc, src],
-          [DNNL.argDst, dst],
-          [DNNL.argWorkspace, DNNL.queryWorkspaceMd],
-        ],
-      }));
-      const ws = lib.query(fwd.pd, DNNL.queryWorkspaceMd);
-      const bwd = keep(lib.primitive({
-        what: `${what} backward`,
-        init: (op) =>
-          sym.dnnl_pooling_backward_desc_init(
-            op,
-            DNNL.poolingMax,
-            src,
-            dst,
-            strides,
-            kernel,
-            padL,
-            padR,
-          ),
-        hint: fwd,
-        args: [[DNNL.argDiffDst, dst], [DNNL.argWorkspace, ws], [DNNL.argDiffSrc, src]],
-      }));
-      return { fwd, bwd, dstShape: [n, ho, wo, c], wsBytes: lib.size(ws) };
-    });
+    const geo = [src, dst, strides, kernel, padL, padR] as const;
+    const made = fwdBwd(lib, `max-pool ${key}`, {
+      init: (op) =>
+        sym.dnnl_pooling_forward_desc_init(op, DNNL.forwardTraining, DNNL.poolingMax, ...geo),
+      args: [[DNNL.argSrc, src], [DNNL.argDst, dst], [DNNL.argWorkspace, DNNL.queryWorkspaceMd]],
+    }, (f) => ({
+      init: (op) => sym.dnnl_pooling_backward_desc_init(op, DNNL.poolingMax, ...geo),
+      args: [
+        [DNNL.argDiffDst, dst],
+        [DNNL.argWorkspace, lib.query(f.pd, DNNL.queryWorkspaceMd)],
+        [DNNL.argDiffSrc, src],
+      ],
+    }));
+    return {
+      ...made,
+      dstShape: [n, ho, wo, c],
+      wsBytes: lib.size(lib.query(made.fwd.pd, DNNL.queryWorkspaceMd)),
+    };
   });
 }
+
+/** batch, M, K, N, transposeA, transposeB of a matrix product ({@link matMul}). */
+type MatMulShape = [number, number, number, number, boolean, boolean];
 
 /**
  * C[b] = op(A[b])·op(B[b]) for `batch` matrices: A is [M,K] (stored [K,M] when `ta`), B is [K,N]
  * (stored [N,K] when `tb`), C is [M,N], all row-major; the transposes are strides of oneDNN's
  * memory descriptors, so nothing is copied.
  */
-function matMul(
-  lib: DnnlLib,
-  batch: number,
-  m: number,
-  k: number,
-  n: number,
-  ta: boolean,
-  tb: boolean,
-): Exec {
+function matMul(lib: DnnlLib, [batch, m, k, n, ta, tb]: MatMulShape): Exec {
   const a = lib.mdStrided([batch, m, k], ta ? [m * k, 1, m] : [m * k, k, 1]);
   const b = lib.mdStrided([batch, k, n], tb ? [k * n, 1, k] : [k * n, n, 1]);
   const c = lib.mdStrided([batch, m, n], [m * n, n, 1]);
@@ -819,17 +754,10 @@ interface MatMulPrims extends Owned {
 const matMulCache = new PrimCache<string, MatMulPrims>("matMul");
 
 /** {@link matMul}'s primitive, cached per shape (TF.js's `BatchMatMul`). */
-function matMulPrims(
-  batch: number,
-  m: number,
-  k: number,
-  n: number,
-  ta: boolean,
-  tb: boolean,
-): MatMulPrims {
-  const key = `${batch},${m},${k},${n},${ta},${tb}`;
-  return cachedPrims(matMulCache, key, batch * m * k * n, SMALL_CONV_MACS, (lib) => {
-    const exec = matMul(lib, batch, m, k, n, ta, tb);
+function matMulPrims(shape: MatMulShape): MatMulPrims {
+  const [batch, m, k, n] = shape;
+  return cachedPrims(matMulCache, shape.join(), batch * m * k * n, SMALL_CONV_MACS, (lib) => {
+    const exec = matMul(lib, shape);
     return { exec, execs: [exec] };
   });
 }
@@ -1083,7 +1011,7 @@ function batchMatMul(inputs: Inputs, attrs: unknown, be: unknown): tf.TensorInfo
   if (k === 0) return null;
   const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
   if (batch * m * n === 0) return out;
-  const pr = matMulPrims(batch, m, k, n, transposeA, transposeB);
+  const pr = matMulPrims([batch, m, k, n, transposeA, transposeB]);
   (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
   return out;
 }

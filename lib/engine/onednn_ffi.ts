@@ -68,119 +68,48 @@ const QUERY_EXEC_ARG_MD = 255;
 const MD_BYTES = 1024;
 const OP_DESC_BYTES = 8192;
 
+/** FFI parameter and result types, short: the symbol table below reads as oneDNN's signatures. */
+const B = "buffer", P = "pointer", I = "i32", U = "u32", Z = "usize", F = "f32";
+
+/** One foreign function's declaration. */
+function fn<const A extends readonly Deno.NativeType[], const R extends Deno.NativeResultType>(
+  parameters: A,
+  result: R,
+): { parameters: A; result: R } {
+  return { parameters, result };
+}
+
 const SYMBOLS = {
-  dnnl_version: { parameters: [], result: "pointer" },
-  dnnl_get_effective_cpu_isa: { parameters: [], result: "i32" },
-  dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
-  dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
-  dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
-  dnnl_memory_desc_init_by_tag: {
-    parameters: ["buffer", "i32", "buffer", "i32", "i32"],
-    result: "i32",
-  },
-  dnnl_memory_desc_init_by_strides: {
-    parameters: ["buffer", "i32", "buffer", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_matmul_desc_init: {
-    parameters: ["buffer", "buffer", "buffer", "pointer", "buffer"],
-    result: "i32",
-  },
-  dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
-  dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
-  dnnl_convolution_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_convolution_backward_data_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  dnnl_convolution_backward_weights_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_batch_normalization_forward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "f32", "u32"],
-    result: "i32",
-  },
-  dnnl_batch_normalization_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "u32"],
-    result: "i32",
-  },
-  dnnl_pooling_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_pooling_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  dnnl_eltwise_forward_desc_init: {
-    parameters: ["buffer", "i32", "i32", "buffer", "f32", "f32"],
-    result: "i32",
-  },
-  dnnl_eltwise_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "f32"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_create: {
-    parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
-    result: "i32",
-  },
-  dnnl_reorder_primitive_desc_create: {
-    parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_query_md: { parameters: ["pointer", "i32", "i32"], result: "pointer" },
-  dnnl_primitive_desc_query: {
-    parameters: ["pointer", "i32", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_destroy: { parameters: ["pointer"], result: "i32" },
-  dnnl_primitive_create: { parameters: ["buffer", "pointer"], result: "i32" },
-  dnnl_primitive_destroy: { parameters: ["pointer"], result: "i32" },
-  dnnl_memory_destroy: { parameters: ["pointer"], result: "i32" },
-  dnnl_primitive_execute: {
-    parameters: ["pointer", "pointer", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_memory_create: {
-    parameters: ["buffer", "pointer", "pointer", "usize"],
-    result: "i32",
-  },
-  dnnl_memory_set_data_handle: { parameters: ["pointer", "usize"], result: "i32" },
+  dnnl_version: fn([], P),
+  dnnl_get_effective_cpu_isa: fn([], I),
+  dnnl_engine_create: fn([B, I, Z], I),
+  dnnl_stream_create: fn([B, P, U], I),
+  dnnl_stream_wait: fn([P], I),
+  dnnl_memory_desc_init_by_tag: fn([B, I, B, I, I], I),
+  dnnl_memory_desc_init_by_strides: fn([B, I, B, I, B], I),
+  dnnl_matmul_desc_init: fn([B, B, B, P, B], I),
+  dnnl_memory_desc_equal: fn([P, P], I),
+  dnnl_memory_desc_get_size: fn([P], Z),
+  dnnl_convolution_forward_desc_init: fn([B, I, I, B, B, P, B, B, B, B], I),
+  dnnl_convolution_backward_data_desc_init: fn([B, I, B, B, B, B, B, B], I),
+  dnnl_convolution_backward_weights_desc_init: fn([B, I, B, B, P, B, B, B, B], I),
+  dnnl_batch_normalization_forward_desc_init: fn([B, I, B, F, U], I),
+  dnnl_batch_normalization_backward_desc_init: fn([B, I, B, B, F, U], I),
+  dnnl_pooling_forward_desc_init: fn([B, I, I, B, B, B, B, B, B], I),
+  dnnl_pooling_backward_desc_init: fn([B, I, B, B, B, B, B, B], I),
+  dnnl_eltwise_forward_desc_init: fn([B, I, I, B, F, F], I),
+  dnnl_eltwise_backward_desc_init: fn([B, I, B, B, F, F], I),
+  dnnl_primitive_desc_create: fn([B, B, P, P, P], I),
+  dnnl_reorder_primitive_desc_create: fn([B, P, P, P, P, P], I),
+  dnnl_primitive_desc_query_md: fn([P, I, I], P),
+  dnnl_primitive_desc_query: fn([P, I, I, B], I),
+  dnnl_primitive_desc_destroy: fn([P], I),
+  dnnl_primitive_create: fn([B, P], I),
+  dnnl_primitive_destroy: fn([P], I),
+  dnnl_memory_destroy: fn([P], I),
+  dnnl_primitive_execute: fn([P, P, I, B], I),
+  dnnl_memory_create: fn([B, P, P, Z], I),
+  dnnl_memory_set_data_handle: fn([P, Z], I),
 } as const;
 
 const GOMP_SYMBOLS = {
