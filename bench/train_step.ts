@@ -514,6 +514,7 @@ console.log(
     backend: info,
     line: describeBackend(),
     model: kind,
+    protocol: { sizes, batches, steps, warmup, rounds, leakSteps, threads: info.threads },
     torchVersions: versions,
     torch2Python,
     rows,
