@@ -631,14 +631,23 @@ function fwdBwd(lib: DnnlLib, what: string, fwd: PassSpec, bwd: (f: Exec) => Pas
   });
 }
 
-const bnCache = new PrimCache<string, FwdBwd>("batchNorm");
+/** Batch-norm's primitives; with a fused ReLU, the bytes of the workspace (the ReLU mask). */
+interface BnPrims extends FwdBwd {
+  wsBytes: number;
+}
+const bnCache = new PrimCache<string, BnPrims>("batchNorm");
 
-function bnPrims(shape: number[], affine: boolean, eps: number): FwdBwd {
-  const key = `${shape},${affine},${eps}`;
+/**
+ * Batch-norm forward (training) and backward on `shape`; with `relu`, oneDNN's fused ReLU
+ * (`fuse_norm_relu`): y = max(bn(x), 0) in the same pass, the mask kept in a workspace that the
+ * backward reads to zero dy where y was not positive before its own pass.
+ */
+function bnPrims(shape: number[], affine: boolean, eps: number, relu: boolean): BnPrims {
+  const key = `${shape},${affine},${eps}${relu ? ",relu" : ""}`;
   return cachedPrims(bnCache, key, tf.util.sizeFromShape(shape), SMALL_ELEMENTS, (lib) => {
     const data = dataMd(lib, shape);
     const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
-    const flags = affine ? DNNL.useScale | DNNL.useShift : 0;
+    const flags = (affine ? DNNL.useScale | DNNL.useShift : 0) | (relu ? DNNL.fuseNormRelu : 0);
     const sym = lib.sym;
     const scaleShift: [number, ArgMd][] = affine
       ? [[DNNL.argScale, cmd], [DNNL.argShift, cmd]]
@@ -647,11 +656,19 @@ function bnPrims(shape: number[], affine: boolean, eps: number): FwdBwd {
       ? [[DNNL.argDiffScale, cmd], [DNNL.argDiffShift, cmd]]
       : [];
     const stats: [number, ArgMd][] = [[DNNL.argMean, cmd], [DNNL.argVariance, cmd]];
-    return fwdBwd(lib, `batch-norm ${key}`, {
+    const workspace = (f: Exec): [number, ArgMd][] =>
+      relu ? [[DNNL.argWorkspace, lib.query(f.pd, DNNL.queryWorkspaceMd)]] : [];
+    const made = fwdBwd(lib, `batch-norm ${key}`, {
       init: (op) =>
         sym.dnnl_batch_normalization_forward_desc_init(op, DNNL.forwardTraining, data, eps, flags),
-      args: [[DNNL.argSrc, data], ...scaleShift, [DNNL.argDst, data], ...stats],
-    }, () => ({
+      args: [
+        [DNNL.argSrc, data],
+        ...scaleShift,
+        [DNNL.argDst, data],
+        ...stats,
+        ...(relu ? [[DNNL.argWorkspace, DNNL.queryWorkspaceMd]] as [number, ArgMd][] : []),
+      ],
+    }, (f) => ({
       init: (op) =>
         sym.dnnl_batch_normalization_backward_desc_init(
           op,
@@ -667,10 +684,13 @@ function bnPrims(shape: number[], affine: boolean, eps: number): FwdBwd {
         ...stats,
         [DNNL.argDiffDst, data],
         ...scaleShift,
+        ...workspace(f),
         ...diffScaleShift,
         [DNNL.argDiffSrc, data],
       ],
     }));
+    const wsBytes = relu ? lib.size(lib.query(made.fwd.pd, DNNL.queryWorkspaceMd)) : 0;
+    return { ...made, wsBytes };
   });
 }
 
@@ -831,26 +851,30 @@ export function dnnlBatchNormSupported(x: tf.Tensor): boolean {
 /**
  * Batch normalisation with batch statistics on oneDNN: y = (x − mean)·γ/√(var + eps) + β (no
  * γ/β: y = x̂), mean and biased variance per channel. Check {@link dnnlBatchNormSupported}.
+ * With `relu`, y = max(that, 0) in the same pass (oneDNN's fused ReLU), and a fourth output: the
+ * workspace (the ReLU's mask) that {@link dnnlBatchNormGrad} needs.
  */
 export function dnnlBatchNorm(
   x: tf.Tensor,
   gamma: tf.Tensor1D | null,
   beta: tf.Tensor1D | null,
   eps: number,
-): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] {
+  relu = false,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?] {
   const inputs: Record<string, tf.Tensor> = { x };
   if (gamma && beta) Object.assign(inputs, { gamma, beta });
   return tf.engine().runKernel(
     RUL_DNNL_BATCH_NORM,
     inputs as unknown as tf.NamedTensorMap,
-    { eps } as unknown as tf.NamedAttrMap,
-  ) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    { eps, relu } as unknown as tf.NamedAttrMap,
+  ) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
 }
 
 /**
  * Backward of {@link dnnlBatchNorm}: dx = γ·inv·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂,
  * dβ = Σ dy (inv = 1/√(var + eps)); returns [dx] without γ/β, else [dx, dγ, dβ] (β is an input
- * oneDNN 2.6 asks for, not read).
+ * oneDNN 2.6 asks for, not read). With the forward's fused-ReLU workspace `ws`, dy is first zeroed
+ * where the ReLU's input was not positive (dy·[y > 0], PyTorch's rule at 0).
  */
 export function dnnlBatchNormGrad(
   dy: tf.Tensor,
@@ -860,13 +884,15 @@ export function dnnlBatchNormGrad(
   gamma: tf.Tensor1D | null,
   beta: tf.Tensor1D | null,
   eps: number,
+  ws?: tf.Tensor,
 ): tf.Tensor[] {
   const inputs: Record<string, tf.Tensor> = { x, dy, mean, variance };
   if (gamma && beta) Object.assign(inputs, { gamma, beta });
+  if (ws) inputs.ws = ws;
   const out = tf.engine().runKernel(
     RUL_DNNL_BATCH_NORM_GRAD,
     inputs as unknown as tf.NamedTensorMap,
-    { eps } as unknown as tf.NamedAttrMap,
+    { eps, relu: ws !== undefined } as unknown as tf.NamedAttrMap,
   );
   return Array.isArray(out) ? out : [out];
 }
@@ -914,6 +940,8 @@ export function relu<T extends tf.Tensor>(x: T): T {
 
 /** A kernel's inputs by name. */
 type Inputs = Record<string, tf.TensorInfo>;
+/** The attributes of the batch-norm kernels (`relu`: oneDNN's fused ReLU after it). */
+type BnAttrs = { eps: number; relu?: boolean };
 /** The attributes of the pooling kernels. */
 type PoolAttrs = { k: number; stride: number; pad: number };
 
@@ -1053,33 +1081,36 @@ const OPS: OnednnOp[] = [
   {
     name: RUL_DNNL_BATCH_NORM,
     run: ({ x, gamma, beta }, attrs, b) => {
-      const { eps } = attrs as { eps: number };
+      const { eps, relu } = attrs as BnAttrs;
       const affine = gamma !== undefined && beta !== undefined;
       const c = x.shape[x.shape.length - 1];
-      const pr = bnPrims(x.shape, affine, eps);
+      const pr = bnPrims(x.shape, affine, eps, relu === true);
       if (affine) {
         expectShape(RUL_DNNL_BATCH_NORM, "gamma", gamma, [c]);
         expectShape(RUL_DNNL_BATCH_NORM, "beta", beta, [c]);
       }
       const y = newOutput(b, x.shape, "float32");
       const mean = newOutput(b, [c], "float32"), variance = newOutput(b, [c], "float32");
+      const outs = [y, mean, variance];
+      if (relu) outs.push(newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32"));
       (state as State).lib.run(pr.fwd, [
         at(b, x),
         ...(affine ? [at(b, gamma), at(b, beta)] : []),
         at(b, y),
         at(b, mean),
         at(b, variance),
+        ...(relu ? [at(b, outs[3])] : []),
       ]);
-      return [y, mean, variance];
+      return outs;
     },
   },
   {
     name: RUL_DNNL_BATCH_NORM_GRAD,
-    run: ({ x, dy, mean, variance, gamma, beta }, attrs, b) => {
-      const { eps } = attrs as { eps: number };
+    run: ({ x, dy, mean, variance, gamma, beta, ws }, attrs, b) => {
+      const { eps, relu } = attrs as BnAttrs;
       const affine = gamma !== undefined && beta !== undefined;
       const c = x.shape[x.shape.length - 1];
-      const pr = bnPrims(x.shape, affine, eps);
+      const pr = bnPrims(x.shape, affine, eps, relu === true);
       const k = RUL_DNNL_BATCH_NORM_GRAD;
       expectShape(k, "dy", dy, x.shape);
       expectShape(k, "mean", mean, [c]);
@@ -1087,6 +1118,10 @@ const OPS: OnednnOp[] = [
       if (affine) {
         expectShape(k, "gamma", gamma, [c]);
         expectShape(k, "beta", beta, [c]);
+      }
+      if (relu) {
+        if (ws === undefined) throw new Error(`${k}: the fused ReLU's workspace is missing`);
+        expectShape(k, "workspace", ws, [Math.ceil(pr.wsBytes / 4)]);
       }
       const dx = newOutput(b, x.shape, "float32");
       const outs = [dx];
@@ -1096,7 +1131,9 @@ const OPS: OnednnOp[] = [
         at(b, mean),
         at(b, variance),
         at(b, dy),
-        ...(affine ? [at(b, gamma), at(b, beta), at(b, outs[1]), at(b, outs[2])] : []),
+        ...(affine ? [at(b, gamma), at(b, beta)] : []),
+        ...(relu ? [at(b, ws)] : []),
+        ...(affine ? [at(b, outs[1]), at(b, outs[2])] : []),
         at(b, dx),
       ]);
       return outs;

@@ -59,6 +59,7 @@ export const DNNL = {
   useScale: 8,
   useShift: 16,
   useGlobalStats: 1,
+  fuseNormRelu: 4,
 } as const;
 
 /** `dnnl_query_exec_arg_md`: the memory descriptor a primitive expects for an argument. */
