@@ -6,7 +6,8 @@
  * the backend's `WebAssembly.Memory`, whose address does not move when it grows: V8 reserves
  * wasm32 memories whole) and hands those addresses to oneDNN, so no tensor is copied in or out.
  *
- * Kernels registered for the wasm backend while oneDNN is active:
+ * Kernels registered for the store's backend (wasm, or cpu with `RUL_ONEDNN_STORE=cpu`), one row
+ * each of {@link OPS}, active while oneDNN is:
  *
  * - convolution forward (`RulConv2D` calls {@link dnnlConv2d}): src/dst `nhwc`, weights in the
  *   layout oneDNN prefers (`format_tag_any`), reordered from TF.js's HWIO at each call into a
@@ -16,7 +17,8 @@
  *   into the TF.js output.
  * - `RulDnnBatchNorm` / `RulDnnBatchNormGrad` — batch normalisation with batch statistics
  *   (biased variance, as PyTorch's normalisation) and its backward (dx, dγ, dβ), one primitive
- *   each instead of the wasm engine's channel passes and ~15 small [C] ops.
+ *   each instead of the wasm engine's channel passes and ~15 small [C] ops; with `relu`, the ReLU
+ *   after it fused into both passes (`fuse_norm_relu`, its mask in a workspace tensor).
  * - `RulDnnRelu` / `RulDnnReluGrad` — ReLU and its gradient from the output (dx = dy·[y > 0], as
  *   PyTorch), one multi-threaded pass each instead of TF.js wasm's single-threaded Relu, Step and
  *   Multiply.
@@ -24,7 +26,10 @@
  *   its workspace (the arg-max of each window; a heap scratch freed before returning), then the
  *   backward primitive; replaces the engine's single-threaded JavaScript scatter.
  *
- * Primitives (and their reorders) are created once per shape and cached; PyTorch's padding is
+ * Primitives (and their reorders) are built through one helper (`DnnlLib.primitive`), created once
+ * per shape and cached, each cache bounded (least recently used destroyed, see
+ * {@link setOnednnCacheCapacity}); every kernel checks its inputs against the shapes its cached
+ * primitive was built for ({@link expectShape}), since oneDNN reads raw addresses. PyTorch's padding is
  * symmetric, oneDNN's right padding is derived from the output size as PyTorch's ideep does
  * (it is negative for 1×1 stride-2 on even sizes: the last input row is never read).
  *
