@@ -1,14 +1,20 @@
 /**
  * ResNet-18 training steps (forward, cross-entropy, backward, Adam) in images/s: the library's
  * baseline model (backbone + global pool + fc) on the engine, side by side with torchvision's
- * ResNet-18 in PyTorch on the same machine (same threads, batch, size; `tools/bench_torch_step.py`).
+ * ResNet-18 layout in PyTorch on the same machine (same threads, batch, size;
+ * `tools/bench_torch_step.py`): Debian's PyTorch 1.13 (`/usr/bin/python3`) and a current PyTorch
+ * 2.x (`.venv-bench/bin/python`, made by `tools/setup_bench_venv.sh`; `--torch2-python` or
+ * `RUL_TORCH2_PYTHON` name another interpreter) in NCHW and in channels_last. `ours/PT2` is the
+ * ratio to the faster PyTorch 2.x layout of each row. Every PyTorch run reports its process's
+ * peak RSS, printed beside ours for the configurations that run in their own process (the cpu
+ * store's).
  * With the native CPU engine (oneDNN) active, each configuration is also timed on the wasm engine
  * (oneDNN switched off with `setOnednn(false)`, same process, same model), so both CPU engines
  * appear beside PyTorch in one run.
  *
  * Usage: deno run -A bench/train_step.ts [--sizes 64,112,224] [--batches 16,64] [--steps 5]
  *   [--warmup 3] [--rounds 2]
- *   [--leak-steps 20] [--threads N] [--no-torch] [--no-wasm]
+ *   [--leak-steps 20] [--threads N] [--no-torch] [--no-torch2] [--torch2-python PATH] [--no-wasm]
  *   [--model baseline|rul]
  *
  * `--model rul` times the RUL model (heads, mixing, add-up loss) instead of the baseline; the
@@ -20,7 +26,9 @@
  * configuration of a process 15 % slow: V8's compilation and the first allocations), in
  * `rounds` interleaved rounds per configuration (ours, PyTorch, ours, PyTorch, ...; each side's
  * best round is reported): these machines drift by ±20 % over minutes, more than the engines
- * differ, and interleaving gives both sides the same chances, each step timed until one of its updated weights has been read back
+ * differ, and interleaving gives every side the same chances (ours, PyTorch 1.13, PyTorch 2.x
+ * NCHW, PyTorch 2.x channels_last, then again), each step timed until one of its updated weights
+ * has been read back
  * (on WebGPU the work is queued: without the read the time would miss the GPU's part); on a
  * machine shared with other jobs they are noisy. `memory` in the JSON is `tf.memory()` after
  * the steps (on WebGPU with the bytes the backend holds in GPU buffers).
@@ -45,6 +53,8 @@ const { values } = parseArgs({
     "leak-steps": { type: "string", default: "20" },
     threads: { type: "string" },
     "no-torch": { type: "boolean", default: false },
+    "no-torch2": { type: "boolean", default: false },
+    "torch2-python": { type: "string" },
     model: { type: "string", default: "baseline" },
     "no-wasm": { type: "boolean", default: false },
   },
@@ -121,8 +131,17 @@ interface Row {
   oursStepS: number[];
   /** The wasm engine in the same run (null when not measured). */
   wasmImgS: number | null;
+  /** Debian's PyTorch 1.13 (NCHW). */
   torchImgS: number | null;
   ratio: number | null;
+  /** PyTorch 2.x in NCHW and channels_last, the better of them, and ours over that. */
+  torch2NchwImgS: number | null;
+  torch2ChannelsLastImgS: number | null;
+  torch2BestImgS: number | null;
+  torch2BestLayout: TorchFormat | null;
+  ratioTorch2: number | null;
+  /** Peak RSS (MB) of each PyTorch process (the largest of its rounds). */
+  torchPeakRssMb: Partial<Record<TorchKey, number>>;
   wasmRatio: number | null;
   torchNote?: string;
 }
@@ -131,11 +150,52 @@ const info = await initBackend({ threads: values.threads ? Number(values.threads
 console.log(`backend: ${describeBackend()}`);
 console.log("machine shared with other jobs: figures are noisy.");
 
-/** Run PyTorch's side; returns images/s or the reason it could not. */
-function torchStep(size: number, batch: number): { imgS: number | null; note?: string } {
-  if (values["no-torch"]) return { imgS: null, note: "--no-torch" };
+type TorchFormat = "nchw" | "channels_last";
+type TorchKey = "torch113" | "torch2Nchw" | "torch2ChannelsLast";
+/** One PyTorch side of the comparison: an interpreter and a memory format. */
+interface TorchSide {
+  key: TorchKey;
+  label: string;
+  python: string;
+  format: TorchFormat;
+}
+/** A PyTorch measurement: images/s (null: not run, with the reason), its peak RSS and version. */
+interface TorchResult {
+  imgS: number | null;
+  note?: string;
+  peakRssMb?: number | null;
+  version?: string;
+}
+
+/** The interpreter with PyTorch 2.x: the option, RUL_TORCH2_PYTHON, else .venv-bench's. */
+const torch2Python = values["torch2-python"] ?? Deno.env.get("RUL_TORCH2_PYTHON") ??
+  new URL("../.venv-bench/bin/python", import.meta.url).pathname;
+const torch2Missing = (() => {
   try {
-    const out = new Deno.Command("/usr/bin/python3", {
+    Deno.statSync(torch2Python);
+    return null;
+  } catch {
+    return `no PyTorch 2.x at ${torch2Python} (make it with: bash tools/setup_bench_venv.sh)`;
+  }
+})();
+const torchSides: TorchSide[] = values["no-torch"] ? [] : [
+  { key: "torch113", label: "PyTorch 1.13", python: "/usr/bin/python3", format: "nchw" },
+  ...(values["no-torch2"] ? [] : [
+    { key: "torch2Nchw", label: "PyTorch 2 NCHW", python: torch2Python, format: "nchw" },
+    {
+      key: "torch2ChannelsLast",
+      label: "PyTorch 2 channels_last",
+      python: torch2Python,
+      format: "channels_last",
+    },
+  ] as TorchSide[]),
+];
+
+/** Run one PyTorch side; returns images/s and peak RSS, or the reason it could not. */
+function torchStep(side: TorchSide, size: number, batch: number): TorchResult {
+  if (side.python === torch2Python && torch2Missing) return { imgS: null, note: torch2Missing };
+  try {
+    const out = new Deno.Command(side.python, {
       args: [
         "tools/bench_torch_step.py",
         "--size",
@@ -148,6 +208,8 @@ function torchStep(size: number, batch: number): { imgS: number | null; note?: s
         String(steps),
         "--warmup",
         String(warmup),
+        "--memory-format",
+        side.format,
       ],
       stdout: "piped",
       stderr: "piped",
@@ -157,10 +219,62 @@ function torchStep(size: number, batch: number): { imgS: number | null; note?: s
       return { imgS: null, note: new TextDecoder().decode(out.stderr).trim().split("\n").pop() };
     }
     const r = JSON.parse(text);
-    return r.ok ? { imgS: r.img_per_s } : { imgS: null, note: r.error };
+    return r.ok
+      ? { imgS: r.img_per_s, peakRssMb: r.peak_rss_mb, version: r.torch }
+      : { imgS: null, note: r.error };
   } catch (e) {
     return { imgS: null, note: `PyTorch not run: ${e instanceof Error ? e.message : e}` };
   }
+}
+
+/** The best of each PyTorch side over the rounds (and the largest peak RSS). */
+type TorchBest = Partial<Record<TorchKey, TorchResult>>;
+/** One round of every PyTorch side, folded into `acc`. */
+function torchRound(acc: TorchBest, size: number, batch: number): TorchBest {
+  for (const side of torchSides) {
+    const r = torchStep(side, size, batch);
+    const prev = acc[side.key] ?? null;
+    const rss = Math.max(prev?.peakRssMb ?? 0, r.peakRssMb ?? 0) || null;
+    acc[side.key] = { ...best(prev, r), peakRssMb: rss };
+    if (r.version) versions[side.key] = r.version;
+  }
+  return acc;
+}
+/** The PyTorch part of a row's progress line. */
+function torchLine(r: Row): string {
+  const f = (v: number | null) => v?.toFixed(2) ?? "-";
+  return `PyTorch 1.13 ${f(r.torchImgS)}, 2.x NCHW ${f(r.torch2NchwImgS)}, 2.x channels_last ${
+    f(r.torch2ChannelsLastImgS)
+  } img/s${r.torchNote ? ` (${r.torchNote})` : ""}`;
+}
+
+/** PyTorch versions by side (from the runs). */
+const versions: Partial<Record<TorchKey, string>> = {};
+
+/** The PyTorch columns of a row from the rounds' best, against our images/s. */
+function torchColumns(t: TorchBest, ours: number) {
+  const n = t.torch2Nchw?.imgS ?? null, c = t.torch2ChannelsLast?.imgS ?? null;
+  const bestLayout: TorchFormat | null = n === null && c === null
+    ? null
+    : (c ?? -1) > (n ?? -1)
+    ? "channels_last"
+    : "nchw";
+  const best2 = bestLayout === null ? null : Math.max(n ?? -1, c ?? -1);
+  const t113 = t.torch113?.imgS ?? null;
+  const note = [t.torch113, t.torch2Nchw, t.torch2ChannelsLast].find((r) => r?.note)?.note;
+  return {
+    torchImgS: t113,
+    ratio: t113 ? ours / t113 : null,
+    torch2NchwImgS: n,
+    torch2ChannelsLastImgS: c,
+    torch2BestImgS: best2,
+    torch2BestLayout: bestLayout,
+    ratioTorch2: best2 ? ours / best2 : null,
+    torchPeakRssMb: Object.fromEntries(
+      Object.entries(t).filter(([, r]) => r?.peakRssMb).map(([k, r]) => [k, r?.peakRssMb]),
+    ) as Partial<Record<TorchKey, number>>,
+    ...(note ? { torchNote: note } : {}),
+  };
 }
 
 /**
@@ -258,11 +372,11 @@ for (const size of sizes) {
     if (info.onednn?.store === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
       // Too big for the wasm heap: the native engine on its cpu store, in a child process.
       let c: ReturnType<typeof cpuStoreStep> | null = null;
-      let t: ReturnType<typeof torchStep> | null = null;
+      const t: TorchBest = {};
       for (let round = 0; round < rounds; round++) {
         c = best(c, cpuStoreStep(size, batch));
         if (c.imgS === null) break;
-        t = best(t, torchStep(size, batch));
+        torchRound(t, size, batch);
       }
       c = c as ReturnType<typeof cpuStoreStep>;
       if (c.imgS === null) {
@@ -270,7 +384,6 @@ for (const size of sizes) {
         failures.push({ size, batch, error: `onednn-cpu: ${c.note}` });
         continue;
       }
-      t = t as ReturnType<typeof torchStep>;
       rows.push({
         size,
         batch,
@@ -278,16 +391,14 @@ for (const size of sizes) {
         oursImgS: c.imgS,
         oursStepS: c.times,
         wasmImgS: null,
-        torchImgS: t.imgS,
-        ratio: t.imgS ? c.imgS / t.imgS : null,
         wasmRatio: null,
         childPeakRssMb: c.peakRssMb,
-        ...(t.note ? { torchNote: t.note } : {}),
+        ...torchColumns(t, c.imgS),
       });
       console.log(
         `size ${size} batch ${batch}: ours (onednn, cpu store) ${c.imgS.toFixed(2)} img/s ` +
           `(peak RSS ${c.peakRssMb?.toFixed(0) ?? "?"} MB), wasm engine skipped (4 GB heap), ` +
-          `PyTorch ${t.imgS?.toFixed(2) ?? "-"} img/s${t.note ? ` (${t.note})` : ""}`,
+          torchLine(rows[rows.length - 1]),
       );
       continue;
     }
@@ -308,12 +419,12 @@ for (const size of sizes) {
       ? (onednnActive() ? "onednn" : "wasm")
       : info.name;
     let wasmImgS: number | null = null;
-    let t: ReturnType<typeof torchStep> | null = null;
+    const t: TorchBest = {};
     try {
       let r: Awaited<ReturnType<typeof runOurs>> | null = null;
       for (let round = 0; round < rounds; round++) {
         r = best(r, await runOurs(model, opt, size, batch));
-        t = best(t, torchStep(size, batch));
+        torchRound(t, size, batch);
       }
       r = r as Awaited<ReturnType<typeof runOurs>>;
       oursImgS = r.imgS;
@@ -334,48 +445,47 @@ for (const size of sizes) {
       failures.push({ size, batch, error: why });
       continue;
     }
-    t = t as ReturnType<typeof torchStep>;
+    const cols = torchColumns(t, oursImgS);
+    const wasm = engine === "wasm" ? oursImgS : wasmImgS;
     rows.push({
       size,
       batch,
       engine,
       oursImgS,
       oursStepS: times,
-      wasmImgS: engine === "wasm" ? oursImgS : wasmImgS,
-      torchImgS: t.imgS,
-      ratio: t.imgS ? oursImgS / t.imgS : null,
-      wasmRatio: t.imgS && (engine === "wasm" || wasmImgS)
-        ? (engine === "wasm" ? oursImgS : wasmImgS as number) / t.imgS
-        : null,
-      ...(t.note ? { torchNote: t.note } : {}),
+      wasmImgS: wasm,
+      wasmRatio: cols.torchImgS && wasm ? wasm / cols.torchImgS : null,
+      ...cols,
     });
     const r = rows[rows.length - 1];
     console.log(
       `size ${size} batch ${batch}: ours (${engine}) ${oursImgS.toFixed(2)} img/s, wasm engine ${
         r.wasmImgS?.toFixed(2) ?? "-"
-      } img/s, PyTorch ${r.torchImgS?.toFixed(2) ?? "-"} img/s${
-        r.torchNote ? ` (${r.torchNote})` : ""
-      }`,
+      } img/s, ${torchLine(r)}`,
     );
   }
   opt.dispose();
   model.dispose();
 }
 
-console.log(
-  "\n size  batch     engine   ours img/s   wasm img/s   PyTorch img/s   ours/PyTorch   wasm/PyTorch",
-);
+const cells: [string, (r: Row) => string][] = [
+  ["size", (r) => String(r.size)],
+  ["batch", (r) => String(r.batch)],
+  ["engine", (r) => r.engine],
+  ["ours img/s", (r) => r.oursImgS.toFixed(2)],
+  ["wasm img/s", (r) => r.wasmImgS?.toFixed(2) ?? "-"],
+  ["PT1.13 img/s", (r) => r.torchImgS?.toFixed(2) ?? "-"],
+  ["PT2 NCHW", (r) => r.torch2NchwImgS?.toFixed(2) ?? "-"],
+  ["PT2 ch_last", (r) => r.torch2ChannelsLastImgS?.toFixed(2) ?? "-"],
+  ["ours/PT1.13", (r) => r.ratio?.toFixed(2) ?? "-"],
+  ["ours/PT2 best", (r) => r.ratioTorch2?.toFixed(2) ?? "-"],
+  ["wasm/PT1.13", (r) => r.wasmRatio?.toFixed(2) ?? "-"],
+];
+console.log("\n" + cells.map(([h]) => h.padStart(Math.max(h.length, 6))).join(" "));
 for (const r of rows) {
-  console.log(
-    `${String(r.size).padStart(5)} ${String(r.batch).padStart(6)} ${r.engine.padStart(10)} ${
-      r.oursImgS.toFixed(2).padStart(12)
-    } ${(r.wasmImgS?.toFixed(2) ?? "-").padStart(12)} ${
-      (r.torchImgS?.toFixed(2) ?? "-").padStart(15)
-    } ${(r.ratio?.toFixed(2) ?? "-").padStart(14)} ${
-      (r.wasmRatio?.toFixed(2) ?? "-").padStart(14)
-    }`,
-  );
+  console.log(cells.map(([h, f]) => f(r).padStart(Math.max(h.length, 6))).join(" "));
 }
+console.log(`PyTorch versions: ${JSON.stringify(versions)}`);
 if (rows.some((r) => r.torchImgS === null)) {
   console.log(`PyTorch: ${rows.find((r) => r.torchNote)?.torchNote ?? "not run"}`);
 }
@@ -385,7 +495,10 @@ console.log(`peak RSS ${rss?.toFixed(0) ?? "?"} MB (ours; PyTorch runs in its ow
 for (const r of rows.filter((r) => r.engine === "onednn-cpu")) {
   console.log(
     `peak RSS ${r.childPeakRssMb?.toFixed(0) ?? "?"} MB at ${r.size} px batch ${r.batch} ` +
-      "(onednn on its cpu store, own process: tensors outside the 4 GB wasm heap)",
+      "(onednn on its cpu store, own process: tensors outside the 4 GB wasm heap); PyTorch's " +
+      "own processes: " +
+      (Object.entries(r.torchPeakRssMb).map(([k, v]) => `${k} ${v?.toFixed(0)} MB`).join(", ") ||
+        "-"),
   );
 }
 if (leak) {
@@ -401,6 +514,9 @@ console.log(
     backend: info,
     line: describeBackend(),
     model: kind,
+    protocol: { sizes, batches, steps, warmup, rounds, leakSteps, threads: info.threads },
+    torchVersions: versions,
+    torch2Python,
     rows,
     failures,
     warmupSeconds,

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { fastGradientsActive } from "./fast_state.ts";
 import { chanAffine, chanSums, wasmChanOpsSupported } from "./wasm_gemm.ts";
-import { dnnlBatchNorm, dnnlBatchNormGrad, dnnlBatchNormSupported } from "./onednn.ts";
+import { dnnlBatchNorm, dnnlBatchNormGrad, dnnlBatchNormSupported, relu } from "./onednn.ts";
 
 /** Name of the engine's running-statistics kernel (wasm and cpu backends). */
 export const RUL_BN_RUNNING = "RulBnRunningStats";
@@ -57,13 +57,18 @@ function batchNormStock<T extends tf.Tensor2D | tf.Tensor4D>(
 
 /**
  * Normalise `x` ([N,C] or [N,H,W,C]) with its own per-channel batch statistics, then apply
- * `gamma`/`beta` when given (pass `null` for PyTorch's `affine=False`).
+ * `gamma`/`beta` when given (pass `null` for PyTorch's `affine=False`). With `relu`, y is
+ * max(that, 0), the ReLU of the engine (`relu` of onednn.ts): on the native engine with γ/β,
+ * fused into batch-norm's own oneDNN passes (`fuse_norm_relu`: no separate ReLU pass either way
+ * and no tensor for the values before the ReLU; the backward zeroes dy where y is 0, dy·[y > 0]
+ * as PyTorch), elsewhere applied after it.
  */
 export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
   x: T,
   gamma: tf.Tensor1D | null,
   beta: tf.Tensor1D | null,
   eps: number,
+  { relu: withRelu = false }: { relu?: boolean } = {},
 ): BatchNormResult<T> {
   if (x.rank !== 2 && x.rank !== 4) {
     throw new Error(`batchNormTrain: expected x of rank 2 or 4, got shape ${x.shape}`);
@@ -77,7 +82,10 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
   if ((gamma === null) !== (beta === null)) {
     throw new Error("batchNormTrain: pass both gamma and beta, or neither");
   }
-  if (!fastGradientsActive()) return batchNormStock(x, gamma, beta, eps);
+  if (!fastGradientsActive()) {
+    const r = batchNormStock(x, gamma, beta, eps);
+    return withRelu ? { ...r, y: relu(r.y) } : r;
+  }
   const count = x.size / c;
   let stats: [tf.Tensor1D, tf.Tensor1D] | undefined;
   // On wasm (C % 16 = 0) the statistics, the normalisation and the backward's sums and dx are
@@ -86,11 +94,17 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
   const heap = wasmChanOpsSupported(x);
   // With the native CPU engine: one oneDNN primitive each way (same formulas).
   const dnnl = dnnlBatchNormSupported(x);
-  const forward = (xi: tf.Tensor, g: tf.Tensor1D | null, b: tf.Tensor1D | null) => {
+  // The ReLU fused into oneDNN's batch-norm (with γ/β, as every ResNet-18 layer has).
+  const fused = withRelu && dnnl && gamma !== null;
+  const forward = (
+    xi: tf.Tensor,
+    g: tf.Tensor1D | null,
+    b: tf.Tensor1D | null,
+  ): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; ws?: tf.Tensor } => {
     if (dnnl) {
-      const [y, mean, variance] = dnnlBatchNorm(xi, g, b, eps);
+      const [y, mean, variance, ws] = dnnlBatchNorm(xi, g, b, eps, fused);
       stats = [tf.keep(mean), tf.keep(variance)];
-      return { y, mean, variance };
+      return { y, mean, variance, ws };
     }
     if (heap) {
       const mean = tf.div(chanSums(0, xi)[0], count) as tf.Tensor1D;
@@ -116,8 +130,9 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
     variance: tf.Tensor1D,
     g: tf.Tensor1D | null,
     b: tf.Tensor1D | null,
+    ws?: tf.Tensor,
   ): tf.Tensor[] => {
-    if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps);
+    if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps, ws);
     const inv = tf.rsqrt(tf.add(variance, eps));
     if (heap) {
       const [sumDy, sumDyX] = chanSums(2, xi, dy);
@@ -148,7 +163,7 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
         const [xi, g, b] = args as tf.Tensor[];
         const save = args[3] as tf.GradSaveFunc;
         const r = forward(xi, g as tf.Tensor1D, b as tf.Tensor1D);
-        save([xi, r.mean, r.variance, g, b]);
+        save([xi, r.mean, r.variance, g, b, ...(r.ws ? [r.ws] : [])]);
         return {
           value: r.y,
           gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
@@ -159,6 +174,7 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
               s[2] as tf.Tensor1D,
               s[3] as tf.Tensor1D,
               s[4] as tf.Tensor1D,
+              s[5],
             ),
         };
       },
@@ -178,6 +194,7 @@ export function batchNormTrain<T extends tf.Tensor2D | tf.Tensor4D>(
     });
     y = f(x);
   }
+  if (withRelu && !fused) y = relu(y);
   const [m, v] = stats!;
   // Clones join the caller's scope (tidy-able); the kept originals are released.
   const mean = tf.clone(m), variance = tf.clone(v);

@@ -6,7 +6,8 @@
  * the backend's `WebAssembly.Memory`, whose address does not move when it grows: V8 reserves
  * wasm32 memories whole) and hands those addresses to oneDNN, so no tensor is copied in or out.
  *
- * Kernels registered for the wasm backend while oneDNN is active:
+ * Kernels registered for the store's backend (wasm, or cpu with `RUL_ONEDNN_STORE=cpu`), one row
+ * each of {@link OPS}, active while oneDNN is:
  *
  * - convolution forward (`RulConv2D` calls {@link dnnlConv2d}): src/dst `nhwc`, weights in the
  *   layout oneDNN prefers (`format_tag_any`), reordered from TF.js's HWIO at each call into a
@@ -16,7 +17,8 @@
  *   into the TF.js output.
  * - `RulDnnBatchNorm` / `RulDnnBatchNormGrad` — batch normalisation with batch statistics
  *   (biased variance, as PyTorch's normalisation) and its backward (dx, dγ, dβ), one primitive
- *   each instead of the wasm engine's channel passes and ~15 small [C] ops.
+ *   each instead of the wasm engine's channel passes and ~15 small [C] ops; with `relu`, the ReLU
+ *   after it fused into both passes (`fuse_norm_relu`, its mask in a workspace tensor).
  * - `RulDnnRelu` / `RulDnnReluGrad` — ReLU and its gradient from the output (dx = dy·[y > 0], as
  *   PyTorch), one multi-threaded pass each instead of TF.js wasm's single-threaded Relu, Step and
  *   Multiply.
@@ -24,7 +26,10 @@
  *   its workspace (the arg-max of each window; a heap scratch freed before returning), then the
  *   backward primitive; replaces the engine's single-threaded JavaScript scatter.
  *
- * Primitives (and their reorders) are created once per shape and cached; PyTorch's padding is
+ * Primitives (and their reorders) are built through one helper (`DnnlLib.primitive`), created once
+ * per shape and cached, each cache bounded (least recently used destroyed, see
+ * {@link setOnednnCacheCapacity}); every kernel checks its inputs against the shapes its cached
+ * primitive was built for ({@link expectShape}), since oneDNN reads raw addresses. PyTorch's padding is
  * symmetric, oneDNN's right padding is derived from the output size as PyTorch's ideep does
  * (it is negative for 1×1 stride-2 on even sizes: the last input row is never read).
  *
@@ -40,7 +45,15 @@ import {
 } from "./wasm_gemm.ts";
 import { replaceKernel } from "./replace_kernel.ts";
 import { col2im, colSize, type ConvGeometry, im2col } from "./im2col.ts";
-import { check, dims, DNNL, type DnnlLib, type Exec, loadDnnl, opDesc } from "./onednn_ffi.ts";
+import {
+  type ArgMd,
+  dims,
+  DNNL,
+  type DnnlLib,
+  type Exec,
+  loadDnnl,
+  type PrimitiveSpec,
+} from "./onednn_ffi.ts";
 
 /** Name of the grad-input kernel registered for wasm while oneDNN is active. */
 export const RUL_DNNL_GRAD_INPUT = "RulDnnConvGradInput";
@@ -264,14 +277,74 @@ function scratchF32(floats: number): { addr: number; f32: Float32Array } {
 }
 
 /**
+ * How many shapes each primitive cache holds before it destroys its least recently used entry
+ * (primitives, memory objects and primitive descriptors). A ResNet-18 step has ~11 convolution
+ * shapes, ~10 batch-norm and ReLU shapes and a few products per image size and batch, so 64
+ * keeps several configurations warm (a benchmark, a notebook that changes its batch) while a long
+ * session that keeps changing shapes holds a bounded set. Re-creating an evicted shape gives the
+ * same implementation and the same results (oneDNN picks it from the shape, ISA and threads).
+ */
+const CACHE_CAPACITY_DEFAULT = 64;
+let cacheCapacity = CACHE_CAPACITY_DEFAULT;
+
+/** A cache entry: the primitives it owns (destroyed together on eviction, in creation order). */
+interface Owned {
+  execs: Exec[];
+}
+
+/** Primitives per shape key, least recently used first; bounded by {@link cacheCapacity}. */
+class PrimCache<K, T extends Owned> {
+  readonly map = new Map<K, T>();
+  constructor(readonly name: string) {}
+  /** The entry for `key` (now the most recently used), or undefined. */
+  get(key: K): T | undefined {
+    const hit = this.map.get(key);
+    if (hit !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+  set(key: K, value: T): void {
+    this.map.set(key, value);
+    this.trim();
+  }
+  /** Destroy the least recently used entries above the capacity. */
+  trim(): void {
+    for (const [key, old] of this.map) {
+      if (this.map.size <= cacheCapacity) break;
+      this.map.delete(key);
+      (state as State).lib.destroy(old.execs);
+    }
+  }
+}
+
+/**
+ * Set how many shapes each oneDNN primitive cache keeps (≥ 1; `undefined`: the default, 64);
+ * entries above it are destroyed at once, least recently used first.
+ */
+export function setOnednnCacheCapacity(n: number | undefined): void {
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
+    throw new Error(`setOnednnCacheCapacity: a whole number ≥ 1, got ${n}`);
+  }
+  cacheCapacity = n ?? CACHE_CAPACITY_DEFAULT;
+  for (const c of caches) c.trim();
+}
+
+/** Entries in each primitive cache (convolution, batch-norm, ReLU, max-pool, matmul). */
+export function onednnCacheSizes(): Record<string, number> {
+  return Object.fromEntries(caches.map((c) => [c.name, c.map.size]));
+}
+
+/**
  * A convolution with few output positions run as matrix products on the HWIO weights as they are
  * ({@link ./im2col.ts}): forward col·W, backward-data dy·Wᵀ then col2im, backward-weights colᵀ·dy.
  */
 interface GemmConv {
   g: ConvGeometry;
-  fwd: MatMulPrims;
-  bwdData: MatMulPrims;
-  bwdWeights: MatMulPrims;
+  fwd: Exec;
+  bwdData: Exec;
+  bwdWeights: Exec;
 }
 
 /** The primitives of one direct convolution shape: forward, backward-data, backward-weights. */
@@ -288,14 +361,17 @@ interface DirectConv {
   /** The backward-weights layout → HWIO. */
   diffWReorder: Exec | null;
   diffWBytes: number;
-  /** Descriptors kept alive for the primitives' lifetime. */
-  keep: unknown[];
 }
 
 /** One convolution shape's primitives: as matrix products ({@link GemmConv}) or direct. */
-type ConvPrims = { gemm: GemmConv } | DirectConv;
+type ConvPrims = ({ gemm: GemmConv } | DirectConv) & Owned & {
+  /** The shapes of x [N,H,W,Ci], the HWIO filter and dy [N,Ho,Wo,Co] it was built for. */
+  xShape: number[];
+  wShape: number[];
+  dyShape: number[];
+};
 
-const convCache = new Map<string, ConvPrims>();
+const convCache = new PrimCache<string, ConvPrims>("conv");
 
 /**
  * Work below which a primitive runs on one thread when `RUL_ONEDNN_SMALL_ONE_THREAD=1` (the
@@ -349,8 +425,8 @@ function outSize(n: number, k: number, s: number, p: number): number {
  * The primitives cached under `key` in `cache`; on first use made by `make` for the thread count
  * a primitive of `work` units gets against its small-work limit `small` (see {@link threadsFor}).
  */
-function cachedPrims<K, T>(
-  cache: Map<K, T>,
+function cachedPrims<K, T extends Owned>(
+  cache: PrimCache<K, T>,
   key: K,
   work: number,
   small: number,
@@ -362,6 +438,43 @@ function cachedPrims<K, T>(
   const made = lib.withThreads(threadsFor(work, small), () => make(lib));
   cache.set(key, made);
   return made;
+}
+
+/**
+ * Throw unless kernel `kernel`'s input `name` has the shape `want` its cached primitive was built
+ * for: oneDNN reads raw addresses, so a tensor of another shape would be read out of bounds.
+ */
+function expectShape(kernel: string, name: string, t: tf.TensorInfo, want: number[]): void {
+  if (!tf.util.arraysEqual(t.shape, want)) {
+    throw new Error(
+      `${kernel}: ${name} has shape [${t.shape}], but its oneDNN primitive was built for [${want}]`,
+    );
+  }
+}
+
+/** Throw unless `t` is [N,H,W,C] (the convolutions' and pooling's layout). */
+function expectRank4(kernel: string, name: string, t: tf.TensorInfo): void {
+  if (t.shape.length !== 4) {
+    throw new Error(`${kernel}: ${name} must be [N,H,W,C], got shape [${t.shape}]`);
+  }
+}
+
+/**
+ * Primitives made together (and destroyed together): `build` makes them one after the other; if
+ * one fails, those made before it are destroyed and the error goes on.
+ */
+function group<T>(lib: DnnlLib, build: (keep: (e: Exec) => Exec) => T): T & Owned {
+  const execs: Exec[] = [];
+  try {
+    const made = build((e) => {
+      execs.push(e);
+      return e;
+    });
+    return { ...made, execs };
+  } catch (e) {
+    lib.destroy(execs);
+    throw e;
+  }
 }
 
 function convPrims(
@@ -377,6 +490,7 @@ function convPrims(
   const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
   const gemm = n * ho * wo <= gemmMaxM;
   const key = `${n},${h},${w},${ci},${co},${k},${stride},${pad}${gemm ? ",gemm" : ""}`;
+  const shapes = { xShape: [n, h, w, ci], wShape: [k, k, ci, co], dyShape: [n, ho, wo, co] };
   return cachedPrims(
     convCache,
     key,
@@ -386,12 +500,15 @@ function convPrims(
       if (gemm) {
         const m = n * ho * wo, kk = k * k * ci;
         return {
-          gemm: {
-            g: { n, h, w, ci, k, stride, pad, ho, wo },
-            fwd: matMulPrims(1, m, kk, co, false, false),
-            bwdData: matMulPrims(1, m, co, kk, false, true),
-            bwdWeights: matMulPrims(1, kk, m, co, true, false),
-          },
+          ...shapes,
+          ...group(lib, (keep) => ({
+            gemm: {
+              g: { n, h, w, ci, k, stride, pad, ho, wo },
+              fwd: keep(matMul(lib, [1, m, kk, co, false, false])),
+              bwdData: keep(matMul(lib, [1, m, co, kk, false, true])),
+              bwdWeights: keep(matMul(lib, [1, kk, m, co, true, false])),
+            },
+          })),
         };
       }
       const what = `conv ${key}`;
@@ -403,95 +520,75 @@ function convPrims(
       const padL = dims([pad, pad]);
       // oneDNN's right padding from the output size (as ideep does; may be negative).
       const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
-      const p = lib.ptr;
-      const fwdOp = opDesc();
-      check(
-        lib.sym.dnnl_convolution_forward_desc_init(
-          fwdOp,
-          DNNL.forwardTraining,
-          DNNL.convolutionDirect,
-          src,
-          wAny,
-          null,
-          dst,
-          strides,
-          padL,
-          padR,
-        ),
-        `${what} op desc`,
-      );
-      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
-      const fwdWmd = lib.query(fwdPd, DNNL.queryWeightsMd);
-      const fwd = lib.exec(fwdPd, [[DNNL.argSrc, p(src)], [DNNL.argWeights, fwdWmd], [
-        DNNL.argDst,
-        p(dst),
-      ]], `${what} forward`);
-      const bdOp = opDesc();
-      check(
-        lib.sym.dnnl_convolution_backward_data_desc_init(
-          bdOp,
-          DNNL.convolutionDirect,
-          src,
-          wAny,
-          dst,
-          strides,
-          padL,
-          padR,
-        ),
-        `${what} op desc`,
-      );
-      const bdPd = lib.pd(bdOp, fwdPd, `${what} backward-data`);
-      const bdWmd = lib.query(bdPd, DNNL.queryWeightsMd);
-      const bwdData = lib.exec(bdPd, [[DNNL.argDiffDst, p(dst)], [DNNL.argWeights, bdWmd], [
-        DNNL.argDiffSrc,
-        p(src),
-      ]], `${what} backward-data`);
-      const bwOp = opDesc();
-      check(
-        lib.sym.dnnl_convolution_backward_weights_desc_init(
-          bwOp,
-          DNNL.convolutionDirect,
-          src,
-          wAny,
-          null,
-          dst,
-          strides,
-          padL,
-          padR,
-        ),
-        `${what} op desc`,
-      );
-      const bwPd = lib.pd(bwOp, fwdPd, `${what} backward-weights`);
-      const bwWmd = lib.query(bwPd, DNNL.queryDiffWeightsMd);
-      const bwdWeights = lib.exec(bwPd, [[DNNL.argSrc, p(src)], [DNNL.argDiffDst, p(dst)], [
-        DNNL.argDiffWeights,
-        bwWmd,
-      ]], `${what} backward-weights`);
-      const hwio = p(wHwio);
-      const toLayout = (md: Deno.PointerValue, dir: "in" | "out", label: string) => {
-        if (lib.equal(md, hwio)) return { r: null, s: 0 };
-        const r = dir === "in"
-          ? lib.reorder(hwio, md, `${what} ${label}`)
-          : lib.reorder(md, hwio, `${what} ${label}`);
-        return { r, s: lib.size(md) };
+      const sym = lib.sym;
+      const hwio = lib.ptr(wHwio);
+      // The geometry every convolution descriptor ends with.
+      const geo = [dst, strides, padL, padR] as const;
+      const alg = DNNL.convolutionDirect;
+      return {
+        ...shapes,
+        ...group(lib, (keep) => {
+          const fwd = keep(lib.primitive({
+            what: `${what} forward`,
+            init: (op) =>
+              sym.dnnl_convolution_forward_desc_init(
+                op,
+                DNNL.forwardTraining,
+                alg,
+                src,
+                wAny,
+                null,
+                ...geo,
+              ),
+            args: [[DNNL.argSrc, src], [DNNL.argWeights, DNNL.queryWeightsMd], [DNNL.argDst, dst]],
+          }));
+          const bwdData = keep(lib.primitive({
+            what: `${what} backward-data`,
+            init: (op) => sym.dnnl_convolution_backward_data_desc_init(op, alg, src, wAny, ...geo),
+            hint: fwd,
+            args: [
+              [DNNL.argDiffDst, dst],
+              [DNNL.argWeights, DNNL.queryWeightsMd],
+              [DNNL.argDiffSrc, src],
+            ],
+          }));
+          const bwdWeights = keep(lib.primitive({
+            what: `${what} backward-weights`,
+            init: (op) =>
+              sym.dnnl_convolution_backward_weights_desc_init(op, alg, src, wAny, null, ...geo),
+            hint: fwd,
+            args: [
+              [DNNL.argSrc, src],
+              [DNNL.argDiffDst, dst],
+              [DNNL.argDiffWeights, DNNL.queryDiffWeightsMd],
+            ],
+          }));
+          /** A reorder between HWIO and the weights layout `e` chose (none when it is HWIO). */
+          const toLayout = (e: Exec, query: number, dir: "in" | "out", label: string) => {
+            const md = lib.query(e.pd, query);
+            if (lib.equal(md, hwio)) return { r: null, s: 0 };
+            const r = dir === "in"
+              ? lib.reorder(hwio, md, `${what} ${label}`)
+              : lib.reorder(md, hwio, `${what} ${label}`);
+            return { r: keep(r), s: lib.size(md) };
+          };
+          const a = toLayout(fwd, DNNL.queryWeightsMd, "in", "weights reorder (forward)");
+          const b = toLayout(bwdData, DNNL.queryWeightsMd, "in", "weights reorder (backward-data)");
+          const c = toLayout(bwdWeights, DNNL.queryDiffWeightsMd, "out", "diff-weights reorder");
+          return {
+            gemm: null,
+            fwd,
+            bwdData,
+            bwdWeights,
+            fwdWReorder: a.r,
+            fwdWBytes: a.s,
+            bwdWReorder: b.r,
+            bwdWBytes: b.s,
+            diffWReorder: c.r,
+            diffWBytes: c.s,
+          };
+        }),
       };
-      const a = toLayout(fwdWmd, "in", "weights reorder (forward)");
-      const b = toLayout(bdWmd, "in", "weights reorder (backward-data)");
-      const c = toLayout(bwWmd, "out", "diff-weights reorder");
-      const made: DirectConv = {
-        gemm: null,
-        fwd,
-        bwdData,
-        bwdWeights,
-        fwdWReorder: a.r,
-        fwdWBytes: a.s,
-        bwdWReorder: b.r,
-        bwdWBytes: b.s,
-        diffWReorder: c.r,
-        diffWBytes: c.s,
-        keep: [src, dst, wHwio, wAny, fwdPd, bdPd, bwPd],
-      };
-      return made;
     },
   );
 }
@@ -499,11 +596,11 @@ function convPrims(
 /** Implementation names oneDNN chose for the convolutions created so far (for reports). */
 export function onednnConvImpls(): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of convCache) {
+  for (const [k, v] of convCache.map) {
     const g = v.gemm;
     out[k] = g
-      ? `im2col + matmul: fwd ${g.fwd.exec.impl}, bwd-data ${g.bwdData.exec.impl}, ` +
-        `bwd-weights ${g.bwdWeights.exec.impl}`
+      ? `im2col + matmul: fwd ${g.fwd.impl}, bwd-data ${g.bwdData.impl}, ` +
+        `bwd-weights ${g.bwdWeights.impl}`
       : `fwd ${v.fwd.impl}, bwd-data ${v.bwdData.impl}, bwd-weights ${v.bwdWeights.impl}`;
   }
   return out;
@@ -519,293 +616,189 @@ function dataMd(lib: DnnlLib, shape: number[]) {
   throw new Error(`oneDNN: expected a tensor of rank 2 or 4, got shape ${shape}`);
 }
 
-interface BnPrims {
+/** A forward primitive and the backward one made against it (batch-norm, ReLU, max-pool). */
+interface FwdBwd extends Owned {
   fwd: Exec;
   bwd: Exec;
-  keep: unknown[];
 }
-const bnCache = new Map<string, BnPrims>();
 
-function bnPrims(shape: number[], affine: boolean, eps: number): BnPrims {
-  const key = `${shape},${affine},${eps}`;
-  return cachedPrims(
-    bnCache,
-    key,
-    tf.util.sizeFromShape(shape),
-    SMALL_ELEMENTS,
-    (lib) => {
-      const what = `batch-norm ${key}`;
-      const data = dataMd(lib, shape);
-      const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
-      const flags = affine ? DNNL.useScale | DNNL.useShift : 0;
-      const p = lib.ptr;
-      const fwdOp = opDesc();
-      check(
-        lib.sym.dnnl_batch_normalization_forward_desc_init(
-          fwdOp,
-          DNNL.forwardTraining,
-          data,
-          eps,
-          flags,
-        ),
-        `${what} op desc`,
-      );
-      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
-      const fwd = lib.exec(
-        fwdPd,
-        [
-          [DNNL.argSrc, p(data)],
-          ...(affine
-            ? [[DNNL.argScale, p(cmd)], [DNNL.argShift, p(cmd)]] as [number, Deno.PointerValue][]
-            : []),
-          [DNNL.argDst, p(data)],
-          [DNNL.argMean, p(cmd)],
-          [DNNL.argVariance, p(cmd)],
-        ],
-        `${what} forward`,
-      );
-      const bwdOp = opDesc();
-      check(
-        lib.sym.dnnl_batch_normalization_backward_desc_init(
-          bwdOp,
+/** What a forward/backward pair needs: the op descriptor and arguments of each pass. */
+type PassSpec = Omit<PrimitiveSpec, "what" | "hint">;
+
+/**
+ * The forward primitive of `fwd`, then the backward one of `bwd` (given the forward, e.g. for
+ * its workspace) created against it, owned together; `what` names them in errors.
+ */
+function fwdBwd(lib: DnnlLib, what: string, fwd: PassSpec, bwd: (f: Exec) => PassSpec): FwdBwd {
+  return group(lib, (keep) => {
+    const f = keep(lib.primitive({ what: `${what} forward`, ...fwd }));
+    return { fwd: f, bwd: keep(lib.primitive({ what: `${what} backward`, hint: f, ...bwd(f) })) };
+  });
+}
+
+/** Batch-norm's primitives; with a fused ReLU, the bytes of the workspace (the ReLU mask). */
+interface BnPrims extends FwdBwd {
+  wsBytes: number;
+}
+const bnCache = new PrimCache<string, BnPrims>("batchNorm");
+
+/**
+ * Batch-norm forward (training) and backward on `shape`; with `relu`, oneDNN's fused ReLU
+ * (`fuse_norm_relu`): y = max(bn(x), 0) in the same pass, the mask kept in a workspace that the
+ * backward reads to zero dy where y was not positive before its own pass.
+ */
+function bnPrims(shape: number[], affine: boolean, eps: number, relu: boolean): BnPrims {
+  const key = `${shape},${affine},${eps}${relu ? ",relu" : ""}`;
+  return cachedPrims(bnCache, key, tf.util.sizeFromShape(shape), SMALL_ELEMENTS, (lib) => {
+    const data = dataMd(lib, shape);
+    const cmd = lib.md([shape[shape.length - 1]], DNNL.a);
+    const flags = (affine ? DNNL.useScale | DNNL.useShift : 0) | (relu ? DNNL.fuseNormRelu : 0);
+    const sym = lib.sym;
+    const scaleShift: [number, ArgMd][] = affine
+      ? [[DNNL.argScale, cmd], [DNNL.argShift, cmd]]
+      : [];
+    const diffScaleShift: [number, ArgMd][] = affine
+      ? [[DNNL.argDiffScale, cmd], [DNNL.argDiffShift, cmd]]
+      : [];
+    const stats: [number, ArgMd][] = [[DNNL.argMean, cmd], [DNNL.argVariance, cmd]];
+    const workspace = (f: Exec): [number, ArgMd][] =>
+      relu ? [[DNNL.argWorkspace, lib.query(f.pd, DNNL.queryWorkspaceMd)]] : [];
+    const made = fwdBwd(lib, `batch-norm ${key}`, {
+      init: (op) =>
+        sym.dnnl_batch_normalization_forward_desc_init(op, DNNL.forwardTraining, data, eps, flags),
+      args: [
+        [DNNL.argSrc, data],
+        ...scaleShift,
+        [DNNL.argDst, data],
+        ...stats,
+        ...(relu ? [[DNNL.argWorkspace, DNNL.queryWorkspaceMd]] as [number, ArgMd][] : []),
+      ],
+    }, (f) => ({
+      init: (op) =>
+        sym.dnnl_batch_normalization_backward_desc_init(
+          op,
           affine ? DNNL.backward : DNNL.backwardData,
           data,
           data,
           eps,
           flags,
         ),
-        `${what} backward op desc`,
-      );
-      const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
-      const bwd = lib.exec(
-        bwdPd,
-        [
-          [DNNL.argSrc, p(data)],
-          [DNNL.argMean, p(cmd)],
-          [DNNL.argVariance, p(cmd)],
-          [DNNL.argDiffDst, p(data)],
-          // oneDNN 2.6 lists the shift among the backward's inputs (read only with a fused ReLU).
-          ...(affine
-            ? [[DNNL.argScale, p(cmd)], [DNNL.argShift, p(cmd)], [DNNL.argDiffScale, p(cmd)], [
-              DNNL.argDiffShift,
-              p(cmd),
-            ]]
-            : []) as [number, Deno.PointerValue][],
-          [DNNL.argDiffSrc, p(data)],
-        ],
-        `${what} backward`,
-      );
-      return { fwd, bwd, keep: [data, cmd, fwdPd, bwdPd] };
-    },
-  );
-}
-
-interface ReluPrims {
-  fwd: Exec;
-  bwd: Exec;
-  keep: unknown[];
-}
-const reluCache = new Map<number, ReluPrims>();
-
-/** ReLU on `size` contiguous floats (a 1-D descriptor: the layout does not matter). */
-function reluPrims(size: number): ReluPrims {
-  return cachedPrims(reluCache, size, size, SMALL_ELEMENTS, (lib) => {
-    const what = `relu ${size}`;
-    const data = lib.md([size], DNNL.a);
-    const p = lib.ptr;
-    const fwdOp = opDesc();
-    check(
-      lib.sym.dnnl_eltwise_forward_desc_init(
-        fwdOp,
-        DNNL.forwardTraining,
-        DNNL.eltwiseReluUseDst,
-        data,
-        0,
-        0,
-      ),
-      `${what} op desc`,
-    );
-    const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
-    const fwd = lib.exec(fwdPd, [[DNNL.argSrc, p(data)], [DNNL.argDst, p(data)]], `${what} fwd`);
-    const bwdOp = opDesc();
-    check(
-      lib.sym.dnnl_eltwise_backward_desc_init(bwdOp, DNNL.eltwiseReluUseDst, data, data, 0, 0),
-      `${what} backward op desc`,
-    );
-    const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
-    const bwd = lib.exec(
-      bwdPd,
-      [[DNNL.argDst, p(data)], [DNNL.argDiffDst, p(data)], [DNNL.argDiffSrc, p(data)]],
-      `${what} bwd`,
-    );
-    return { fwd, bwd, keep: [data, fwdPd, bwdPd] };
+      // oneDNN 2.6 lists the shift among the backward's inputs (read only with a fused ReLU).
+      args: [
+        [DNNL.argSrc, data],
+        ...stats,
+        [DNNL.argDiffDst, data],
+        ...scaleShift,
+        ...workspace(f),
+        ...diffScaleShift,
+        [DNNL.argDiffSrc, data],
+      ],
+    }));
+    const wsBytes = relu ? lib.size(lib.query(made.fwd.pd, DNNL.queryWorkspaceMd)) : 0;
+    return { ...made, wsBytes };
   });
 }
 
-interface PoolPrims {
-  fwd: Exec;
-  bwd: Exec;
+const reluCache = new PrimCache<number, FwdBwd>("relu");
+
+/** ReLU on `size` contiguous floats (a 1-D descriptor: the layout does not matter). */
+function reluPrims(size: number): FwdBwd {
+  return cachedPrims(reluCache, size, size, SMALL_ELEMENTS, (lib) => {
+    const data = lib.md([size], DNNL.a);
+    const sym = lib.sym;
+    const relu = DNNL.eltwiseReluUseDst;
+    return fwdBwd(lib, `relu ${size}`, {
+      init: (op) => sym.dnnl_eltwise_forward_desc_init(op, DNNL.forwardTraining, relu, data, 0, 0),
+      args: [[DNNL.argSrc, data], [DNNL.argDst, data]],
+    }, () => ({
+      init: (op) => sym.dnnl_eltwise_backward_desc_init(op, relu, data, data, 0, 0),
+      args: [[DNNL.argDst, data], [DNNL.argDiffDst, data], [DNNL.argDiffSrc, data]],
+    }));
+  });
+}
+
+interface PoolPrims extends FwdBwd {
   dstShape: number[];
   wsBytes: number;
-  keep: unknown[];
 }
-const poolCache = new Map<string, PoolPrims>();
+const poolCache = new PrimCache<string, PoolPrims>("maxPool");
 
 function poolPrims(shape: number[], k: number, stride: number, pad: number): PoolPrims {
   const key = `${shape},${k},${stride},${pad}`;
-  return cachedPrims(
-    poolCache,
-    key,
-    tf.util.sizeFromShape(shape),
-    SMALL_ELEMENTS,
-    (lib) => {
-      const what = `max-pool ${key}`;
-      const [n, h, w, c] = shape;
-      const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
-      const src = lib.md([n, c, h, w], DNNL.nhwc);
-      const dst = lib.md([n, c, ho, wo], DNNL.nhwc);
-      const strides = dims([stride, stride]), kernel = dims([k, k]), padL = dims([pad, pad]);
-      const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
-      const p = lib.ptr;
-      const fwdOp = opDesc();
-      check(
-        lib.sym.dnnl_pooling_forward_desc_init(
-          fwdOp,
-          DNNL.forwardTraining,
-          DNNL.poolingMax,
-          src,
-          dst,
-          strides,
-          kernel,
-          padL,
-          padR,
-        ),
-        `${what} op desc`,
-      );
-      const fwdPd = lib.pd(fwdOp, null, `${what} forward`);
-      const ws = lib.query(fwdPd, DNNL.queryWorkspaceMd);
-      const fwd = lib.exec(
-        fwdPd,
-        [[DNNL.argSrc, p(src)], [DNNL.argDst, p(dst)], [DNNL.argWorkspace, ws]],
-        `${what} forward`,
-      );
-      const bwdOp = opDesc();
-      check(
-        lib.sym.dnnl_pooling_backward_desc_init(
-          bwdOp,
-          DNNL.poolingMax,
-          src,
-          dst,
-          strides,
-          kernel,
-          padL,
-          padR,
-        ),
-        `${what} backward op desc`,
-      );
-      const bwdPd = lib.pd(bwdOp, fwdPd, `${what} backward`);
-      const bwd = lib.exec(
-        bwdPd,
-        [[DNNL.argDiffDst, p(dst)], [DNNL.argWorkspace, ws], [DNNL.argDiffSrc, p(src)]],
-        `${what} backward`,
-      );
-      const made = {
-        fwd,
-        bwd,
-        dstShape: [n, ho, wo, c],
-        wsBytes: lib.size(ws),
-        keep: [src, dst, fwdPd, bwdPd],
-      };
-      return made;
-    },
-  );
+  return cachedPrims(poolCache, key, tf.util.sizeFromShape(shape), SMALL_ELEMENTS, (lib) => {
+    const [n, h, w, c] = shape;
+    const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
+    const src = lib.md([n, c, h, w], DNNL.nhwc);
+    const dst = lib.md([n, c, ho, wo], DNNL.nhwc);
+    const strides = dims([stride, stride]), kernel = dims([k, k]), padL = dims([pad, pad]);
+    const padR = dims([(ho - 1) * stride + k - h - pad, (wo - 1) * stride + k - w - pad]);
+    const sym = lib.sym;
+    const geo = [src, dst, strides, kernel, padL, padR] as const;
+    const made = fwdBwd(lib, `max-pool ${key}`, {
+      init: (op) =>
+        sym.dnnl_pooling_forward_desc_init(op, DNNL.forwardTraining, DNNL.poolingMax, ...geo),
+      args: [[DNNL.argSrc, src], [DNNL.argDst, dst], [DNNL.argWorkspace, DNNL.queryWorkspaceMd]],
+    }, (f) => ({
+      init: (op) => sym.dnnl_pooling_backward_desc_init(op, DNNL.poolingMax, ...geo),
+      args: [
+        [DNNL.argDiffDst, dst],
+        [DNNL.argWorkspace, lib.query(f.pd, DNNL.queryWorkspaceMd)],
+        [DNNL.argDiffSrc, src],
+      ],
+    }));
+    return {
+      ...made,
+      dstShape: [n, ho, wo, c],
+      wsBytes: lib.size(lib.query(made.fwd.pd, DNNL.queryWorkspaceMd)),
+    };
+  });
 }
 
-interface MatMulPrims {
-  exec: Exec;
-  keep: unknown[];
-}
-const matMulCache = new Map<string, MatMulPrims>();
+/** batch, M, K, N, transposeA, transposeB of a matrix product ({@link matMul}). */
+type MatMulShape = [number, number, number, number, boolean, boolean];
 
 /**
  * C[b] = op(A[b])·op(B[b]) for `batch` matrices: A is [M,K] (stored [K,M] when `ta`), B is [K,N]
  * (stored [N,K] when `tb`), C is [M,N], all row-major; the transposes are strides of oneDNN's
  * memory descriptors, so nothing is copied.
  */
-function matMulPrims(
-  batch: number,
-  m: number,
-  k: number,
-  n: number,
-  ta: boolean,
-  tb: boolean,
-): MatMulPrims {
-  const key = `${batch},${m},${k},${n},${ta},${tb}`;
-  return cachedPrims(
-    matMulCache,
-    key,
-    batch * m * k * n,
-    SMALL_CONV_MACS,
-    (lib) => {
-      const what = `matmul ${key}`;
-      const a = lib.mdStrided([batch, m, k], ta ? [m * k, 1, m] : [m * k, k, 1]);
-      const b = lib.mdStrided([batch, k, n], tb ? [k * n, 1, k] : [k * n, n, 1]);
-      const c = lib.mdStrided([batch, m, n], [m * n, n, 1]);
-      const op = opDesc();
-      check(lib.sym.dnnl_matmul_desc_init(op, a, b, null, c), `${what} op desc`);
-      const pd = lib.pd(op, null, what);
-      const p = lib.ptr;
-      const exec = lib.exec(
-        pd,
-        [[DNNL.argSrc, p(a)], [DNNL.argWeights, p(b)], [DNNL.argDst, p(c)]],
-        what,
-      );
-      return { exec, keep: [a, b, c, pd] };
-    },
-  );
+function matMul(lib: DnnlLib, [batch, m, k, n, ta, tb]: MatMulShape): Exec {
+  const a = lib.mdStrided([batch, m, k], ta ? [m * k, 1, m] : [m * k, k, 1]);
+  const b = lib.mdStrided([batch, k, n], tb ? [k * n, 1, k] : [k * n, n, 1]);
+  const c = lib.mdStrided([batch, m, n], [m * n, n, 1]);
+  return lib.primitive({
+    what: `matmul ${batch},${m},${k},${n},${ta},${tb}`,
+    init: (op) => lib.sym.dnnl_matmul_desc_init(op, a, b, null, c),
+    args: [[DNNL.argSrc, a], [DNNL.argWeights, b], [DNNL.argDst, c]],
+  });
 }
+
+interface MatMulPrims extends Owned {
+  exec: Exec;
+}
+const matMulCache = new PrimCache<string, MatMulPrims>("matMul");
+
+/** {@link matMul}'s primitive, cached per shape (TF.js's `BatchMatMul`). */
+function matMulPrims(shape: MatMulShape): MatMulPrims {
+  const [batch, m, k, n] = shape;
+  return cachedPrims(matMulCache, shape.join(), batch * m * k * n, SMALL_CONV_MACS, (lib) => {
+    const exec = matMul(lib, shape);
+    return { exec, execs: [exec] };
+  });
+}
+
+/** Every primitive cache (for {@link setOnednnCacheCapacity} and {@link onednnCacheSizes}). */
+const caches: PrimCache<unknown, Owned>[] = [
+  convCache,
+  bnCache,
+  reluCache,
+  poolCache,
+  matMulCache,
+] as PrimCache<unknown, Owned>[];
 
 /** The matrix products oneDNN has run (`batch,M,K,N,transposeA,transposeB`, one per shape). */
 export function onednnMatMulShapes(): string[] {
-  return [...matMulCache.keys()];
-}
-
-/**
- * TF.js's `BatchMatMul` kernel on the store's backend replaced by oneDNN's matmul while oneDNN is
- * active, for float32 operands of rank 2, or rank 3 with equal batch sizes; anything else (and
- * oneDNN off) goes to the stock kernel. TF.js wasm's kernel is slow for the transposed products
- * of the gradients (a head's [1024,64] weight gradient took 13 ms of a 146 ms step at the demo's
- * shapes; TF.js cpu's is a JavaScript loop).
- */
-function registerMatMul(backendName: string): void {
-  replaceKernel("BatchMatMul", backendName, (stock) => (args) => {
-    const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
-    const { transposeA, transposeB } = args.attrs as unknown as {
-      transposeA: boolean;
-      transposeB: boolean;
-    };
-    const r = a.shape.length;
-    if (
-      !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
-      r !== b.shape.length || (r !== 2 && r !== 3) || (r === 3 && a.shape[0] !== b.shape[0])
-    ) {
-      return stock.kernelFunc(args);
-    }
-    const batch = r === 3 ? a.shape[0] : 1;
-    const [a0, a1] = a.shape.slice(r - 2), [b0, b1] = b.shape.slice(r - 2);
-    const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-    const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
-    if (k !== kb) {
-      throw new Error(`BatchMatMul: inner sizes differ: a [${a.shape}], b [${b.shape}]`);
-    }
-    if (k === 0) return stock.kernelFunc(args);
-    const be = args.backend;
-    const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
-    if (batch * m * n === 0) return out;
-    const pr = matMulPrims(batch, m, k, n, transposeA, transposeB);
-    (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
-    return out;
-  });
+  return [...matMulCache.map.keys()];
 }
 
 /** Weights (HWIO at `addr`) in the layout `r` expects: reordered into the scratch, or as is. */
@@ -828,8 +821,11 @@ export function dnnlConv2d(
   pad: number,
 ): tf.TensorInfo {
   const b = backend;
+  expectRank4("conv2d", "x", x);
+  expectRank4("conv2d", "filter", filter);
   const [n, h, w, ci] = x.shape;
   const [k, , , co] = filter.shape;
+  expectShape("conv2d", "filter", filter, [k, k, ci, co]);
   const ho = outSize(h, k, stride, pad), wo = outSize(w, k, stride, pad);
   const out = newOutput(b, [n, ho, wo, co], "float32");
   if (n * ho * wo * co === 0) return out;
@@ -838,15 +834,11 @@ export function dnnlConv2d(
   if (c.gemm) {
     const col = scratchF32(colSize(c.gemm.g));
     im2col(view(b, x), c.gemm.g, col.f32);
-    lib.run(c.gemm.fwd.exec, [col.addr, at(b, filter), at(b, out)]);
+    lib.run(c.gemm.fwd, [col.addr, at(b, filter), at(b, out)]);
     return out;
   }
   const wt = weightsFor(lib, c.fwdWReorder, c.fwdWBytes, at(b, filter));
-  lib.run(c.fwd, [
-    at(b, x),
-    wt,
-    at(b, out),
-  ]);
+  lib.run(c.fwd, [at(b, x), wt, at(b, out)]);
   return out;
 }
 
@@ -864,26 +856,30 @@ export function dnnlBatchNormSupported(x: tf.Tensor): boolean {
 /**
  * Batch normalisation with batch statistics on oneDNN: y = (x − mean)·γ/√(var + eps) + β (no
  * γ/β: y = x̂), mean and biased variance per channel. Check {@link dnnlBatchNormSupported}.
+ * With `relu`, y = max(that, 0) in the same pass (oneDNN's fused ReLU), and a fourth output: the
+ * workspace (the ReLU's mask) that {@link dnnlBatchNormGrad} needs.
  */
 export function dnnlBatchNorm(
   x: tf.Tensor,
   gamma: tf.Tensor1D | null,
   beta: tf.Tensor1D | null,
   eps: number,
-): [tf.Tensor, tf.Tensor1D, tf.Tensor1D] {
+  relu = false,
+): [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?] {
   const inputs: Record<string, tf.Tensor> = { x };
   if (gamma && beta) Object.assign(inputs, { gamma, beta });
   return tf.engine().runKernel(
     RUL_DNNL_BATCH_NORM,
     inputs as unknown as tf.NamedTensorMap,
-    { eps } as unknown as tf.NamedAttrMap,
-  ) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    { eps, relu } as unknown as tf.NamedAttrMap,
+  ) as unknown as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor?];
 }
 
 /**
  * Backward of {@link dnnlBatchNorm}: dx = γ·inv·(dy − mean(dy) − x̂·mean(dy·x̂)), dγ = Σ dy·x̂,
  * dβ = Σ dy (inv = 1/√(var + eps)); returns [dx] without γ/β, else [dx, dγ, dβ] (β is an input
- * oneDNN 2.6 asks for, not read).
+ * oneDNN 2.6 asks for, not read). With the forward's fused-ReLU workspace `ws`, dy is first zeroed
+ * where the ReLU's input was not positive (dy·[y > 0], PyTorch's rule at 0).
  */
 export function dnnlBatchNormGrad(
   dy: tf.Tensor,
@@ -893,13 +889,15 @@ export function dnnlBatchNormGrad(
   gamma: tf.Tensor1D | null,
   beta: tf.Tensor1D | null,
   eps: number,
+  ws?: tf.Tensor,
 ): tf.Tensor[] {
   const inputs: Record<string, tf.Tensor> = { x, dy, mean, variance };
   if (gamma && beta) Object.assign(inputs, { gamma, beta });
+  if (ws) inputs.ws = ws;
   const out = tf.engine().runKernel(
     RUL_DNNL_BATCH_NORM_GRAD,
     inputs as unknown as tf.NamedTensorMap,
-    { eps } as unknown as tf.NamedAttrMap,
+    { eps, relu: ws !== undefined } as unknown as tf.NamedAttrMap,
   );
   return Array.isArray(out) ? out : [out];
 }
@@ -945,144 +943,191 @@ export function relu<T extends tf.Tensor>(x: T): T {
   return tf.engine().runKernel(RUL_DNNL_RELU, { x } as unknown as tf.NamedTensorMap) as T;
 }
 
+/** A kernel's inputs by name. */
+type Inputs = Record<string, tf.TensorInfo>;
+/** The attributes of the batch-norm kernels (`relu`: oneDNN's fused ReLU after it). */
+type BnAttrs = { eps: number; relu?: boolean };
+/** The attributes of the pooling kernels. */
+type PoolAttrs = { k: number; stride: number; pad: number };
+
+/**
+ * One row of {@link OPS}: a kernel the engine registers on its store's backend (TF.js's own
+ * wasm backend registers its kernels from such a list of kernel configs).
+ */
+interface OnednnOp {
+  /** The kernel's name: the engine's own, or TF.js's when {@link OnednnOp.replaces}. */
+  name: string;
+  /** The stores it is registered for (default: both). */
+  stores?: OnednnStore[];
+  /**
+   * It replaces TF.js's stock kernel of that name ({@link replaceKernel}): `run` returns null
+   * for the cases it leaves to the stock kernel, which also runs while oneDNN is not active.
+   */
+  replaces?: boolean;
+  /** The kernel: its outputs (or null, see {@link OnednnOp.replaces}). */
+  run(inputs: Inputs, attrs: unknown, backend: unknown): tf.TensorInfo | tf.TensorInfo[] | null;
+  /** Its gradient (TF.js `registerGradient`), where TF.js differentiates through the kernel. */
+  grad?: Omit<tf.GradConfig, "kernelName">;
+}
+
 /**
  * The fused Adam update (`RulAdamStep`, see wasm_gemm.ts) for the cpu store: one JavaScript pass
  * per parameter whose float32 operations (each rounded with Math.fround, exactly as TF.js cpu
  * stores every op's result) are those of lib/train/adam.ts's TF.js ops, in the same order, so
  * the results are bit-identical to them; it replaces ~14 element-wise kernels.
  */
-function registerCpuAdam(): void {
-  tf.registerKernel({
-    kernelName: RUL_ADAM_STEP,
-    backendName: "cpu",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { p, g, m, v } = inputs as unknown as Record<string, tf.TensorInfo>;
-      const c = attrs as unknown as AdamConstants;
-      const b = backend as unknown as CpuBackendLike;
-      checkAdamInputs(p, g, m, v);
-      const [pv, gv, mv, vv] = [p, g, m, v].map((t) => b.data.get(t.dataId).values as Float32Array);
-      const n = pv.length;
-      const po = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
-      const f = Math.fround;
-      const b1 = f(c.beta1), omb1 = f(1 - c.beta1), b2 = f(c.beta2), omb2 = f(1 - c.beta2);
-      const eps = f(c.eps), wd = f(c.weightDecay), bc2 = f(c.bc2Sqrt), step = f(c.stepSize);
-      const hasWd = c.weightDecay > 0;
-      for (let i = 0; i < n; i++) {
-        const gi = hasWd ? f(gv[i] + f(pv[i] * wd)) : gv[i];
-        const mi = f(f(mv[i] * b1) + f(gi * omb1));
-        const vi = f(f(vv[i] * b2) + f(f(gi * gi) * omb2));
-        const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
-        po[i] = f(pv[i] - f(f(mi / denom) * step));
-        mo[i] = mi;
-        vo[i] = vi;
-      }
-      return [po, mo, vo].map((a) => b.makeTensorInfo(p.shape, "float32", a));
-    },
-  });
+function cpuAdam(inputs: Inputs, attrs: unknown, backend: unknown): tf.TensorInfo[] {
+  const { p, g, m, v } = inputs;
+  const c = attrs as AdamConstants;
+  const b = backend as CpuBackendLike;
+  checkAdamInputs(p, g, m, v);
+  const [pv, gv, mv, vv] = [p, g, m, v].map((t) => b.data.get(t.dataId).values as Float32Array);
+  const n = pv.length;
+  const po = new Float32Array(n), mo = new Float32Array(n), vo = new Float32Array(n);
+  const f = Math.fround;
+  const b1 = f(c.beta1), omb1 = f(1 - c.beta1), b2 = f(c.beta2), omb2 = f(1 - c.beta2);
+  const eps = f(c.eps), wd = f(c.weightDecay), bc2 = f(c.bc2Sqrt), step = f(c.stepSize);
+  const hasWd = c.weightDecay > 0;
+  for (let i = 0; i < n; i++) {
+    const gi = hasWd ? f(gv[i] + f(pv[i] * wd)) : gv[i];
+    const mi = f(f(mv[i] * b1) + f(gi * omb1));
+    const vi = f(f(vv[i] * b2) + f(f(gi * gi) * omb2));
+    const denom = f(f(f(Math.sqrt(vi)) / bc2) + eps);
+    po[i] = f(pv[i] - f(f(mi / denom) * step));
+    mo[i] = mi;
+    vo[i] = vi;
+  }
+  return [po, mo, vo].map((a) => b.makeTensorInfo(p.shape, "float32", a));
 }
 
 /**
- * TF.js cpu's `Add` for two float32 tensors of one shape, while oneDNN is active on the cpu store,
- * as one typed-array loop: TF.js cpu's kernel goes through its broadcasting path (index
- * arithmetic per element), 2.0 s of an 8.2 s step at 224 px, batch 64 (the residual additions and
- * the gradient sums). a + b in double precision rounded to float32 is the correctly rounded
- * float32 sum, as TF.js's kernel stores it: bit-identical. Other shapes and dtypes: stock kernel.
+ * TF.js cpu's `Add` for two float32 tensors of one shape as one typed-array loop: TF.js cpu's
+ * kernel goes through its broadcasting path (index arithmetic per element), 2.0 s of an 8.2 s
+ * step at 224 px, batch 64 (the residual additions and the gradient sums). a + b in double
+ * precision rounded to float32 is the correctly rounded float32 sum, as TF.js's kernel stores
+ * it: bit-identical. Other shapes and dtypes: null (the stock kernel).
  */
-function registerCpuAdd(): void {
-  replaceKernel("Add", "cpu", (stock) => (args) => {
-    const { a, b } = args.inputs as unknown as { a: tf.TensorInfo; b: tf.TensorInfo };
-    if (
-      !onednnActive() || a.dtype !== "float32" || b.dtype !== "float32" ||
-      !tf.util.arraysEqual(a.shape, b.shape)
-    ) {
-      return stock.kernelFunc(args);
-    }
-    const be = args.backend as unknown as CpuBackendLike;
-    const av = be.data.get(a.dataId).values as Float32Array;
-    const bv = be.data.get(b.dataId).values as Float32Array;
-    const out = new Float32Array(av.length);
-    for (let i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
-    return be.makeTensorInfo(a.shape, "float32", out);
-  });
+function cpuAdd(inputs: Inputs, _attrs: unknown, backend: unknown): tf.TensorInfo | null {
+  const { a, b } = inputs;
+  if (a.dtype !== "float32" || b.dtype !== "float32" || !tf.util.arraysEqual(a.shape, b.shape)) {
+    return null;
+  }
+  const be = backend as CpuBackendLike;
+  const av = be.data.get(a.dataId).values as Float32Array;
+  const bv = be.data.get(b.dataId).values as Float32Array;
+  const out = new Float32Array(av.length);
+  for (let i = 0; i < out.length; i++) out[i] = av[i] + bv[i];
+  return be.makeTensorInfo(a.shape, "float32", out);
 }
 
-function ensureKernels(backendName: string): void {
-  if (registered) return;
-  tf.registerKernel({
-    kernelName: RUL_DNNL_RELU,
-    backendName,
-    kernelFunc: ({ inputs, backend }) => {
-      const { x } = inputs as unknown as { x: tf.TensorInfo };
-      const b = backend;
+/**
+ * TF.js's `BatchMatMul` on oneDNN's matmul, for float32 operands of rank 2, or rank 3 with equal
+ * batch sizes; anything else: null (the stock kernel). TF.js wasm's kernel is slow for the
+ * transposed products of the gradients (a head's [1024,64] weight gradient took 13 ms of a 146
+ * ms step at the demo's shapes; TF.js cpu's is a JavaScript loop).
+ */
+function batchMatMul(inputs: Inputs, attrs: unknown, be: unknown): tf.TensorInfo | null {
+  const { a, b } = inputs;
+  const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  const r = a.shape.length;
+  if (
+    a.dtype !== "float32" || b.dtype !== "float32" || r !== b.shape.length ||
+    (r !== 2 && r !== 3) || (r === 3 && a.shape[0] !== b.shape[0])
+  ) {
+    return null;
+  }
+  const batch = r === 3 ? a.shape[0] : 1;
+  const [a0, a1] = a.shape.slice(r - 2), [b0, b1] = b.shape.slice(r - 2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+  if (k !== kb) throw new Error(`BatchMatMul: inner sizes differ: a [${a.shape}], b [${b.shape}]`);
+  if (k === 0) return null;
+  const out = newOutput(be, r === 3 ? [batch, m, n] : [m, n], "float32");
+  if (batch * m * n === 0) return out;
+  const pr = matMulPrims([batch, m, k, n, transposeA, transposeB]);
+  (state as State).lib.run(pr.exec, [at(be, a), at(be, b), at(be, out)]);
+  return out;
+}
+
+/**
+ * The engine's oneDNN kernels, one row each (a new op is one row here and its primitives above).
+ * Every kernel checks the inputs it hands oneDNN against the shapes its cached primitive was
+ * built for ({@link expectShape}).
+ */
+const OPS: OnednnOp[] = [
+  {
+    name: RUL_DNNL_RELU,
+    run: ({ x }, _attrs, b) => {
       const y = newOutput(b, x.shape, "float32");
       (state as State).lib.run(reluPrims(tf.util.sizeFromShape(x.shape)).fwd, [at(b, x), at(b, y)]);
       return y;
     },
-  });
-  tf.registerGradient({
-    kernelName: RUL_DNNL_RELU,
-    outputsToSave: [true],
-    gradFunc: (dy, saved) => {
-      const [y] = saved;
-      return {
+    grad: {
+      outputsToSave: [true],
+      gradFunc: (dy, saved) => ({
         x: () =>
           tf.engine().runKernel(
             RUL_DNNL_RELU_GRAD,
-            { dy, y } as unknown as tf.NamedTensorMap,
+            { dy, y: saved[0] } as unknown as tf.NamedTensorMap,
           ) as tf.Tensor,
-      };
+      }),
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_RELU_GRAD,
-    backendName,
-    kernelFunc: ({ inputs, backend }) => {
-      const { dy, y } = inputs as unknown as { dy: tf.TensorInfo; y: tf.TensorInfo };
-      const b = backend;
+  },
+  {
+    name: RUL_DNNL_RELU_GRAD,
+    run: ({ dy, y }, _attrs, b) => {
+      expectShape(RUL_DNNL_RELU_GRAD, "dy", dy, y.shape);
       const dx = newOutput(b, y.shape, "float32");
-      (state as State).lib.run(reluPrims(tf.util.sizeFromShape(y.shape)).bwd, [
-        at(b, y),
-        at(b, dy),
-        at(b, dx),
-      ]);
+      const pr = reluPrims(tf.util.sizeFromShape(y.shape));
+      (state as State).lib.run(pr.bwd, [at(b, y), at(b, dy), at(b, dx)]);
       return dx;
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_BATCH_NORM,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, gamma, beta } = inputs as unknown as Record<string, tf.TensorInfo>;
-      const { eps } = attrs as unknown as { eps: number };
-      const b = backend;
+  },
+  {
+    name: RUL_DNNL_BATCH_NORM,
+    run: ({ x, gamma, beta }, attrs, b) => {
+      const { eps, relu } = attrs as BnAttrs;
       const affine = gamma !== undefined && beta !== undefined;
       const c = x.shape[x.shape.length - 1];
-      const pr = bnPrims(x.shape, affine, eps);
+      const pr = bnPrims(x.shape, affine, eps, relu === true);
+      if (affine) {
+        expectShape(RUL_DNNL_BATCH_NORM, "gamma", gamma, [c]);
+        expectShape(RUL_DNNL_BATCH_NORM, "beta", beta, [c]);
+      }
       const y = newOutput(b, x.shape, "float32");
       const mean = newOutput(b, [c], "float32"), variance = newOutput(b, [c], "float32");
+      const outs = [y, mean, variance];
+      if (relu) outs.push(newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32"));
       (state as State).lib.run(pr.fwd, [
         at(b, x),
         ...(affine ? [at(b, gamma), at(b, beta)] : []),
         at(b, y),
         at(b, mean),
         at(b, variance),
+        ...(relu ? [at(b, outs[3])] : []),
       ]);
-      return [y, mean, variance];
+      return outs;
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_BATCH_NORM_GRAD,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy, mean, variance, gamma, beta } = inputs as unknown as Record<
-        string,
-        tf.TensorInfo
-      >;
-      const { eps } = attrs as unknown as { eps: number };
-      const b = backend;
-      const affine = gamma !== undefined;
+  },
+  {
+    name: RUL_DNNL_BATCH_NORM_GRAD,
+    run: ({ x, dy, mean, variance, gamma, beta, ws }, attrs, b) => {
+      const { eps, relu } = attrs as BnAttrs;
+      const affine = gamma !== undefined && beta !== undefined;
       const c = x.shape[x.shape.length - 1];
-      const pr = bnPrims(x.shape, affine, eps);
+      const pr = bnPrims(x.shape, affine, eps, relu === true);
+      const k = RUL_DNNL_BATCH_NORM_GRAD;
+      expectShape(k, "dy", dy, x.shape);
+      expectShape(k, "mean", mean, [c]);
+      expectShape(k, "variance", variance, [c]);
+      if (affine) {
+        expectShape(k, "gamma", gamma, [c]);
+        expectShape(k, "beta", beta, [c]);
+      }
+      if (relu) {
+        if (ws === undefined) throw new Error(`${k}: the fused ReLU's workspace is missing`);
+        expectShape(k, "workspace", ws, [Math.ceil(pr.wsBytes / 4)]);
+      }
       const dx = newOutput(b, x.shape, "float32");
       const outs = [dx];
       if (affine) outs.push(newOutput(b, [c], "float32"), newOutput(b, [c], "float32"));
@@ -1091,19 +1136,19 @@ function ensureKernels(backendName: string): void {
         at(b, mean),
         at(b, variance),
         at(b, dy),
-        ...(affine ? [at(b, gamma), at(b, beta), at(b, outs[1]), at(b, outs[2])] : []),
+        ...(affine ? [at(b, gamma), at(b, beta)] : []),
+        ...(relu ? [at(b, ws)] : []),
+        ...(affine ? [at(b, outs[1]), at(b, outs[2])] : []),
         at(b, dx),
       ]);
       return outs;
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_MAX_POOL,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x } = inputs as unknown as { x: tf.TensorInfo };
-      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
-      const b = backend;
+  },
+  {
+    name: RUL_DNNL_MAX_POOL,
+    run: ({ x }, attrs, b) => {
+      const { k, stride, pad } = attrs as PoolAttrs;
+      expectRank4(RUL_DNNL_MAX_POOL, "x", x);
       const pr = poolPrims(x.shape, k, stride, pad);
       const y = newOutput(b, pr.dstShape, "float32");
       const ws = newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32");
@@ -1114,23 +1159,14 @@ function ensureKernels(backendName: string): void {
       }
       return y;
     },
-  });
-  if (backendName === "cpu") {
-    registerCpuAdam();
-    registerCpuAdd();
-  }
-  registerMatMul(backendName);
-  tf.registerKernel({
-    kernelName: RUL_DNNL_MAX_POOL_GRAD,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
-      const b = backend;
+  },
+  {
+    name: RUL_DNNL_MAX_POOL_GRAD,
+    run: ({ x, dy }, attrs, b) => {
+      const { k, stride, pad } = attrs as PoolAttrs;
+      expectRank4(RUL_DNNL_MAX_POOL_GRAD, "x", x);
       const pr = poolPrims(x.shape, k, stride, pad);
-      if (!tf.util.arraysEqual(dy.shape, pr.dstShape)) {
-        throw new Error(`${RUL_DNNL_MAX_POOL_GRAD}: dy ${dy.shape}, expected ${pr.dstShape}`);
-      }
+      expectShape(RUL_DNNL_MAX_POOL_GRAD, "dy", dy, pr.dstShape);
       const y = newOutput(b, pr.dstShape, "float32");
       const ws = newOutput(b, [Math.ceil(pr.wsBytes / 4)], "int32");
       try {
@@ -1144,71 +1180,84 @@ function ensureKernels(backendName: string): void {
         free(b, ws);
       }
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_GRAD_INPUT,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, filter } = inputs as unknown as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-      const { xShape, stride, pad } = attrs as unknown as {
+  },
+  {
+    name: RUL_DNNL_GRAD_INPUT,
+    run: ({ dy, filter }, attrs, b) => {
+      const { xShape, stride, pad } = attrs as {
         xShape: [number, number, number, number];
         stride: number;
         pad: number;
       };
-      const b = backend;
       const [n, h, w, ci] = xShape;
+      expectRank4(RUL_DNNL_GRAD_INPUT, "filter", filter);
       const [k, , , co] = filter.shape;
       const c = convPrims(n, h, w, ci, co, k, stride, pad);
+      expectShape(RUL_DNNL_GRAD_INPUT, "filter", filter, c.wShape);
+      expectShape(RUL_DNNL_GRAD_INPUT, "dy", dy, c.dyShape);
       const out = newOutput(b, [n, h, w, ci], "float32");
       const lib = (state as State).lib;
       if (c.gemm) {
         const col = scratchF32(colSize(c.gemm.g));
-        lib.run(c.gemm.bwdData.exec, [at(b, dy), at(b, filter), col.addr]);
+        lib.run(c.gemm.bwdData, [at(b, dy), at(b, filter), col.addr]);
         col2im(col.f32, c.gemm.g, view(b, out));
         return out;
       }
-      const wt = weightsFor(
-        lib,
-        c.bwdWReorder,
-        c.bwdWBytes,
-        at(b, filter),
-      );
-      lib.run(c.bwdData, [
-        at(b, dy),
-        wt,
-        at(b, out),
-      ]);
+      const wt = weightsFor(lib, c.bwdWReorder, c.bwdWBytes, at(b, filter));
+      lib.run(c.bwdData, [at(b, dy), wt, at(b, out)]);
       return out;
     },
-  });
-  tf.registerKernel({
-    kernelName: RUL_DNNL_GRAD_FILTER,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, dy } = inputs as unknown as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const { k, stride, pad } = attrs as unknown as { k: number; stride: number; pad: number };
-      const b = backend;
+  },
+  {
+    name: RUL_DNNL_GRAD_FILTER,
+    run: ({ x, dy }, attrs, b) => {
+      const { k, stride, pad } = attrs as PoolAttrs;
+      expectRank4(RUL_DNNL_GRAD_FILTER, "x", x);
+      expectRank4(RUL_DNNL_GRAD_FILTER, "dy", dy);
       const [n, h, w, ci] = x.shape;
       const co = dy.shape[3];
       const c = convPrims(n, h, w, ci, co, k, stride, pad);
+      expectShape(RUL_DNNL_GRAD_FILTER, "dy", dy, c.dyShape);
       const out = newOutput(b, [k, k, ci, co], "float32");
       const lib = (state as State).lib;
       const outAddr = at(b, out);
       if (c.gemm) {
         const col = scratchF32(colSize(c.gemm.g));
         im2col(view(b, x), c.gemm.g, col.f32);
-        lib.run(c.gemm.bwdWeights.exec, [col.addr, at(b, dy), outAddr]);
+        lib.run(c.gemm.bwdWeights, [col.addr, at(b, dy), outAddr]);
         return out;
       }
       const target = c.diffWReorder ? scratchAddr(c.diffWBytes) : outAddr;
-      lib.run(c.bwdWeights, [
-        at(b, x),
-        at(b, dy),
-        target,
-      ]);
+      lib.run(c.bwdWeights, [at(b, x), at(b, dy), target]);
       if (c.diffWReorder) lib.run(c.diffWReorder, [target, outAddr]);
       return out;
     },
-  });
+  },
+  { name: "BatchMatMul", replaces: true, run: batchMatMul },
+  { name: RUL_ADAM_STEP, stores: ["cpu"], run: cpuAdam },
+  { name: "Add", stores: ["cpu"], replaces: true, run: cpuAdd },
+];
+
+/** Register {@link OPS} for the store's backend (once). */
+function ensureKernels(store: OnednnStore): void {
+  if (registered) return;
+  for (const op of OPS) {
+    if (op.stores && !op.stores.includes(store)) continue;
+    const run = (args: Parameters<tf.KernelFunc>[0]) =>
+      op.run(args.inputs as unknown as Inputs, args.attrs, args.backend);
+    if (op.replaces) {
+      replaceKernel(op.name, store, (stock) => (args) => {
+        const out = onednnActive() ? run(args) : null;
+        return out ?? stock.kernelFunc(args);
+      });
+    } else {
+      tf.registerKernel({
+        kernelName: op.name,
+        backendName: store,
+        kernelFunc: (args) => run(args) as tf.TensorInfo | tf.TensorInfo[],
+      });
+    }
+    if (op.grad) tf.registerGradient({ kernelName: op.name, ...op.grad });
+  }
   registered = true;
 }

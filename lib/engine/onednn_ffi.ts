@@ -59,6 +59,7 @@ export const DNNL = {
   useScale: 8,
   useShift: 16,
   useGlobalStats: 1,
+  fuseNormRelu: 4,
 } as const;
 
 /** `dnnl_query_exec_arg_md`: the memory descriptor a primitive expects for an argument. */
@@ -68,117 +69,48 @@ const QUERY_EXEC_ARG_MD = 255;
 const MD_BYTES = 1024;
 const OP_DESC_BYTES = 8192;
 
+/** FFI parameter and result types, short: the symbol table below reads as oneDNN's signatures. */
+const B = "buffer", P = "pointer", I = "i32", U = "u32", Z = "usize", F = "f32";
+
+/** One foreign function's declaration. */
+function fn<const A extends readonly Deno.NativeType[], const R extends Deno.NativeResultType>(
+  parameters: A,
+  result: R,
+): { parameters: A; result: R } {
+  return { parameters, result };
+}
+
 const SYMBOLS = {
-  dnnl_version: { parameters: [], result: "pointer" },
-  dnnl_get_effective_cpu_isa: { parameters: [], result: "i32" },
-  dnnl_engine_create: { parameters: ["buffer", "i32", "usize"], result: "i32" },
-  dnnl_stream_create: { parameters: ["buffer", "pointer", "u32"], result: "i32" },
-  dnnl_stream_wait: { parameters: ["pointer"], result: "i32" },
-  dnnl_memory_desc_init_by_tag: {
-    parameters: ["buffer", "i32", "buffer", "i32", "i32"],
-    result: "i32",
-  },
-  dnnl_memory_desc_init_by_strides: {
-    parameters: ["buffer", "i32", "buffer", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_matmul_desc_init: {
-    parameters: ["buffer", "buffer", "buffer", "pointer", "buffer"],
-    result: "i32",
-  },
-  dnnl_memory_desc_equal: { parameters: ["pointer", "pointer"], result: "i32" },
-  dnnl_memory_desc_get_size: { parameters: ["pointer"], result: "usize" },
-  dnnl_convolution_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_convolution_backward_data_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  dnnl_convolution_backward_weights_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "buffer",
-      "buffer",
-      "pointer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_batch_normalization_forward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "f32", "u32"],
-    result: "i32",
-  },
-  dnnl_batch_normalization_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "u32"],
-    result: "i32",
-  },
-  dnnl_pooling_forward_desc_init: {
-    parameters: [
-      "buffer",
-      "i32",
-      "i32",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-      "buffer",
-    ],
-    result: "i32",
-  },
-  dnnl_pooling_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
-    result: "i32",
-  },
-  dnnl_eltwise_forward_desc_init: {
-    parameters: ["buffer", "i32", "i32", "buffer", "f32", "f32"],
-    result: "i32",
-  },
-  dnnl_eltwise_backward_desc_init: {
-    parameters: ["buffer", "i32", "buffer", "buffer", "f32", "f32"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_create: {
-    parameters: ["buffer", "buffer", "pointer", "pointer", "pointer"],
-    result: "i32",
-  },
-  dnnl_reorder_primitive_desc_create: {
-    parameters: ["buffer", "pointer", "pointer", "pointer", "pointer", "pointer"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_query_md: { parameters: ["pointer", "i32", "i32"], result: "pointer" },
-  dnnl_primitive_desc_query: {
-    parameters: ["pointer", "i32", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_primitive_desc_destroy: { parameters: ["pointer"], result: "i32" },
-  dnnl_primitive_create: { parameters: ["buffer", "pointer"], result: "i32" },
-  dnnl_primitive_execute: {
-    parameters: ["pointer", "pointer", "i32", "buffer"],
-    result: "i32",
-  },
-  dnnl_memory_create: {
-    parameters: ["buffer", "pointer", "pointer", "usize"],
-    result: "i32",
-  },
-  dnnl_memory_set_data_handle: { parameters: ["pointer", "usize"], result: "i32" },
+  dnnl_version: fn([], P),
+  dnnl_get_effective_cpu_isa: fn([], I),
+  dnnl_engine_create: fn([B, I, Z], I),
+  dnnl_stream_create: fn([B, P, U], I),
+  dnnl_stream_wait: fn([P], I),
+  dnnl_memory_desc_init_by_tag: fn([B, I, B, I, I], I),
+  dnnl_memory_desc_init_by_strides: fn([B, I, B, I, B], I),
+  dnnl_matmul_desc_init: fn([B, B, B, P, B], I),
+  dnnl_memory_desc_equal: fn([P, P], I),
+  dnnl_memory_desc_get_size: fn([P], Z),
+  dnnl_convolution_forward_desc_init: fn([B, I, I, B, B, P, B, B, B, B], I),
+  dnnl_convolution_backward_data_desc_init: fn([B, I, B, B, B, B, B, B], I),
+  dnnl_convolution_backward_weights_desc_init: fn([B, I, B, B, P, B, B, B, B], I),
+  dnnl_batch_normalization_forward_desc_init: fn([B, I, B, F, U], I),
+  dnnl_batch_normalization_backward_desc_init: fn([B, I, B, B, F, U], I),
+  dnnl_pooling_forward_desc_init: fn([B, I, I, B, B, B, B, B, B], I),
+  dnnl_pooling_backward_desc_init: fn([B, I, B, B, B, B, B, B], I),
+  dnnl_eltwise_forward_desc_init: fn([B, I, I, B, F, F], I),
+  dnnl_eltwise_backward_desc_init: fn([B, I, B, B, F, F], I),
+  dnnl_primitive_desc_create: fn([B, B, P, P, P], I),
+  dnnl_reorder_primitive_desc_create: fn([B, P, P, P, P, P], I),
+  dnnl_primitive_desc_query_md: fn([P, I, I], P),
+  dnnl_primitive_desc_query: fn([P, I, I, B], I),
+  dnnl_primitive_desc_destroy: fn([P], I),
+  dnnl_primitive_create: fn([B, P], I),
+  dnnl_primitive_destroy: fn([P], I),
+  dnnl_memory_destroy: fn([P], I),
+  dnnl_primitive_execute: fn([P, P, I, B], I),
+  dnnl_memory_create: fn([B, P, P, Z], I),
+  dnnl_memory_set_data_handle: fn([P, Z], I),
 } as const;
 
 const GOMP_SYMBOLS = {
@@ -206,9 +138,15 @@ const ISA_NAMES: Record<number, string> = {
 /** A memory descriptor: oneDNN's struct in a byte buffer (pass with {@link DnnlLib.mdPtr}). */
 export type MemDesc = Uint8Array;
 
-/** A primitive ready to execute: its argument list with one memory object per argument. */
+/**
+ * A primitive ready to execute: its argument list with one memory object per argument. It owns
+ * its primitive, its memory objects and its primitive descriptor, which
+ * {@link DnnlLib.destroy} frees.
+ */
 export interface Exec {
   prim: Deno.PointerValue;
+  /** Its primitive descriptor (memory descriptors queried from it live as long as it does). */
+  pd: Deno.PointerValue;
   /** `dnnl_exec_arg_t[]` (int arg; dnnl_memory_t memory), 16 bytes each. */
   args: Uint8Array;
   /** Memory objects in argument order (their data handles are set at each run). */
@@ -219,6 +157,27 @@ export interface Exec {
   impl: string;
   /** OpenMP threads it was created for (and runs with). */
   threads: number;
+}
+
+/**
+ * An argument's memory descriptor: a buffer, a pointer to one (e.g. queried from another
+ * primitive), or a `DNNL.query…Md` kind asked of the primitive being built.
+ */
+export type ArgMd = MemDesc | Deno.PointerValue | number;
+
+/** What {@link DnnlLib.primitive} builds: one op descriptor → primitive descriptor → primitive. */
+export interface PrimitiveSpec {
+  /** For error messages, e.g. `conv 2,8,8,16,16,3,1,1 forward`. */
+  what: string;
+  /** Fill the op descriptor buffer `op` (a oneDNN `dnnl_*_desc_init` call); returns its status. */
+  init: (op: Uint8Array) => number;
+  /** The forward primitive a backward one is created against (oneDNN's hint). */
+  hint?: Exec;
+  /**
+   * Arguments in the order {@link DnnlLib.run} takes their addresses: `[DNNL.arg…, md]`, where a
+   * number `md` is a `DNNL.query…Md` kind: the layout the primitive chose (`format_tag_any`).
+   */
+  args: [number, ArgMd][];
 }
 
 /** The loaded library with the helpers the engine uses. */
@@ -239,18 +198,27 @@ export interface DnnlLib {
   mdStrided(dims: number[], strides: number[]): MemDesc;
   /** Pointer to a descriptor buffer. */
   ptr(buf: Uint8Array): Deno.PointerValue;
-  /** Create a primitive descriptor from an op descriptor (throws with the call's name). */
-  pd(op: Uint8Array, hint: Deno.PointerValue, what: string): Deno.PointerValue;
   /** A memory descriptor queried from a primitive descriptor (pointer owned by the pd). */
   query(pd: Deno.PointerValue, what: number): Deno.PointerValue;
   /** Whether two memory descriptors are equal. */
   equal(a: Deno.PointerValue, b: Deno.PointerValue): boolean;
   /** Bytes of a memory descriptor's buffer. */
   size(md: Deno.PointerValue): number;
-  /** A primitive from `pd` with one memory object per `[argKind, md]`. */
-  exec(pd: Deno.PointerValue, args: [number, Deno.PointerValue][], what: string): Exec;
+  /**
+   * The one way the engine builds a primitive: the op descriptor ({@link PrimitiveSpec.init}), its
+   * primitive descriptor (against `hint`'s for a backward primitive, for the thread count of
+   * {@link DnnlLib.withThreads}), and the primitive with one memory object per argument, each
+   * checked to be the layout the primitive expects. Throws naming `what` and the failing step.
+   */
+  primitive(spec: PrimitiveSpec): Exec;
   /** A reorder primitive from `src` to `dst` (memory descriptors). */
   reorder(src: Deno.PointerValue, dst: Deno.PointerValue, what: string): Exec;
+  /**
+   * Free primitives made by {@link DnnlLib.primitive} / {@link DnnlLib.reorder}, given together
+   * when some were made against others' descriptors (a backward primitive's hint): first every
+   * primitive and memory object, then the primitive descriptors, the later-made first.
+   */
+  destroy(execs: Exec[]): void;
   /** Run `e` with one address per argument (in the order of `e.kinds`). */
   run(e: Exec, addrs: number[]): void;
   /**
@@ -387,33 +355,48 @@ export function loadDnnl(threads: number): DnnlLib {
     const str = readPointer(o);
     return str ? new Deno.UnsafePointerView(str).getCString() : "?";
   };
-  const exec = (p: Deno.PointerValue, args: [number, Deno.PointerValue][], what: string) => {
+  const exec = (p: Deno.PointerValue, args: [number, ArgMd][], what: string): Exec => {
     const o = new Uint8Array(8);
-    check(s.dnnl_primitive_create(o, p), `${what}: primitive`);
-    const prim = readPointer(o);
-    const argBuf = new Uint8Array(16 * args.length);
-    const dv = new DataView(argBuf.buffer);
+    // Until the primitive owns `p`, a failure must free it (and what was made so far).
     const mems: Deno.PointerValue[] = [];
-    args.forEach(([kind, m], i) => {
-      // The layout the primitive expects for this argument must be the caller's.
-      const want = s.dnnl_primitive_desc_query_md(p, QUERY_EXEC_ARG_MD, kind);
-      if (!want || s.dnnl_memory_desc_equal(want, m) !== 1) {
-        throw new Error(`oneDNN: ${what}: argument ${kind} has another layout than expected`);
-      }
-      check(s.dnnl_memory_create(o, m, engine, 0n), `${what}: memory for arg ${kind}`);
-      const mem = readPointer(o);
-      mems.push(mem);
-      dv.setInt32(16 * i, kind, true);
-      dv.setBigUint64(16 * i + 8, BigInt(Deno.UnsafePointer.value(mem)), true);
-    });
-    return {
-      prim,
-      args: argBuf,
-      mems,
-      kinds: args.map((a) => a[0]),
-      impl: implOf(p),
-      threads: creating,
-    };
+    let prim: Deno.PointerValue = null;
+    try {
+      check(s.dnnl_primitive_create(o, p), `${what}: primitive`);
+      prim = readPointer(o);
+      const argBuf = new Uint8Array(16 * args.length);
+      const dv = new DataView(argBuf.buffer);
+      args.forEach(([kind, arg], i) => {
+        const m = typeof arg === "number"
+          ? s.dnnl_primitive_desc_query_md(p, arg, 0)
+          : arg instanceof Uint8Array
+          ? ptr(arg)
+          : arg;
+        // The layout the primitive expects for this argument must be the caller's.
+        const want = s.dnnl_primitive_desc_query_md(p, QUERY_EXEC_ARG_MD, kind);
+        if (!m || !want || s.dnnl_memory_desc_equal(want, m) !== 1) {
+          throw new Error(`oneDNN: ${what}: argument ${kind} has another layout than expected`);
+        }
+        check(s.dnnl_memory_create(o, m, engine, 0n), `${what}: memory for arg ${kind}`);
+        const mem = readPointer(o);
+        mems.push(mem);
+        dv.setInt32(16 * i, kind, true);
+        dv.setBigUint64(16 * i + 8, BigInt(Deno.UnsafePointer.value(mem)), true);
+      });
+      return {
+        prim,
+        pd: p,
+        args: argBuf,
+        mems,
+        kinds: args.map((a) => a[0]),
+        impl: implOf(p),
+        threads: creating,
+      };
+    } catch (e) {
+      for (const m of mems) s.dnnl_memory_destroy(m);
+      if (prim) s.dnnl_primitive_destroy(prim);
+      s.dnnl_primitive_desc_destroy(p);
+      throw e;
+    }
   };
   loaded = {
     version,
@@ -425,11 +408,22 @@ export function loadDnnl(threads: number): DnnlLib {
     md,
     mdStrided,
     ptr,
-    pd,
     query: (p, what) => s.dnnl_primitive_desc_query_md(p, what, 0),
     equal: (a, b) => s.dnnl_memory_desc_equal(a, b) === 1,
     size: (m) => Number(s.dnnl_memory_desc_get_size(m)),
-    exec,
+    primitive: (spec) => {
+      const op = new Uint8Array(OP_DESC_BYTES);
+      check(spec.init(op), `${spec.what}: op desc`);
+      return exec(pd(op, spec.hint?.pd ?? null, spec.what), spec.args, spec.what);
+    },
+    destroy: (execs) => {
+      for (const e of execs) {
+        for (const m of e.mems) s.dnnl_memory_destroy(m);
+        s.dnnl_primitive_destroy(e.prim);
+        e.mems = [];
+      }
+      for (let i = execs.length - 1; i >= 0; i--) s.dnnl_primitive_desc_destroy(execs[i].pd);
+    },
     reorder: (src, dst, what) => {
       const o = new Uint8Array(8);
       check(
@@ -464,11 +458,6 @@ export function loadDnnl(threads: number): DnnlLib {
     },
   };
   return loaded;
-}
-
-/** Op descriptor buffer (sized above every oneDNN 2.x op descriptor). */
-export function opDesc(): Uint8Array {
-  return new Uint8Array(OP_DESC_BYTES);
 }
 
 /** `dnnl_dims_t` (12 int64) holding `v`. */

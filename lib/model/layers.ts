@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { batchNormTrain, conv2d, runningStatsUpdate } from "../engine/mod.ts";
+import { batchNormTrain, conv2d, relu, runningStatsUpdate } from "../engine/mod.ts";
 import { type ParamGroup, ParamStore } from "./params.ts";
 
 /** Bias-free 2-D convolution (ResNet style), weight stored HWIO; PyTorch name `<name>.weight`. */
@@ -98,15 +98,23 @@ export class BatchNormLayer {
     );
   }
 
-  /** Normalise `x` ([N,C] or [N,H,W,C]); `training` selects batch vs running statistics. */
-  apply<T extends tf.Tensor2D | tf.Tensor4D>(x: T, training: boolean): T {
+  /**
+   * Normalise `x` ([N,C] or [N,H,W,C]); `training` selects batch vs running statistics; with
+   * `relu`, max(·, 0) of the result (fused into the native engine's batch-norm in training).
+   */
+  apply<T extends tf.Tensor2D | tf.Tensor4D>(
+    x: T,
+    training: boolean,
+    { relu: withRelu = false }: { relu?: boolean } = {},
+  ): T {
     if (!training) {
       return tf.tidy(() => {
         const inv = tf.rsqrt(tf.add(this.runningVar, this.eps));
         const scale = this.weight ? tf.mul(inv, this.weight) : inv;
         let shift = tf.neg(tf.mul(this.runningMean, scale));
         if (this.bias) shift = tf.add(shift, this.bias);
-        return tf.add(tf.mul(x, scale), shift) as T;
+        const y = tf.add(tf.mul(x, scale), shift) as T;
+        return withRelu ? relu(y) : y;
       });
     }
     const n = x.size / this.channels;
@@ -120,6 +128,7 @@ export class BatchNormLayer {
       this.weight as tf.Tensor1D | null,
       this.bias as tf.Tensor1D | null,
       this.eps,
+      { relu: withRelu },
     );
     tf.tidy(() => {
       const r = runningStatsUpdate(

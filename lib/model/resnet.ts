@@ -52,7 +52,7 @@ class BasicBlock {
   }
 
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    const h = relu(this.bn1.apply(this.conv1.apply(x), training));
+    const h = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
     const y = this.bn2.apply(this.conv2.apply(h), training);
     const s = this.down ? this.down.bn.apply(this.down.conv.apply(x), training) : x;
     return relu(tf.add(y, s));
@@ -88,7 +88,7 @@ export class ResNet18Backbone {
 
   /** Feature map of NHWC images `x`; `training` selects BN batch statistics. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor4D {
-    let h = relu(this.bn1.apply(this.conv1.apply(x), training));
+    let h = this.bn1.apply(this.conv1.apply(x), training, { relu: true });
     h = maxPool2d(h, 3, 2, 1);
     for (const b of this.blocks) h = b.apply(h, training);
     return h;

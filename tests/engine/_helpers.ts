@@ -27,6 +27,21 @@ export function onBackend<T>(backend: "wasm" | "cpu", fast: boolean, f: () => T)
   }
 }
 
+/**
+ * `f` on TF.js's stock kernels, the independent reference of the native engine's tests: on the
+ * cpu backend with fast gradients off for the wasm store, with fast gradients off on the cpu
+ * store itself.
+ */
+export function onStockKernels<T>(store: "wasm" | "cpu", f: () => T): T {
+  if (store === "wasm") return onBackend("cpu", false, f);
+  setFastGradients(false);
+  try {
+    return f();
+  } finally {
+    setFastGradients(undefined);
+  }
+}
+
 /** Deterministic pseudo-random values in [-1, 1) (mulberry32). */
 export function randomArray(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
