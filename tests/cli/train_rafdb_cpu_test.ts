@@ -56,7 +56,15 @@ Deno.test({
         Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("RUL_")),
       );
       const r = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", path.join(ROOT, "cli/train.ts"), ...args, "--epochs", "1", "--no-audit"],
+        args: [
+          "run",
+          "-A",
+          path.join(ROOT, "cli/train.ts"),
+          ...args,
+          "--epochs",
+          "1",
+          "--no-audit",
+        ],
         cwd: dir,
         env,
         clearEnv: true,
