@@ -490,8 +490,9 @@ export async function fitOnednnStore(
 
 /**
  * One line describing the active backend and why it was chosen, e.g. `wasm (SIMD, 2 threads),
- * fast gradients on [...]; skipped webgpu: software adapter ...`, `webgpu on NVIDIA H200 (real
- * GPU), fast gradients off [...]` or, with oneDNN, `wasm (SIMD, 2 threads) + oneDNN 2.6.3
+ * fast gradients on [...]; skipped webgpu: software adapter ...`, `webgpu on <adapter description>
+ * (real GPU), fast gradients off [...]` (never seen yet: no real GPU used) or, with oneDNN,
+ * `wasm (SIMD, 2 threads) + oneDNN 2.6.3
  * (avx512_core, 2 OpenMP threads, tensors on wasm), fast gradients on (oneDNN kernels) [...]`.
  */
 export function describeBackend(): string {
