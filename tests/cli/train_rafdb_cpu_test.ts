@@ -34,6 +34,46 @@ function readmeTrainCommand(): string[] {
   return line.split(/\s+/).slice(3); // the arguments after `deno task train`
 }
 
+/** Runs cli/train.ts with `args` and the environment minus RUL_* plus `extra`. */
+async function train(args: string[], cwd: string, extra: Record<string, string> = {}) {
+  // no RUL_* variable reaches the child unless given (the command must work as a user types it)
+  const env = Object.fromEntries(
+    Object.entries(Deno.env.toObject()).filter(([k]) => !k.startsWith("RUL_")),
+  );
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", path.join(ROOT, "cli/train.ts"), ...args],
+    cwd,
+    env: { ...env, ...extra },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, text: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+Deno.test({
+  name: "README's RAF-DB command with RUL_ONEDNN_STORE=wasm keeps the heap and refuses the step",
+  ignore: !dependency("oneDNN", why === null, why ?? ""),
+  fn: async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rul-rafwasm-"));
+    try {
+      const raf = path.join(dir, "RAF-DB");
+      const { train: tr, test } = synthFerSplits({ train: 8, test: 8, size: 100, seed: 3 });
+      await writeRafDbLayout(raf, { train: tr, test });
+      const args = readmeTrainCommand().map((a) =>
+        a === "~/RAF-DB" ? raf : a === "runs/rul" ? path.join(dir, "out") : a
+      ).filter((a, i, all) => a !== "--init" && all[i - 1] !== "--init");
+      const r = await train(args, dir, { RUL_ONEDNN_STORE: "wasm" });
+      assert.equal(r.code, 2, r.text);
+      assert.match(r.text, /needs about \d+\.\d GiB on the wasm backend, more than the wasm heap/);
+      assert.doesNotMatch(r.text, /tensors on the cpu store/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+});
+
 Deno.test({
   name: "README's RAF-DB command trains at 224 px, batch 64 on the cpu store with no env var",
   ignore: !dependency("oneDNN", why === null, why ?? ""),
