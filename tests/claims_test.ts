@@ -5,7 +5,7 @@
  * `<!-- measurement: docs/measurements/x.json -->` (several files: comma-separated) marks the
  * block that follows it: a fenced code block, a table (consecutive lines starting with `|`) or a
  * paragraph (consecutive non-blank lines). Every number written in that block must be one of the
- * numbers of the file(s), as written or rounded to the decimals the block shows: `1.1` matches
+ * numbers of the file(s)' `figures` or `machine`, as written or rounded to the decimals the block shows: `1.1` matches
  * 1.11 or 1.14, `14.70` matches 14.7, `12,271` matches 12271, `1 min 43 s` needs 1 and 43 (a
  * string "1 min 43 s" in the file holds both). Not counted: a table's header row, inline code,
  * link targets, and a number glued to a word (`ResNet-18`, `x86-64`, `H200`, `fp32`). The file
@@ -153,6 +153,7 @@ export function claimErrors(mdPath: string, text: string, root = ROOT): string[]
         if (!(k in json)) errors.push(`${where}: ${f} has no "${k}"`);
       }
       fileNumbers(json.figures, values);
+      fileNumbers(json.machine, values);
       const rows = (json.figures as { rows?: unknown[] } | undefined)?.rows;
       if (Array.isArray(rows)) {
         hasRows = true;
