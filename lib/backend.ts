@@ -405,6 +405,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   }
   if (!pkg && dnnlWhy === null && store === "cpu") {
     if (!(await tf.setBackend("cpu"))) fail("onednn", "backend 'cpu' failed to initialise");
+    quietCpuBanner();
     pkg = "@tensorflow/tfjs-backend-cpu";
     onednn = initOnednn(threads);
     usedThreads = threads;
@@ -457,6 +458,16 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 }
 
 /**
+ * TF.js cpu prints, at its first tensor, advice to install tfjs-node "to speed things up"; as the
+ * native engine's store the kernels that matter run on oneDNN, so the advice is wrong there: the
+ * backend is marked as already used (its `firstUse` flag, read only for that message).
+ */
+function quietCpuBanner(): void {
+  const b = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (b && "firstUse" in b) b.firstUse = false;
+}
+
+/**
  * Keep the native engine's tensors outside the wasm heap when a training step needs more than it
  * holds: when oneDNN runs on its wasm store, the store was not pinned (option `onednnStore` or
  * `RUL_ONEDNN_STORE`) and `needBytes` exceeds `heapBytes`, TF.js cpu becomes the active backend
@@ -472,6 +483,7 @@ export async function fitOnednnStore(
   const d = current?.onednn;
   if (!current || !d || d.store !== "wasm" || storePinned || needBytes <= heapBytes) return null;
   if (!(await tf.setBackend("cpu"))) return null;
+  quietCpuBanner();
   const onednn = moveOnednnStoreToCpu();
   current = {
     ...current,

@@ -64,7 +64,9 @@ Deno.test({
       const args = readmeTrainCommand().map((a) =>
         a === "~/RAF-DB" ? raf : a === "runs/rul" ? path.join(dir, "out") : a
       ).filter((a, i, all) => a !== "--init" && all[i - 1] !== "--init");
-      const r = await train([...args, "--epochs", "1", "--no-audit"], dir, { RUL_ONEDNN_STORE: "wasm" });
+      const r = await train([...args, "--epochs", "1", "--no-audit"], dir, {
+        RUL_ONEDNN_STORE: "wasm",
+      });
       assert.equal(r.code, 2, r.text);
       assert.match(r.text, /needs about \d+\.\d GiB on the wasm backend, more than the wasm heap/);
       assert.doesNotMatch(r.text, /tensors on the cpu store/);
@@ -120,6 +122,7 @@ Deno.test({
         /native engine: a training step of batch 64 at 224 px needs about \d+\.\d GiB, more than the wasm heap \(4\.0 GiB\): tensors on the cpu store/,
       );
       assert.match(text, /backend: wasm .*\+ oneDNN/, "the backend starts on the wasm store");
+      assert.doesNotMatch(text, /install our node backend/, "no tfjs-node advice on the cpu store");
       const config = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
       assert.equal(config.model.inputSize, 224);
       assert.equal(config.batchSize, 64);
