@@ -107,14 +107,71 @@ export async function rafdbEpoch(raw: string): Promise<Record<string, unknown>> 
   };
 }
 
+/**
+ * The same run while it is still going (or cut off): the last progress line's images done and
+ * cumulative img/s (done / elapsed), the train-pass time extrapolated to 12,271 images, the peak
+ * RSS so far (VmHWM sampled every 30 s into `hwm` by the session) and the load averages sampled.
+ */
+export async function rafdbEpochPartial(raw: string): Promise<Record<string, unknown>> {
+  const read = (f: string) => fs.readFileSync(path.join(raw, f), "utf8").trim();
+  const progress = read("log").split("\n").filter((l) => /^epoch 1\/1 \[/.test(l)).at(-1) ?? "";
+  const m = /(\d+)\/12271 .*\| ([\d.]+) img\/s/.exec(progress);
+  if (!m) throw new Error(`${raw}/log: no progress line yet`);
+  const done = Number(m[1]), ips = Number(m[2]);
+  const samples = read("hwm").split("\n").map((l) => l.split(/\s+/));
+  const hwmKb = Math.max(...samples.map((s) => Number(s[1])));
+  const loads = samples.map((s) => Number(s[2]));
+  const trainSeconds = 12271 / ips;
+  return {
+    what: "One RUL training epoch at RAF-DB size on this machine's CPU (12,271 SynthFER training " +
+      "images at 100 px resized to 224 px by the batch pipeline, official augmentations, batch " +
+      "64, no environment variable: the trainer chose the cpu store by itself), CUT OFF before " +
+      "the end of the epoch at the session's deadline: the figures are the train pass so far and " +
+      "its extrapolation to the whole epoch (test evaluation not measured). Measured while other " +
+      "jobs shared the 2 cores (load averages below): an upper bound of the idle time.",
+    command: `tools/measure_rafdb_epoch.sh (${read("command")})`,
+    date: read("start"),
+    partial: true,
+    last_progress_line: progress,
+    machine: {
+      ...machineInfo(),
+      load_average_before: read("loadavg_before").split(/\s+/).slice(0, 3).map(Number),
+      load_average_1min_sampled: { min: Math.min(...loads), max: Math.max(...loads) },
+    },
+    versions: await versions(),
+    engine: read("log").split("\n").find((l) => l.startsWith("backend: ")) ?? "",
+    store_line: read("log").split("\n").find((l) => l.startsWith("native engine: ")) ?? "",
+    under_load: true,
+    figures: {
+      train_images: 12271,
+      input_px: 224,
+      batch: 64,
+      images_done: done,
+      train_images_per_s: ips,
+      train_seconds_so_far: Math.round(done / ips),
+      train_pass_minutes_extrapolated: Math.round(trainSeconds / 60),
+      sixty_epochs_hours_extrapolated: Math.round(60 * trainSeconds / 3600 * 10) / 10,
+      peak_rss_so_far_mib: Math.round(hwmKb / 1024),
+      peak_rss_so_far_gib: Math.round(hwmKb / 1024 ** 2 * 10) / 10,
+      cores: 2,
+      epochs: 60,
+    },
+  };
+}
+
 if (import.meta.main) {
   const [cmd, a, b] = Deno.args;
   if (cmd === "machine") console.log(JSON.stringify(machineInfo(), null, 2));
   else if (cmd === "rafdb-epoch" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
     console.log(`wrote ${b}`);
+  } else if (cmd === "rafdb-epoch-partial" && a && b) {
+    fs.writeFileSync(b, JSON.stringify(await rafdbEpochPartial(a), null, 2) + "\n");
+    console.log(`wrote ${b}`);
   } else {
-    console.error("usage: measurement.ts machine | rafdb-epoch <raw folder> <out.json>");
+    console.error(
+      "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json>",
+    );
     Deno.exit(2);
   }
 }
