@@ -122,6 +122,11 @@ export async function rafdbEpochPartial(raw: string): Promise<Record<string, unk
   const hwmKb = Math.max(...samples.map((s) => Number(s[1])));
   const loads = samples.map((s) => Number(s[2]));
   const trainSeconds = 12271 / ips;
+  // exact timestamps of the progress (sampled every 30 s into `progress_t`): the rate over them
+  const ticks = read("progress_t").split("\n").map((l) => l.split(/\s+/))
+    .filter((t) => t[1]).map((t) => ({ t: Number(t[0]), n: Number(t[1].split("/")[0]) }));
+  const first = ticks[0], last = ticks.at(-1)!;
+  const sampledIps = (last.n - first.n) / (last.t - first.t);
   return {
     what: "One RUL training epoch at RAF-DB size on this machine's CPU (12,271 SynthFER training " +
       "images at 100 px resized to 224 px by the batch pipeline, official augmentations, batch " +
@@ -148,6 +153,12 @@ export async function rafdbEpochPartial(raw: string): Promise<Record<string, unk
       batch: 64,
       images_done: done,
       train_images_per_s: ips,
+      train_images_per_s_sampled: Math.round(sampledIps * 100) / 100,
+      sampled_window: {
+        from: new Date(first.t * 1000).toISOString(),
+        to: new Date(last.t * 1000).toISOString(),
+        images: last.n - first.n,
+      },
       train_seconds_so_far: Math.round(done / ips),
       train_pass_minutes_extrapolated: Math.round(trainSeconds / 60),
       sixty_epochs_hours_extrapolated: Math.round(60 * trainSeconds / 3600 * 10) / 10,
