@@ -5,9 +5,9 @@
  * `<!-- measurement: docs/measurements/x.json -->` (several files: comma-separated) marks the
  * block that follows it: a fenced code block, a table (consecutive lines starting with `|`) or a
  * paragraph (consecutive non-blank lines). Every number written in that block must be one of the
- * numbers of the file(s)' `figures` or `machine`, as written or rounded to the decimals the block shows: `1.1` matches
- * 1.11 or 1.14, `14.70` matches 14.7, `12,271` matches 12271, `1 min 43 s` needs 1 and 43 (a
- * string "1 min 43 s" in the file holds both). Not counted: a table's header row, inline code,
+ * numbers of the file(s)' `figures` or `machine`, as written or rounded to the decimals the block
+ * shows: `1.1` matches 1.11 or 1.14, `14.70` matches 14.7, `12,271` matches 12271, `1 min 43 s`
+ * needs 1 and 43 (a string "1 min 43 s" in the file holds both). Not counted: a table's header row, inline code,
  * link targets, and a number glued to a word (`ResNet-18`, `x86-64`, `H200`, `fp32`). The file
  * must be JSON with `command`, `date`, `machine` and `figures`. A marked table whose file holds
  * rows (`figures.rows`) must also have one table row per file row.
