@@ -22,7 +22,13 @@ import { fastGradientsActive, setFastGradients } from "./engine/fast_state.ts";
 import { installWasmThreadShim, releaseWasmWorkers } from "./engine/wasm_threads.ts";
 import { initWasmGemm, wasmGemmActive } from "./engine/wasm_gemm.ts";
 import { installSharedWasmIdentity } from "./engine/wasm_identity.ts";
-import { initOnednn, onednnActive, type OnednnInfo, type OnednnStore } from "./engine/onednn.ts";
+import {
+  initOnednn,
+  moveOnednnStoreToCpu,
+  onednnActive,
+  type OnednnInfo,
+  type OnednnStore,
+} from "./engine/onednn.ts";
 import { dnnlLibraryName, loadDnnl } from "./engine/onednn_ffi.ts";
 
 export { fastGradientsActive, setFastGradients };
@@ -236,9 +242,16 @@ function resolveGemm(opt: boolean | undefined): boolean {
   throw new Error(`initBackend: RUL_GEMM must be 0 or 1, got RUL_GEMM=${env}`);
 }
 
+/**
+ * Whether the native engine's store was chosen by the caller (option or `RUL_ONEDNN_STORE`):
+ * then {@link fitOnednnStore} leaves it alone.
+ */
+let storePinned = false;
+
 /** The native engine's tensor store: the option, else `RUL_ONEDNN_STORE`, else the default. */
 function resolveStore(opt: OnednnStore | undefined): OnednnStore {
   const env = Deno.env.get("RUL_ONEDNN_STORE");
+  storePinned = opt !== undefined || (env !== undefined && env !== "");
   const raw = opt ?? (env !== undefined && env !== "" ? env : DEFAULT_ONEDNN_STORE);
   if (raw !== "wasm" && raw !== "cpu") {
     const where = opt !== undefined ? `option onednnStore=${opt}` : `RUL_ONEDNN_STORE=${env}`;
@@ -392,6 +405,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   }
   if (!pkg && dnnlWhy === null && store === "cpu") {
     if (!(await tf.setBackend("cpu"))) fail("onednn", "backend 'cpu' failed to initialise");
+    quietCpuBanner();
     pkg = "@tensorflow/tfjs-backend-cpu";
     onednn = initOnednn(threads);
     usedThreads = threads;
@@ -444,9 +458,53 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 }
 
 /**
+ * TF.js cpu prints, at its first tensor, advice to install tfjs-node "to speed things up"; as the
+ * native engine's store the kernels that matter run on oneDNN, so the advice is wrong there: the
+ * backend is marked as already used (its `firstUse` flag, read only for that message).
+ */
+function quietCpuBanner(): void {
+  const b = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (b && "firstUse" in b) b.firstUse = false;
+}
+
+/**
+ * Keep the native engine's tensors outside the wasm heap when a training step needs more than it
+ * holds: when oneDNN runs on its wasm store, the store was not pinned (option `onednnStore` or
+ * `RUL_ONEDNN_STORE`) and `needBytes` exceeds `heapBytes`, TF.js cpu becomes the active backend
+ * and the engine's store (the `RUL_ONEDNN_STORE=cpu` setting, chosen by itself). The trainer
+ * calls it before building the model. Returns the one line that says so, or null when nothing
+ * changed (another backend, a pinned store, or a step that fits).
+ */
+export async function fitOnednnStore(
+  needBytes: number,
+  heapBytes: number,
+  what: string,
+): Promise<string | null> {
+  const d = current?.onednn;
+  if (!current || !d || d.store !== "wasm" || storePinned || needBytes <= heapBytes) return null;
+  if (!(await tf.setBackend("cpu"))) return null;
+  quietCpuBanner();
+  const onednn = moveOnednnStoreToCpu();
+  current = {
+    ...current,
+    name: "cpu",
+    threads: onednn.threads,
+    onednn,
+    package: `@tensorflow/tfjs-backend-cpu + ${dnnlLibraryName()}`,
+  };
+  delete current.simd;
+  delete current.gemmThreads;
+  const gib = (b: number) => `${(b / 1024 ** 3).toFixed(1)} GiB`;
+  return `native engine: ${what} needs about ${gib(needBytes)}, more than the wasm heap ` +
+    `(${gib(heapBytes)}): tensors on the cpu store (as RUL_ONEDNN_STORE=cpu; ` +
+    "RUL_ONEDNN_STORE=wasm keeps the heap and refuses the step)";
+}
+
+/**
  * One line describing the active backend and why it was chosen, e.g. `wasm (SIMD, 2 threads),
- * fast gradients on [...]; skipped webgpu: software adapter ...`, `webgpu on NVIDIA H200 (real
- * GPU), fast gradients off [...]` or, with oneDNN, `wasm (SIMD, 2 threads) + oneDNN 2.6.3
+ * fast gradients on [...]; skipped webgpu: software adapter ...`, `webgpu on <adapter description>
+ * (real GPU), fast gradients off [...]` (never seen yet: no real GPU used) or, with oneDNN,
+ * `wasm (SIMD, 2 threads) + oneDNN 2.6.3
  * (avx512_core, 2 OpenMP threads, tensors on wasm), fast gradients on (oneDNN kernels) [...]`.
  */
 export function describeBackend(): string {

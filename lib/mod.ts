@@ -155,8 +155,15 @@ export {
   uncertaintyHistogram,
 } from "./plots/mod.ts";
 
-/** t-SNE of features (exact or Barnes-Hut, worker threads for the async form). */
-export { tsne, tsneAsync } from "./tsne/mod.ts";
+/**
+ * t-SNE of features (exact or Barnes-Hut, worker threads for the async form) and the measures of
+ * a map that notebook 04 reports instead of reading it by eye: the map's leave-one-out kNN
+ * accuracy and its trustworthiness.
+ */
+export { knnAccuracy, trustworthiness, tsne, tsneAsync } from "./tsne/mod.ts";
+
+/** Paired t interval over matched seeds (RUL − baseline), as the demo and notebook 04 print. */
+export { pairedTInterval } from "./eval/stats.ts";
 
 /**
  * Notebook helpers: settings, scale presets and the effective configuration (preset first, the

@@ -243,7 +243,13 @@ const EXPECTED_TEXT: Record<string, string[]> = {
     "| 30 % | scn − baseline | 3 |",
     "| 30 % | eac − baseline | 3 |",
   ],
-  "04": ["AUROC of u for flipped labels", "tsne_rul_vs_baseline.pdf", "t-SNE rul: done in"],
+  "04": [
+    "AUROC of u for flipped labels",
+    "tsne_rul_vs_baseline.pdf",
+    "t-SNE rul seed 2: done in",
+    "kNN accuracy of the map (points), RUL − baseline:",
+    "trustworthiness, RUL − baseline:",
+  ],
 };
 
 /** The figures notebook 04 exports: PNG, SVG and PDF of each, with the right magic bytes. */

@@ -109,7 +109,8 @@ interface State {
 
 let state: State | null = null;
 let forced: boolean | undefined;
-let registered = false;
+/** The backends whose kernels are registered (a store switch registers the new one's). */
+const registered = new Set<string>();
 
 /**
  * Load oneDNN with `threads` OpenMP threads and attach its kernels to the active TF.js backend,
@@ -132,6 +133,24 @@ export function initOnednn(threads: number): OnednnInfo {
     state = { lib, store: name, memory, buffer: null, base: 0 };
     ensureKernels(name);
   }
+  return onednnInfo() as OnednnInfo;
+}
+
+/**
+ * Move the loaded engine's store to the cpu backend (TF.js cpu must be active already): its
+ * kernels are registered there and read and write its typed arrays from now on; tensors still
+ * on the wasm heap move when a kernel first reads them (TF.js moves data between backends).
+ * Used when a training step does not fit the wasm heap (lib/backend.ts's `fitOnednnStore`).
+ */
+export function moveOnednnStoreToCpu(): OnednnInfo {
+  if (!state) throw new Error("moveOnednnStoreToCpu: oneDNN is not loaded (initOnednn first)");
+  if (tf.getBackend() !== "cpu") {
+    throw new Error(`moveOnednnStoreToCpu: the active backend is '${tf.getBackend()}', not cpu`);
+  }
+  state.store = "cpu";
+  state.memory = null;
+  state.buffer = null;
+  ensureKernels("cpu");
   return onednnInfo() as OnednnInfo;
 }
 
@@ -1240,7 +1259,7 @@ const OPS: OnednnOp[] = [
 
 /** Register {@link OPS} for the store's backend (once). */
 function ensureKernels(store: OnednnStore): void {
-  if (registered) return;
+  if (registered.has(store)) return;
   for (const op of OPS) {
     if (op.stores && !op.stores.includes(store)) continue;
     const run = (args: Parameters<tf.KernelFunc>[0]) =>
@@ -1259,5 +1278,5 @@ function ensureKernels(store: OnednnStore): void {
     }
     if (op.grad) tf.registerGradient({ kernelName: op.name, ...op.grad });
   }
-  registered = true;
+  registered.add(store);
 }

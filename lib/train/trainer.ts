@@ -43,7 +43,15 @@ import {
 import { loadWeights } from "./weights.ts";
 import { loadRunData } from "./data.ts";
 import { configDifferences, prepareRunFolder, startRun } from "./run_folder.ts";
-import { checkStepMemory, isOutOfMemory, memoryMessage, type StepShape } from "./memory.ts";
+import {
+  checkStepMemory,
+  estimateStepBytes,
+  isOutOfMemory,
+  memoryLimit,
+  memoryMessage,
+  type StepShape,
+} from "./memory.ts";
+import { fitOnednnStore } from "../backend.ts";
 
 /** Reported after every optimiser step. */
 export interface StepInfo {
@@ -441,6 +449,15 @@ export class Trainer {
       }
     } else config = resolveTrainConfig(input, "config");
     const step = stepShape(config, 7);
+    // the paper's 224 px, batch 64 does not fit the wasm heap: the native engine then keeps its
+    // tensors on the cpu store by itself (one line says so) instead of refusing the step
+    const heap = memoryLimit("wasm")!;
+    const moved = await fitOnednnStore(
+      estimateStepBytes(step),
+      heap.bytes,
+      `a training step of batch ${step.batch} at ${step.inputSize} px`,
+    );
+    if (moved) log(moved);
     checkStepMemory(step, tf.getBackend());
     if (runDir && !options.resume) {
       folder = prepareRunFolder(runDir, options.overwrite ? "overwrite" : "new");

@@ -1,0 +1,188 @@
+/**
+ * Measurement files (docs/measurements/*.json, convention in docs/measurements/README.md): the
+ * machine and versions block every file carries, and the writer of the RAF-DB-size epoch
+ * measurement from the raw outputs of tools/measure_rafdb_epoch.sh.
+ *
+ *   deno run -A tools/measurement.ts machine                      # print the machine block
+ *   deno run -A tools/measurement.ts rafdb-epoch /tmp/rul-rafdb-epoch docs/measurements/x.json
+ *
+ * @module
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Cores, CPU model and flags (/proc/cpuinfo), memory, kernel. */
+export function machineInfo(): Record<string, unknown> {
+  let model = "", flags: string[] = [];
+  try {
+    const info = fs.readFileSync("/proc/cpuinfo", "utf8");
+    model = /^model name\s*:\s*(.*)$/m.exec(info)?.[1] ?? "";
+    flags = (/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? "").split(/\s+/).filter(Boolean);
+  } catch {
+    // not Linux: model and flags stay empty
+  }
+  return {
+    cores: os.cpus().length,
+    cpu_model: model,
+    cpu_flags: flags,
+    memory_gib: Math.round(os.totalmem() / 1024 ** 3 * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+  };
+}
+
+/** Deno, TF.js and (when it loads) oneDNN versions. */
+export async function versions(): Promise<Record<string, string>> {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+  const out: Record<string, string> = {
+    deno: Deno.version.deno,
+    "@tensorflow/tfjs-core": pkg.dependencies?.["@tensorflow/tfjs-core"] ?? "",
+  };
+  try {
+    const { loadDnnl } = await import("../lib/engine/onednn_ffi.ts");
+    out.onednn = loadDnnl(1).version;
+  } catch (e) {
+    out.onednn = `not loaded: ${(e as Error).message}`;
+  }
+  return out;
+}
+
+/** Peak RSS in MiB from GNU time's `-v` report. */
+function peakRssMiB(timeReport: string): number {
+  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timeReport)?.[1]);
+  return Math.round(kb / 1024);
+}
+
+/** The JSON of the RAF-DB-size epoch from the raw folder of tools/measure_rafdb_epoch.sh. */
+export async function rafdbEpoch(raw: string): Promise<Record<string, unknown>> {
+  const read = (f: string) => fs.readFileSync(path.join(raw, f), "utf8").trim();
+  const rc = Number(read("rc"));
+  if (rc !== 0) throw new Error(`${raw}: the run exited with ${rc}; see ${raw}/log`);
+  const rec = JSON.parse(read("run/metrics.jsonl").split("\n").at(-1)!);
+  const log = read("log");
+  const epochLine = log.split("\n").find((l) => /^epoch 1\/1: /.test(l)) ?? "";
+  const epochSeconds = Number(/\| epoch ([\d.]+) s/.exec(epochLine)?.[1]);
+  const dataSeconds = Number(/^data: .* in ([\d.]+) s$/m.exec(log)?.[1]);
+  const elapsed = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)$/m.exec(read("time"))?.[1];
+  const load = (f: string) => read(f).split(/\s+/).slice(0, 3).map(Number);
+  const sixty = 60 * epochSeconds;
+  return {
+    what: "One RUL training epoch at RAF-DB size on this machine's CPU: 12,271 SynthFER training " +
+      "images rendered at 100 px (RAF-DB's aligned size) and resized to 224 px by the batch " +
+      "pipeline with the official augmentations, batch 64, then the 3,068-image test set " +
+      "evaluated; no environment variable (the trainer put the native engine's tensors on the " +
+      "cpu store by itself). Measured while other jobs shared the 2 cores (load average below): " +
+      "an upper bound of the idle time.",
+    command: `tools/measure_rafdb_epoch.sh (${read("command")})`,
+    date: read("start"),
+    end: read("end"),
+    machine: {
+      ...machineInfo(),
+      load_average_before: load("loadavg_before"),
+      load_average_after: load("loadavg_after"),
+    },
+    versions: await versions(),
+    engine: log.split("\n").find((l) => l.startsWith("backend: ")) ?? "",
+    store_line: log.split("\n").find((l) => l.startsWith("native engine: ")) ?? "",
+    under_load: true,
+    figures: {
+      train_images: 12271,
+      test_images: 3068,
+      input_px: 224,
+      batch: 64,
+      epoch_seconds: epochSeconds,
+      epoch_minutes: Math.round(epochSeconds / 60 * 10) / 10,
+      train_seconds: Math.round(rec.train_seconds * 10) / 10,
+      train_images_per_s: Math.round(rec.train_images_per_s * 100) / 100,
+      data_generation_seconds: dataSeconds,
+      process_wall_clock: elapsed,
+      peak_rss_mib: peakRssMiB(read("time")),
+      peak_rss_gib: Math.round(peakRssMiB(read("time")) / 1024 * 10) / 10,
+      sixty_epochs_hours: Math.round(sixty / 3600 * 10) / 10,
+      cores: 2,
+      epochs: 60,
+    },
+  };
+}
+
+/**
+ * The same run while it is still going (or cut off): the last progress line's images done and
+ * cumulative img/s (done / elapsed), the train-pass time extrapolated to 12,271 images, the peak
+ * RSS so far (VmHWM sampled every 30 s into `hwm` by the session) and the load averages sampled.
+ */
+export async function rafdbEpochPartial(raw: string): Promise<Record<string, unknown>> {
+  const read = (f: string) => fs.readFileSync(path.join(raw, f), "utf8").trim();
+  const progress = read("log").split("\n").filter((l) => /^epoch 1\/1 \[/.test(l)).at(-1) ?? "";
+  const m = /(\d+)\/12271 .*\| ([\d.]+) img\/s/.exec(progress);
+  if (!m) throw new Error(`${raw}/log: no progress line yet`);
+  const done = Number(m[1]), ips = Number(m[2]);
+  const samples = read("hwm").split("\n").map((l) => l.split(/\s+/));
+  const hwmKb = Math.max(...samples.map((s) => Number(s[1])));
+  const loads = samples.map((s) => Number(s[2]));
+  const trainSeconds = 12271 / ips;
+  // exact timestamps of the progress (sampled every 30 s into `progress_t`): the rate over them
+  const ticks = read("progress_t").split("\n").map((l) => l.split(/\s+/))
+    .filter((t) => t[1]).map((t) => ({ t: Number(t[0]), n: Number(t[1].split("/")[0]) }));
+  const first = ticks[0], last = ticks.at(-1)!;
+  const sampledIps = (last.n - first.n) / (last.t - first.t);
+  return {
+    what: "One RUL training epoch at RAF-DB size on this machine's CPU (12,271 SynthFER training " +
+      "images at 100 px resized to 224 px by the batch pipeline, official augmentations, batch " +
+      "64, no environment variable: the trainer chose the cpu store by itself), CUT OFF before " +
+      "the end of the epoch at the session's deadline: the figures are the train pass so far and " +
+      "its extrapolation to the whole epoch (test evaluation not measured). Measured while other " +
+      "jobs shared the 2 cores (load averages below): an upper bound of the idle time.",
+    command: `tools/measure_rafdb_epoch.sh (${read("command")})`,
+    date: read("start"),
+    partial: true,
+    last_progress_line: progress,
+    machine: {
+      ...machineInfo(),
+      load_average_before: read("loadavg_before").split(/\s+/).slice(0, 3).map(Number),
+      load_average_1min_sampled: { min: Math.min(...loads), max: Math.max(...loads) },
+    },
+    versions: await versions(),
+    engine: read("log").split("\n").find((l) => l.startsWith("backend: ")) ?? "",
+    store_line: read("log").split("\n").find((l) => l.startsWith("native engine: ")) ?? "",
+    under_load: true,
+    figures: {
+      train_images: 12271,
+      input_px: 224,
+      batch: 64,
+      images_done: done,
+      train_images_per_s: ips,
+      train_images_per_s_sampled: Math.round(sampledIps * 100) / 100,
+      sampled_window: {
+        from: new Date(first.t * 1000).toISOString(),
+        to: new Date(last.t * 1000).toISOString(),
+        images: last.n - first.n,
+      },
+      train_seconds_so_far: Math.round(done / ips),
+      train_pass_minutes_extrapolated: Math.round(trainSeconds / 60),
+      sixty_epochs_hours_extrapolated: Math.round(60 * trainSeconds / 3600 * 10) / 10,
+      peak_rss_so_far_mib: Math.round(hwmKb / 1024),
+      peak_rss_so_far_gib: Math.round(hwmKb / 1024 ** 2 * 10) / 10,
+      cores: 2,
+      epochs: 60,
+    },
+  };
+}
+
+if (import.meta.main) {
+  const [cmd, a, b] = Deno.args;
+  if (cmd === "machine") console.log(JSON.stringify(machineInfo(), null, 2));
+  else if (cmd === "rafdb-epoch" && a && b) {
+    fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
+    console.log(`wrote ${b}`);
+  } else if (cmd === "rafdb-epoch-partial" && a && b) {
+    fs.writeFileSync(b, JSON.stringify(await rafdbEpochPartial(a), null, 2) + "\n");
+    console.log(`wrote ${b}`);
+  } else {
+    console.error(
+      "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json>",
+    );
+    Deno.exit(2);
+  }
+}
