@@ -14,15 +14,16 @@ fi
 # plotly.js beside the notebooks, where their figures load it from (the kernel also writes it on
 # the first figure; see lib/plots/jupyter.ts): figures of saved notebooks draw before any kernel runs.
 (cd "$root" && "$deno" eval "import { ensureNotebookPlotly } from '$root/lib/plots/jupyter.ts'; console.log('setup_kernel: plotly.js at ' + ensureNotebookPlotly('$root/notebooks'));")
-# JupyterLab 4 / Notebook 7: their notebook debugger plugin asks every kernel for its debug modules
-# after each executed cell, even one without a debugger (the Deno kernel's kernel_info says
-# "debugger": false), and logs "Error: No active debugger session" each time (JupyterLab 4.6's
-# Debugger.Handler: executionDone -> displayModules). Turn that one plugin off in the repository's
-# Jupyter environment (.venv-jupyter, made by .ci/setup); other installs: see docs/notebooks.md.
+# JupyterLab 4 / Notebook 7: their debugger's notebook handler asks the kernel for its debug modules
+# after every executed cell, even a kernel without a debugger (the Deno kernel's kernel_info says
+# "debugger": false), and each time the page logs "Error: No active debugger session" (JupyterLab
+# 4.6: Debugger.Handler's executionDone -> DebuggerService.displayModules). The Deno kernel cannot be
+# debugged, so turn the debugger extension off in the repository's Jupyter environment
+# (.venv-jupyter, made by .ci/setup; its page_config.json). Other installs: docs/notebooks.md.
 if [ -x "$root/.venv-jupyter/bin/jupyter-labextension" ]; then
   "$root/.venv-jupyter/bin/jupyter-labextension" disable --level=sys_prefix \
-    "@jupyterlab/debugger-extension:notebooks" >/dev/null 2>&1 &&
-    echo "setup_kernel: JupyterLab's notebook debugger plugin disabled in .venv-jupyter (the Deno kernel has no debugger)"
+    "@jupyterlab/debugger-extension" >/dev/null 2>&1 &&
+    echo "setup_kernel: JupyterLab's debugger extension disabled in .venv-jupyter (the Deno kernel has no debugger)"
 fi
 # Show where the kernelspec landed and which executable it starts (with the Python that has
 # jupyter_client, see tools/jupyter_python.sh; the kernel itself does not need Python).
