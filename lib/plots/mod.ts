@@ -69,6 +69,7 @@ export {
   figureBundleWithImage,
   inJupyter,
   JUPYTER_DISPLAY,
+  kernelNotebookDirs,
   LiveFigure,
   type LiveFigureOptions,
   type MimeBundle,
