@@ -724,3 +724,17 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     return (await serverLog).slice(-3000);
   }
 }
+
+/** Registers the browser test of front-end `fe` (skipped, or failed in CI, when it is missing). */
+export function browserTest(fe: FrontEnd, title: string): void {
+  const { ok, version } = frontEndAvailable(fe);
+  const also = fe.driver === labDriver ? "; 04's t-SNE after a reload" : "";
+  Deno.test({
+    name: `browser, ${title} ${version}: run 02, interrupt, re-run a figure, save, reload, ` +
+      `reopen${also}: every figure drawn and interactive, no page error, no 404`,
+    ignore: !ok,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => browserScenario(fe, version),
+  });
+}

@@ -82,7 +82,9 @@ function runSync(cmd: string, args: string[]): RunResult | null {
  */
 export function jupyterMissing(): string | null {
   const mods = runSync(PYTHON, ["-c", "import nbformat, jupyter_client, nbconvert"]);
-  if (mods === null) return `${PYTHON} not found (bash .ci/setup, or apt-get install python3-nbclient)`;
+  if (mods === null) {
+    return `${PYTHON} not found (bash .ci/setup, or apt-get install python3-nbclient)`;
+  }
   if (mods.code !== 0) {
     return `Jupyter's Python modules are missing (apt-get install python3-nbclient ` +
       `jupyter-nbconvert): ${mods.stderr.trim().split("\n").pop()}`;
