@@ -460,12 +460,21 @@ async function checkFigures(
       assert(/\d/.test(text), `${stage}: figure "${figs[i].title}": no hover label (${text})`);
       hovers.push(text.replace(/\s+/g, " ").slice(0, 60));
     }
-    const shot = new Uint8Array(await el.screenshot({ type: "png" }));
+    // JupyterLab paints a cell scrolled into view a frame or more later (its notebook skips
+    // rendering off-screen cells, CSS content-visibility): a blank shot is taken again, up to 20 s.
+    let shot = new Uint8Array();
+    let ink = 0;
+    for (let t = 0; t < 20; t++) {
+      shot = new Uint8Array(await el.screenshot({ type: "png" }));
+      const { count, total } = nonWhitePixels(shot);
+      ink = count / total;
+      if (ink > 0.01) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
     Deno.writeFileSync(`${shots}/${stage}-figure${i + 1}.png`, shot);
-    const { count, total } = nonWhitePixels(shot);
     const img = PNG.sync.read(Buffer.from(shot));
     assert(img.width > 100 && img.height > 100, `${stage}: figure ${i} is ${img.width} px wide`);
-    assert(count / total > 0.01, `${stage}: figure ${i} ("${figs[i]?.title}") is blank`);
+    assert(ink > 0.01, `${stage}: figure ${i + 1} ("${figs[i]?.title}") is blank`);
   }
   console.log(`${stage}: ${figs.length} figures drawn: ${figs.map((f) => f.title).join(" | ")}`);
   if (interactive) console.log(`${stage}: hover labels: ${hovers.join(" || ")}`);
