@@ -477,7 +477,18 @@ async function checkFigures(
     assert(ink > 0.01, `${stage}: figure ${i + 1} ("${figs[i]?.title}") is blank`);
   }
   console.log(`${stage}: ${figs.length} figures drawn: ${figs.map((f) => f.title).join(" | ")}`);
-  if (interactive) console.log(`${stage}: hover labels: ${hovers.join(" || ")}`);
+  if (interactive) {
+    console.log(`${stage}: hover labels: ${hovers.join(" || ")}`);
+    const how = await page.evaluate(() => {
+      const g = globalThis as Any;
+      const el = g.document.getElementById("jupyter-config-data");
+      const cfg = el ? JSON.parse(el.textContent) : null;
+      const urls = g.performance.getEntriesByType("resource").map((e: Any) => e.name)
+        .filter((u: string) => /_plotly|api\/sessions/.test(u));
+      return { serverRoot: cfg ? cfg.serverRoot ?? "(none)" : "(no page config)", urls };
+    });
+    console.log(`${stage}: page serverRoot ${how.serverRoot}; loaded ${how.urls.join(", ")}`);
+  }
 }
 
 /** The page's errors, collected from `pageerror` and `console.error`. */
