@@ -209,10 +209,11 @@ const labDriver: Driver = {
       return `${saved}\n${c.outputArea?.node?.innerText ?? ""}`;
     }, index),
   async execute(page, index) {
-    await page.evaluate(async (i: number) => {
+    await page.evaluate((i: number) => {
       const w = globalThis as Any;
       w.__panel.content.activeCellIndex = i;
-      await w.jupyterapp.commands.execute("notebook:run-cell");
+      // Not awaited: the command resolves only when the cell has finished.
+      void w.jupyterapp.commands.execute("notebook:run-cell");
     }, index);
   },
   async runAll(page) {
