@@ -391,40 +391,67 @@ function figures(page: Page): Promise<DrawnFigure[]> {
 }
 
 /**
- * Moves the mouse over a data point of figure `i` (a marker or bar, else the start of a line,
- * else the middle of a heatmap) and returns the hover label's text ("" when none appeared).
+ * Moves the mouse over data points of figure `i` (its markers or bars, the start of each line, the
+ * middle of a heatmap, then a grid over the plot area) until Plotly shows a hover label; returns
+ * the label's text ("" when none appeared).
  */
-async function hoverText(page: Page, i: number): Promise<string> {
-  const pos = await page.evaluate((k: number) => {
+export async function hoverText(page: Page, i: number): Promise<string> {
+  const targets = await page.evaluate((k: number) => {
     const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+    const out: { x: number; y: number }[] = [];
     const center = (el: Any) => {
       const r = el.getBoundingClientRect();
-      return r.width > 0 && r.height > 0 ? { x: r.x + r.width / 2, y: r.y + r.height / 2 } : null;
+      if (r.width > 0 && r.height > 0) out.push({ x: r.x + r.width / 2, y: r.y + r.height / 2 });
     };
-    for (const el of f.querySelectorAll(".main-svg .point")) {
-      const c = center(el);
-      if (c) return c;
-    }
-    for (const line of f.querySelectorAll(".main-svg .js-line")) {
+    [...f.querySelectorAll(".main-svg .point")].slice(0, 3).forEach(center);
+    for (const line of [...f.querySelectorAll(".main-svg .js-line")].slice(0, 3)) {
       if (!line.getTotalLength || line.getTotalLength() === 0) continue;
       const p = line.getPointAtLength(0), m = line.getScreenCTM();
-      return { x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f };
+      out.push({ x: m.a * p.x + m.c * p.y + m.e, y: m.b * p.x + m.d * p.y + m.f });
     }
-    const hm = f.querySelector(".main-svg .hm image, .main-svg .heatmaplayer image");
-    return hm ? center(hm) : null;
+    [...f.querySelectorAll(".main-svg .hm image")].slice(0, 1).forEach(center);
+    const drag = f.querySelector(".main-svg .nsewdrag");
+    if (drag) {
+      const r = drag.getBoundingClientRect();
+      for (const fy of [0.5, 0.25, 0.75]) {
+        for (const fx of [0.5, 0.1, 0.3, 0.7, 0.9]) {
+          out.push({ x: r.x + fx * r.width, y: r.y + fy * r.height });
+        }
+      }
+    }
+    return out;
   }, i);
-  if (!pos) return "";
-  await page.mouse.move(pos.x, pos.y, { steps: 3 });
-  for (let t = 0; t < 20; t++) {
-    await new Promise((r) => setTimeout(r, 200));
-    const text = await page.evaluate((k: number) => {
-      const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
-      return [...f.querySelectorAll(".hoverlayer .hovertext, .hoverlayer .legend")]
-        .map((e: Any) => e.textContent).join(" | ");
-    }, i);
-    if (text) return text;
+  for (const pos of targets) {
+    await page.mouse.move(pos.x, pos.y, { steps: 3 });
+    for (let t = 0; t < 5; t++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const text = await page.evaluate((k: number) => {
+        const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+        return [...f.querySelectorAll(".hoverlayer .hovertext, .hoverlayer .legend")]
+          .map((e: Any) => e.textContent).join(" | ");
+      }, i);
+      if (text) return text;
+    }
   }
   return "";
+}
+
+/**
+ * Scrolls figure `i` to the middle of the view and waits until it stays put: JupyterLab renders
+ * cells as they come into view (CSS content-visibility), which moves the cells below them.
+ */
+async function settle(page: Page, i: number): Promise<void> {
+  let last = NaN;
+  for (let t = 0; t < 20; t++) {
+    const top = await page.evaluate((k: number) => {
+      const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+      f.scrollIntoView({ block: "center" });
+      return f.getBoundingClientRect().top;
+    }, i);
+    if (top === last) return;
+    last = top;
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 /**
@@ -453,8 +480,7 @@ async function checkFigures(
   const els = await page.$$(".rul-plotly-figure");
   const hovers: string[] = [];
   for (const [i, el] of els.entries()) {
-    await el.scrollIntoView();
-    await new Promise((r) => setTimeout(r, 200));
+    await settle(page, i);
     if (interactive) {
       assert(figs[i].modebar > 0, `${stage}: figure "${figs[i].title}" has no modebar`);
       const text = await hoverText(page, i);
