@@ -64,8 +64,8 @@ export interface FrontEnd {
 
 /** The front-end specific page calls; each returns what the scenario needs. */
 interface Driver {
-  /** Resolves when the notebook and its kernel are ready. */
-  ready(page: Page): Promise<void>;
+  /** Resolves when the notebook `path` (relative to the server root) and its kernel are ready. */
+  ready(page: Page, path: string): Promise<void>;
   /** Code cells: source, error outputs, busy (running or queued), never run. */
   cells(page: Page): Promise<CellState[]>;
   /** Text of a cell's outputs (saved and as shown). */
@@ -165,21 +165,32 @@ const classicDriver: Driver = {
  * Commands are the ones the menus and toolbar buttons run.
  */
 const labDriver: Driver = {
-  async ready(page) {
-    await page.waitForFunction(() => {
-      const p = (globalThis as Any).jupyterapp?.shell?.currentWidget;
-      const k = p?.sessionContext?.session?.kernel;
-      return !!p?.content?.widgets && p.context?.isReady && k?.connectionStatus === "connected" &&
-        k?.status === "idle";
-    }, { timeout: 180_000 });
-    await page.evaluate(() => {
+  async ready(page, path) {
+    // The notebook's panel (JupyterLab may also restore other notebooks of its workspace).
+    await page.waitForFunction(
+      (want: string) => {
+        const shell = (globalThis as Any).jupyterapp?.shell;
+        const p = shell
+          ? [...shell.widgets("main")].find((w: Any) => w.context?.path === want)
+          : null;
+        const k = p?.sessionContext?.session?.kernel;
+        if (p && shell.currentWidget !== p) shell.activateById(p.id);
+        return !!p?.content?.widgets && p.context?.isReady && k?.connectionStatus === "connected" &&
+          k?.status === "idle";
+      },
+      { timeout: 180_000 },
+      path,
+    );
+    await page.evaluate((want: string) => {
       const w = globalThis as Any;
       w.__kernelDeaths = 0;
-      w.__panel = w.jupyterapp.shell.currentWidget;
+      w.__panel = [...w.jupyterapp.shell.widgets("main")].find((p: Any) =>
+        p.context?.path === want
+      );
       w.__panel.sessionContext.statusChanged.connect((_: unknown, s: string) => {
         if (s === "dead" || s === "restarting" || s === "autorestarting") w.__kernelDeaths++;
       });
-    });
+    }, path);
   },
   cells: (page) =>
     page.evaluate(() =>
@@ -608,7 +619,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     });
     errors.watch(page, blocked);
     await page.goto(fe.notebookUrl(base, path, token), { waitUntil: "load" });
-    await fe.driver.ready(page);
+    await fe.driver.ready(page, path);
     return page;
   };
   const d = fe.driver;
@@ -713,7 +724,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     // 4. Save and reload the page.
     await d.save(page);
     await page.reload({ waitUntil: "load" });
-    await d.ready(page);
+    await d.ready(page, path);
     console.log(`reloaded page address: ${new URL(page.url()).pathname}`);
     await checkFigures(page, "4-reloaded", shots, 4, true);
     lap("4-reloaded");
@@ -744,7 +755,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
       );
       await d.save(page);
       await page.reload({ waitUntil: "load" });
-      await d.ready(page);
+      await d.ready(page, `${sub}/${TSNE}`);
       await checkFigures(page, "6-tsne-reloaded", shots, 2, true);
       const titles = (await figures(page)).map((f) => f.title).join(" | ");
       assertStringIncludes(
