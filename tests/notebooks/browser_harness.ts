@@ -389,15 +389,17 @@ interface DrawnFigure {
 
 function figures(page: Page): Promise<DrawnFigure[]> {
   return page.evaluate(() =>
-    [...(globalThis as Any).document.querySelectorAll(".rul-plotly-figure")].map((f: Any) => ({
-      title: (f.querySelector(".gtitle")?.textContent ?? "").trim(),
-      drawn: !!f.querySelector(".main-svg") &&
-        !!f.querySelector(
-          ".main-svg .trace, .main-svg .hm, .main-svg .heatmaplayer image, .layer-above image",
-        ),
-      note: (f.querySelector(".rul-plotly-note")?.textContent ?? "").trim(),
-      modebar: f.querySelectorAll(".modebar-btn").length,
-    }))
+    // The figures on show (JupyterLab keeps the notebooks of other tabs in the page, hidden).
+    [...(globalThis as Any).document.querySelectorAll(".rul-plotly-figure")]
+      .filter((f: Any) => f.getClientRects().length > 0).map((f: Any) => ({
+        title: (f.querySelector(".gtitle")?.textContent ?? "").trim(),
+        drawn: !!f.querySelector(".main-svg") &&
+          !!f.querySelector(
+            ".main-svg .trace, .main-svg .hm, .main-svg .heatmaplayer image, .layer-above image",
+          ),
+        note: (f.querySelector(".rul-plotly-note")?.textContent ?? "").trim(),
+        modebar: f.querySelectorAll(".modebar-btn").length,
+      }))
   );
 }
 
@@ -408,7 +410,8 @@ function figures(page: Page): Promise<DrawnFigure[]> {
  */
 export async function hoverText(page: Page, i: number): Promise<string> {
   const targets = await page.evaluate((k: number) => {
-    const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+    const f = [...(globalThis as Any).document.querySelectorAll(".rul-plotly-figure")]
+      .filter((e: Any) => e.getClientRects().length > 0)[k];
     const out: { x: number; y: number }[] = [];
     const center = (el: Any) => {
       const r = el.getBoundingClientRect();
@@ -437,7 +440,8 @@ export async function hoverText(page: Page, i: number): Promise<string> {
     for (let t = 0; t < 5; t++) {
       await new Promise((r) => setTimeout(r, 200));
       const text = await page.evaluate((k: number) => {
-        const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+        const f = [...(globalThis as Any).document.querySelectorAll(".rul-plotly-figure")]
+          .filter((e: Any) => e.getClientRects().length > 0)[k];
         return [...f.querySelectorAll(".hoverlayer .hovertext, .hoverlayer .legend")]
           .map((e: Any) => e.textContent).join(" | ");
       }, i);
@@ -455,7 +459,8 @@ async function settle(page: Page, i: number): Promise<void> {
   let last = NaN;
   for (let t = 0; t < 20; t++) {
     const top = await page.evaluate((k: number) => {
-      const f = (globalThis as Any).document.querySelectorAll(".rul-plotly-figure")[k];
+      const f = [...(globalThis as Any).document.querySelectorAll(".rul-plotly-figure")]
+        .filter((e: Any) => e.getClientRects().length > 0)[k];
       f.scrollIntoView({ block: "center" });
       return f.getBoundingClientRect().top;
     }, i);
@@ -488,7 +493,10 @@ async function checkFigures(
   for (const f of figs) {
     assert(f.drawn, `${stage}: figure "${f.title}" is not drawn (note: "${f.note}")`);
   }
-  const els = await page.$$(".rul-plotly-figure");
+  const els = [];
+  for (const el of await page.$$(".rul-plotly-figure")) {
+    if (await el.evaluate((e: Any) => e.getClientRects().length > 0)) els.push(el);
+  }
   const hovers: string[] = [];
   for (const [i, el] of els.entries()) {
     await settle(page, i);
