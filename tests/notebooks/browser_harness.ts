@@ -323,10 +323,22 @@ export const NB7: FrontEnd = {
 };
 
 /**
- * Page errors let through, each with the reason. Empty: the debugger errors of JupyterLab /
- * Notebook 7 are prevented (see docs/notebooks.md), not filtered.
+ * Page errors let through, each with the front-ends it applies to and the reason; everything
+ * else fails the test. The debugger errors of JupyterLab / Notebook 7 ("No active debugger
+ * session") are not here: tools/setup_kernel.sh prevents them (docs/notebooks.md).
  */
-export const IGNORED_PAGE_ERRORS: { pattern: RegExp; why: string }[] = [];
+export const IGNORED_PAGE_ERRORS: { frontEnds: string[]; pattern: RegExp; why: string }[] = [
+  {
+    frontEnds: ["nb7"],
+    // Exactly the message and the file it comes from.
+    pattern:
+      /^page error: TypeError: Cannot read properties of undefined \(reading 'schema'\)\s+\S*\/static\/notebook\/notebook_core\.[0-9a-f]+\.js/,
+    why: "Notebook 7.6.3's shortcuts extension (notebook_core.js: settingRegistry.pluginChanged " +
+      "handler) reads plugins[id].schema of a plugin the settings registry does not hold; it is " +
+      "thrown once while the page loads, before any cell runs, with or without the debugger " +
+      "extension (issue 26 saw it with it), and no setting the project writes touches it",
+  },
+];
 
 /** Version of a Python module's distribution, or null when the module cannot be imported. */
 function moduleVersion(python: string, module: string): string | null {
@@ -549,8 +561,15 @@ class PageErrors {
       this.add(`console.error: ${m.text()} (${m.location()?.url ?? "?"})`);
     });
   }
+  constructor(readonly frontEnd: string) {}
   add(e: string): void {
-    if (IGNORED_PAGE_ERRORS.some((i) => i.pattern.test(e))) return;
+    const ignored = IGNORED_PAGE_ERRORS.find((i) =>
+      i.frontEnds.includes(this.frontEnd) && i.pattern.test(e)
+    );
+    if (ignored) {
+      console.log(`ignored page error (${ignored.why}): ${e.split("\n")[0]}`);
+      return;
+    }
     this.list.push(e);
     console.warn(e);
   }
@@ -609,7 +628,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
   const base = `http://127.0.0.1:${port}/`;
   const { default: puppeteer } = await import("puppeteer-core");
   const profile = Deno.makeTempDirSync({ prefix: "nb-browser-chromium-" });
-  const errors = new PageErrors();
+  const errors = new PageErrors(fe.id);
   const blocked = new Set<string>();
   let browser: Browser | undefined;
   const open = async (path: string): Promise<Page> => {
