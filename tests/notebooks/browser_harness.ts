@@ -58,6 +58,12 @@ export interface FrontEnd {
   serverArgs(o: { port: number; token: string; root: string; work: string }): string[];
   /** Page URL of a notebook (path relative to the server root). */
   notebookUrl(base: string, path: string, token: string): string;
+  /**
+   * Page URL that reopens a saved notebook in a fresh tab (default {@link notebookUrl}).
+   * JupyterLab: its folder's address, where the workspace restores the open notebook (the address
+   * JupyterLab showed after a reload in issue 26, which the page-address loader got wrong).
+   */
+  reopenUrl?(base: string, path: string, token: string): string;
   /** Page-side driver (run in the page with `page.evaluate`). */
   driver: Driver;
 }
@@ -309,6 +315,8 @@ export const LAB: FrontEnd = {
     "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
   ],
   notebookUrl: (base, path, token) => `${base}lab/tree/${enc(path)}?token=${token}`,
+  reopenUrl: (base, path, token) =>
+    `${base}lab/tree/${enc(path.slice(0, path.lastIndexOf("/")))}?token=${token}`,
   driver: labDriver,
 };
 
@@ -631,7 +639,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
   const errors = new PageErrors(fe.id);
   const blocked = new Set<string>();
   let browser: Browser | undefined;
-  const open = async (path: string): Promise<Page> => {
+  const open = async (path: string, reopen = false): Promise<Page> => {
     const page = await browser!.newPage();
     await page.setViewport({ width: 1280, height: 1000 });
     await page.setRequestInterception(true);
@@ -645,7 +653,8 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
       }
     });
     errors.watch(page, blocked);
-    await page.goto(fe.notebookUrl(base, path, token), { waitUntil: "load" });
+    const url = reopen && fe.reopenUrl ? fe.reopenUrl : fe.notebookUrl;
+    await page.goto(url(base, path, token), { waitUntil: "load" });
     await fe.driver.ready(page, path);
     return page;
   };
@@ -758,7 +767,8 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
 
     // 5. Reopen the saved notebook in a fresh tab (the saved file is small: no plotly.js).
     await page.close();
-    page = await open(path);
+    page = await open(path, true);
+    console.log(`reopened page address: ${new URL(page.url()).pathname}`);
     await checkFigures(page, "5-reopened", shots, 4, true);
     const saved: Notebook = readNotebook(`${dir}/${TRAIN}`);
     const size = Deno.statSync(`${dir}/${TRAIN}`).size;
