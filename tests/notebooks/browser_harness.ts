@@ -343,7 +343,7 @@ export const IGNORED_PAGE_ERRORS: { frontEnds: string[]; pattern: RegExp; why: s
       /^page error: TypeError: Cannot read properties of undefined \(reading 'schema'\)\s+\S*\/static\/notebook\/notebook_core\.[0-9a-f]+\.js/,
     why: "Notebook 7.6.3's shortcuts extension (notebook_core.js: settingRegistry.pluginChanged " +
       "handler) reads plugins[id].schema of a plugin the settings registry does not hold; it is " +
-      "thrown once while the page loads, before any cell runs, with or without the debugger " +
+      "thrown once per page load, before any cell runs, with or without the debugger " +
       "extension (issue 26 saw it with it), and no setting the project writes touches it",
   },
 ];
