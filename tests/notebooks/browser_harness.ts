@@ -339,7 +339,7 @@ export const IGNORED_PAGE_ERRORS: { frontEnds: string[]; pattern: RegExp; why: s
   {
     frontEnds: ["classic"],
     pattern:
-      /^console\.error: (Failed to load resource: the server responded with a status of 404|Refused to execute script from '[^']*\/nbextensions\/widgets\/notebook\/js\/extension\.js).*\/nbextensions\/widgets\/notebook\/js\/extension\.js/,
+      /^console\.error: (Failed to load resource: the server responded with a status of 404 \(Not Found\) \(\S*|Refused to execute script from '\S*)\/nbextensions\/widgets\/notebook\/js\/extension\.js\?/,
     why: "classic Notebook 6.4's main.js always tries the ipywidgets nbextension " +
       "(`widgets/notebook/js/extension`, its 'HARDCODED WIDGETS HACK'); without ipywidgets " +
       "installed the server answers 404 (the notebooks use no widgets)",
