@@ -9,7 +9,7 @@
  *   from the page's address ({@link kernelNotebookDirs}; docs/figures.md). Every figure loads or
  *   reuses it by itself, so figures draw after a re-run, a clear, a browser reload and when a
  *   saved notebook is reopened (tested in classic Notebook 6, Notebook 7 and JupyterLab 4:
- *   tests/notebooks_browser_*_test.ts), and saved notebooks stay small. The div holds the static
+ *   tests/notebooks_browser*_test.ts), and saved notebooks stay small. The div holds the static
  *   image until the chart is drawn;
  * - `image/png`: a static rendering (headless Chromium, {@link FigureRenderer}), which nbconvert
  *   HTML, GitHub and nbviewer show where no script runs (left out when no Chromium is found or
