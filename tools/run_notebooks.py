@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Execute Jupyter notebooks headlessly against the Deno kernel, keeping every output.
 
-Usage (Debian's Python, which has nbformat/jupyter_client; `deno task notebooks` runs this):
+Usage (a Python with nbformat/jupyter_client: `deno task notebooks` runs this with the one
+tools/jupyter_python.sh picks, the repository's .venv-jupyter first, else Debian's /usr/bin/python3):
 
-    /usr/bin/python3 tools/run_notebooks.py [NOTEBOOK_OR_DIR ...] [--out DIR]
+    bash tools/jupyter_python.sh tools/run_notebooks.py [NOTEBOOK_OR_DIR ...] [--out DIR]
         [--set NAME=VALUE ...] [--kernel deno] [--cell-timeout S] [--quiet S]
-    /usr/bin/python3 tools/run_notebooks.py --clear notebooks/     # strip outputs in place
+    bash tools/jupyter_python.sh tools/run_notebooks.py --clear notebooks/   # strip outputs
 
 With no notebook arguments it runs every `*.ipynb` in `notebooks/` (sorted by name) and writes
 the executed copies to `runs/notebooks/` (git-ignored). `--set NAME=VALUE` adds an environment
@@ -46,8 +47,9 @@ try:
     from jupyter_client.manager import KernelManager
 except ImportError as exc:  # pragma: no cover - depends on the machine
     sys.stderr.write(
-        f"run_notebooks: {exc}. Run this script with Debian's /usr/bin/python3 "
-        "(apt-get install python3-nbclient jupyter-nbconvert).\n"
+        f"run_notebooks: {exc}. Run this script with a Python that has Jupyter: "
+        "bash tools/jupyter_python.sh tools/run_notebooks.py (after bash .ci/setup, which makes "
+        ".venv-jupyter; or apt-get install python3-nbclient jupyter-nbconvert).\n"
     )
     sys.exit(2)
 

@@ -14,11 +14,20 @@ fi
 # plotly.js beside the notebooks, where their figures load it from (the kernel also writes it on
 # the first figure; see lib/plots/jupyter.ts): figures of saved notebooks draw before any kernel runs.
 (cd "$root" && "$deno" eval "import { ensureNotebookPlotly } from '$root/lib/plots/jupyter.ts'; console.log('setup_kernel: plotly.js at ' + ensureNotebookPlotly('$root/notebooks'));")
-# Show where the kernelspec landed and which executable it starts (with Debian's Python, which
-# has jupyter_client; the kernel itself does not need Python).
-py=/usr/bin/python3
-[ -x "$py" ] || py=python3
-"$py" - <<'PY' || echo "setup_kernel: (could not list kernelspecs: jupyter_client missing?)"
+# JupyterLab 4 / Notebook 7: their debugger's notebook handler asks the kernel for its debug modules
+# after every executed cell, even a kernel without a debugger (the Deno kernel's kernel_info says
+# "debugger": false), and each time the page logs "Error: No active debugger session" (JupyterLab
+# 4.6: Debugger.Handler's executionDone -> DebuggerService.displayModules). The Deno kernel cannot be
+# debugged, so turn the debugger extension off in the repository's Jupyter environment
+# (.venv-jupyter, made by .ci/setup; its page_config.json). Other installs: docs/notebooks.md.
+if [ -x "$root/.venv-jupyter/bin/jupyter-labextension" ]; then
+  "$root/.venv-jupyter/bin/jupyter-labextension" disable --level=sys_prefix \
+    "@jupyterlab/debugger-extension" >/dev/null 2>&1 &&
+    echo "setup_kernel: JupyterLab's debugger extension disabled in .venv-jupyter (the Deno kernel has no debugger)"
+fi
+# Show where the kernelspec landed and which executable it starts (with the Python that has
+# jupyter_client, see tools/jupyter_python.sh; the kernel itself does not need Python).
+bash "$root/tools/jupyter_python.sh" - <<'PY' || echo "setup_kernel: (could not list kernelspecs: jupyter_client missing?)"
 import json
 from jupyter_client.kernelspec import KernelSpecManager
 spec = KernelSpecManager().get_kernel_spec("deno")

@@ -96,20 +96,34 @@ export interface FigureHtmlOptions {
    * no script runs (nbconvert HTML, GitHub, an untrusted notebook) and until the chart is drawn.
    */
   fallbackImage?: string | null;
+  /**
+   * The notebook's folder as the kernel sees it (its working directory; absolute, and also
+   * `~`-relative), from which JupyterLab / Notebook 7 pages find plotly.js (see {@link loaderJs}).
+   */
+  notebookDirs?: readonly string[];
 }
 
 /**
  * The page-side loader of plotly.js, shared by all figures of a page (`window.__rulPlotly`, a
- * promise of `window.Plotly`). It tries, in order: the Jupyter server's `files/` URL of the
- * notebook's folder, from classic Notebook's `<body data-base-url data-notebook-path>` or from
- * JupyterLab / Notebook 7's page config and URL (`/lab/tree/<path>`, `/notebooks/<path>`,
- * `/doc/tree/<path>`); then the path relative to the page (an HTML export saved in the notebook's
- * folder). Over http it fetches the file and runs it with `module`, `exports` and `define`
- * hidden, so RequireJS (classic Notebook) does not capture it; on `file:` pages it adds a
- * `<script>` element. A failure is not cached: the next figure tries again.
+ * promise of `window.Plotly`). It never guesses the notebook's folder from the page's address
+ * (JupyterLab's address is often a folder or a workspace, not the notebook). The URLs it tries:
+ * - classic Notebook: `<body data-base-url data-notebook-path>` (the server's own record of the
+ *   notebook's path);
+ * - JupyterLab / Notebook 7: the server's base URL and root folder from the page config
+ *   (`jupyter-config-data`: `baseUrl`, `serverRoot`) and the notebook's folder that the kernel
+ *   wrote into the figure (`dirs`: its working directory, absolute and `~`-relative); when the
+ *   folder is not under `serverRoot` (or the page has none), the open sessions' notebook paths
+ *   (`api/sessions`) whose folder ends the kernel's folder;
+ * - a page that is not Jupyter (an HTML export saved in the notebook's folder): the path relative
+ *   to the page.
+ *
+ * Over http it fetches the file and runs it with `module`, `exports` and `define` hidden, so
+ * RequireJS (classic Notebook) does not capture it; on `file:` pages it adds a `<script>` element.
+ * A failure is not cached: the next figure tries again, and a later success draws the figures
+ * that failed before (`window.__rulRetry`).
  */
-function loaderJs(rel: string): string {
-  return `function rulLoadPlotly(rel) {
+function loaderJs(rel: string, dirs: readonly string[]): string {
+  return `function rulLoadPlotly(rel, dirs) {
   var w = window;
   if (w.Plotly) return Promise.resolve(w.Plotly);
   if (w.__rulPlotly) return w.__rulPlotly;
@@ -117,17 +131,46 @@ function loaderJs(rel: string): string {
   function add(u) { if (u && !seen[u]) { seen[u] = 1; urls.push(u); } }
   function dir(p) { var i = p.lastIndexOf("/"); return i < 0 ? "" : p.slice(0, i + 1); }
   function enc(p) { return p.split("/").map(encodeURIComponent).join("/"); }
-  var b = document.body;
+  function under(root, d) {
+    root = root.replace(/\\/+$/, "");
+    if (d === root) return "";
+    return d.indexOf(root + "/") === 0 ? d.slice(root.length + 1) + "/" : null;
+  }
+  var b = document.body, jupyter = false;
   var base = b && b.getAttribute("data-base-url"), nbp = b && b.getAttribute("data-notebook-path");
   if (base !== null && nbp !== null && base !== undefined) {
+    jupyter = true;
     add(base + "files/" + enc(dir(decodeURIComponent(nbp)) + rel));
   }
-  var lbase = "/", cfg = document.getElementById("jupyter-config-data");
-  try { if (cfg) lbase = JSON.parse(cfg.textContent).baseUrl || "/"; } catch (e) {}
-  var m = /\\/(?:lab(?:\\/workspaces\\/[^\\/]+)?\\/tree|notebooks|doc(?:\\/workspaces\\/[^\\/]+)?\\/tree)\\/(.*)$/
-    .exec(location.pathname);
-  if (m) add(lbase + "files/" + enc(dir(decodeURIComponent(m[1])) + rel));
-  add(rel);
+  var cfg = null, el = document.getElementById("jupyter-config-data");
+  try { if (el) cfg = JSON.parse(el.textContent); } catch (e) {}
+  var lbase = (cfg && cfg.baseUrl) || "/", found = false;
+  if (cfg) {
+    jupyter = true;
+    if (typeof cfg.serverRoot === "string") {
+      dirs.forEach(function (d) {
+        var r = under(cfg.serverRoot, d);
+        if (r !== null) { found = true; add(lbase + "files/" + enc(r + rel)); }
+      });
+    }
+  }
+  if (!jupyter) add(rel);
+  function sessions() {
+    // The server's open sessions: a notebook whose folder ends the kernel's folder.
+    if (!cfg || found || !dirs.length) return Promise.resolve();
+    return fetch(lbase + "api/sessions", { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : [];
+    }).then(function (list) {
+      var best = null;
+      (list || []).forEach(function (s) {
+        var sd = dir(String(s.path || s.notebook && s.notebook.path || ""));
+        if (dirs.some(function (d) { return sd === "" || (d + "/").slice(-sd.length - 1) === "/" + sd; })) {
+          if (best === null || sd.length > best.length) best = sd;
+        }
+      });
+      if (best !== null) add(lbase + "files/" + enc(best + rel));
+    }, function () {});
+  }
   function viaFetch(u) {
     return fetch(u, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(u + ": HTTP " + r.status);
@@ -148,15 +191,22 @@ function loaderJs(rel: string): string {
       document.head.appendChild(s);
     });
   }
-  var http = /^https?:$/.test(location.protocol), i = 0;
+  var http = /^https?:$/.test(location.protocol), i = 0, errs = [];
   function next(err) {
-    if (i >= urls.length) { w.__rulPlotly = null; return Promise.reject(err || new Error("no URL")); }
+    if (err) errs.push(err.message || String(err));
+    if (i >= urls.length) {
+      w.__rulPlotly = null;
+      return Promise.reject(new Error(errs.length ? errs.join("; ") : "no URL to load it from"));
+    }
     var u = urls[i++];
     return (http ? viaFetch(u) : viaScript(u)).catch(next);
   }
-  w.__rulPlotly = next();
+  w.__rulPlotly = sessions().then(function () { return next(); }).then(function (P) {
+    (w.__rulRetry || []).splice(0).forEach(function (f) { f(P); });
+    return P;
+  });
   return w.__rulPlotly;
-}` + `\nvar rulPlotlyRel = ${JSON.stringify(rel)};`;
+}` + `\nvar rulPlotlyRel = ${JSON.stringify(rel)}, rulDirs = ${scriptJson(dirs)};`;
 }
 
 /**
@@ -200,11 +250,12 @@ export function figureHtml(fig: Figure, options: FigureHtmlOptions = {}): string
     P.newPlot(gd, spec.data, layout, spec.config);
   }
   ${
-    options.includePlotly ? "draw(window.Plotly);" : `${loaderJs(rel)}
-  rulLoadPlotly(rulPlotlyRel).then(draw, function (e) {
+    options.includePlotly ? "draw(window.Plotly);" : `${loaderJs(rel, options.notebookDirs ?? [])}
+  rulLoadPlotly(rulPlotlyRel, rulDirs).then(draw, function (e) {
     var gd = document.getElementById(id), note = gd && gd.querySelector(".rul-plotly-note");
-    if (note) note.textContent = "Static image (for the interactive chart, plotly.js must be at " + rulPlotlyRel + " beside the notebook: run bash tools/setup_kernel.sh)";
-    if (note && window.console) console.warn("rul figure: plotly.js not loaded:", e);
+    (window.__rulRetry = window.__rulRetry || []).push(draw);
+    if (note) note.textContent = "Static image: plotly.js (" + rulPlotlyRel + " beside the notebook) could not be loaded: " + (e && e.message) + ". Run bash tools/setup_kernel.sh, then re-run this cell.";
+    if (window.console) console.warn("rul figure: plotly.js not loaded:", e);
   });`
   }
 })();`;
@@ -216,7 +267,9 @@ export function figureHtml(fig: Figure, options: FigureHtmlOptions = {}): string
   const note = options.includePlotly
     ? ""
     : `<div class="rul-plotly-note" style="font:12px sans-serif;color:#666;">${
-      img ? "" : "Loading plotly.js…"
+      img
+        ? "Static image: the interactive chart needs the notebook open in Jupyter, trusted, with its scripts run (not nbconvert HTML, GitHub or nbviewer)."
+        : "Loading plotly.js…"
     }</div>`;
   return (options.includePlotly ? plotlyLoaderHtml() : "") +
     `<div id="${id}" class="rul-plotly-figure" style="width:${w}px;min-height:${

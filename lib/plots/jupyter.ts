@@ -5,10 +5,12 @@
  * - `text/html`: a `<div>` drawn by `Plotly.newPlot`; plotly.js (npm `plotly.js-dist-min`) is not
  *   embedded but loaded by the page from `_plotly/plotly-<version>.min.js` in the notebook's
  *   folder, which the kernel writes there ({@link ensureNotebookPlotly}; served by Jupyter under
- *   `files/`, no CDN). Every figure loads or reuses it by itself, so figures draw after a re-run,
- *   a clear, a browser reload and when a saved notebook is reopened, in classic Notebook,
- *   Notebook 7 and JupyterLab, and saved notebooks stay small. The div holds the static image
- *   until the chart is drawn;
+ *   `files/`, no CDN). The page finds that folder from what the server and the kernel know, never
+ *   from the page's address ({@link kernelNotebookDirs}; docs/figures.md). Every figure loads or
+ *   reuses it by itself, so figures draw after a re-run, a clear, a browser reload and when a
+ *   saved notebook is reopened (tested in classic Notebook 6, Notebook 7 and JupyterLab 4:
+ *   tests/notebooks_browser*_test.ts), and saved notebooks stay small. The div holds the static
+ *   image until the chart is drawn;
  * - `image/png`: a static rendering (headless Chromium, {@link FigureRenderer}), which nbconvert
  *   HTML, GitHub and nbviewer show where no script runs (left out when no Chromium is found or
  *   `RUL_STATIC_FIGURES=0`);
@@ -100,6 +102,21 @@ function defaultStatic(fig: Figure): Promise<Uint8Array | null> {
 export interface BundleOptions {
   /** A static PNG of the figure (added as `image/png` and as the HTML's fallback image). */
   png?: Uint8Array | null;
+  /** The notebook's folder (see `FigureHtmlOptions.notebookDirs`; {@link kernelNotebookDirs}). */
+  notebookDirs?: readonly string[];
+}
+
+/**
+ * The notebook's folder as the kernel knows it: its working directory (Jupyter starts a kernel in
+ * its notebook's folder), absolute and, under `$HOME`, also as `~/...` (JupyterLab's page config
+ * writes the server root that way). The page subtracts the server root to get the `files/` URL.
+ */
+export function kernelNotebookDirs(dir: string = Deno.cwd()): string[] {
+  const abs = dir.replaceAll("\\", "/").replace(/\/+$/, "") || "/";
+  const home = (Deno.env.get("HOME") ?? "").replace(/\/+$/, "");
+  const dirs = [abs];
+  if (home && (abs === home || abs.startsWith(`${home}/`))) dirs.push(`~${abs.slice(home.length)}`);
+  return dirs;
 }
 
 function base64(bytes: Uint8Array): string {
@@ -121,7 +138,10 @@ export function figureBundle(fig: Figure, options: BundleOptions = {}): MimeBund
   const png = options.png ? base64(options.png) : null;
   const title = figureTitle(fig);
   return {
-    "text/html": figureHtml(fig, { fallbackImage: png ? `data:image/png;base64,${png}` : null }),
+    "text/html": figureHtml(fig, {
+      fallbackImage: png ? `data:image/png;base64,${png}` : null,
+      notebookDirs: options.notebookDirs,
+    }),
     ...(png ? { "image/png": png } : {}),
     "application/vnd.plotly.v1+json": {
       data: fig.data,
@@ -138,7 +158,10 @@ export function figureBundle(fig: Figure, options: BundleOptions = {}): MimeBund
  * ({@link ensureNotebookPlotly}). A failing static render leaves the image out.
  */
 export async function figureBundleWithImage(fig: Figure): Promise<MimeBundle> {
-  if (displayTarget() && override === undefined) ensureNotebookPlotly();
+  let notebookDirs: string[] | undefined;
+  if (displayTarget() && override === undefined) {
+    notebookDirs = kernelNotebookDirs(dirname(dirname(ensureNotebookPlotly())));
+  }
   let png: Uint8Array | null = null;
   try {
     png = await (staticOverride === undefined ? defaultStatic : staticOverride ?? noStatic)(fig);
@@ -146,7 +169,7 @@ export async function figureBundleWithImage(fig: Figure): Promise<MimeBundle> {
     if (!staticWarned) console.warn(`figures: static image failed: ${(e as Error).message}`);
     staticWarned = true;
   }
-  return figureBundle(fig, { png });
+  return figureBundle(fig, { png, notebookDirs });
 }
 
 const noStatic: StaticRenderer = () => Promise.resolve(null);

@@ -88,6 +88,7 @@ export {
   figureBundleWithImage,
   inJupyter,
   JUPYTER_DISPLAY,
+  kernelNotebookDirs,
   LiveFigure,
   type LiveFigureOptions,
   type MimeBundle,

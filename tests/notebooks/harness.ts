@@ -16,8 +16,24 @@ const PNG = (pngjs as unknown as { PNG: PngSync }).PNG;
 
 /** Repository root (absolute, with a trailing slash). */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
-/** Debian's Python, which has nbformat / jupyter_client / nbconvert. */
-export const PYTHON = "/usr/bin/python3";
+/**
+ * The Python with nbformat / jupyter_client / nbconvert, as tools/jupyter_python.sh picks it
+ * (`$RUL_JUPYTER_PYTHON`, the repository's `.venv-jupyter`, Debian's /usr/bin/python3).
+ */
+export const PYTHON: string = jupyterPython();
+
+function jupyterPython(): string {
+  try {
+    const out = new Deno.Command("bash", {
+      args: [`${ROOT}tools/jupyter_python.sh`, "--which"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    const py = new TextDecoder().decode(out.stdout).trim();
+    if (out.success && py) return py;
+  } catch { /* no bash: Debian's Python */ }
+  return "/usr/bin/python3";
+}
 /** Plotly's notebook mime type. */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
@@ -66,7 +82,9 @@ function runSync(cmd: string, args: string[]): RunResult | null {
  */
 export function jupyterMissing(): string | null {
   const mods = runSync(PYTHON, ["-c", "import nbformat, jupyter_client, nbconvert"]);
-  if (mods === null) return `${PYTHON} not found (apt-get install python3-nbclient)`;
+  if (mods === null) {
+    return `${PYTHON} not found (bash .ci/setup, or apt-get install python3-nbclient)`;
+  }
   if (mods.code !== 0) {
     return `Jupyter's Python modules are missing (apt-get install python3-nbclient ` +
       `jupyter-nbconvert): ${mods.stderr.trim().split("\n").pop()}`;

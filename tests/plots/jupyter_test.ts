@@ -6,6 +6,7 @@ import {
   figureHtml,
   inJupyter,
   JUPYTER_DISPLAY,
+  kernelNotebookDirs,
   LiveFigure,
   LiveTrainingCurves,
   notebookPlotlyFile,
@@ -16,7 +17,7 @@ import {
 } from "../../lib/plots/mod.ts";
 import { Recorder } from "./recorder.ts";
 import { starEmbedding } from "./samples.ts";
-import { assert } from "../_assert.ts";
+import { assert, assertEquals } from "../_assert.ts";
 
 const { embedding, labels } = starEmbedding();
 const fig = embeddingScatter(embedding, labels);
@@ -44,6 +45,26 @@ Deno.test("bundle: plotly.js not embedded but loaded from the notebook folder; p
   const evil = { ...fig, layout: { ...fig.layout, title: { text: "</script><b>x" } } };
   const h3 = figureBundle(evil)["text/html"] as string;
   assert(!h3.includes("</script><b>") && h3.split("</script>").length === 2, "escaping");
+});
+
+Deno.test("the notebook's folder from the kernel: absolute and ~-relative, written into the figure", () => {
+  const home = Deno.env.get("HOME");
+  try {
+    Deno.env.set("HOME", "/home/ana");
+    assertEquals(kernelNotebookDirs("/home/ana/rul/notebooks/"), [
+      "/home/ana/rul/notebooks",
+      "~/rul/notebooks",
+    ]);
+    assertEquals(kernelNotebookDirs("/srv/rul/notebooks"), ["/srv/rul/notebooks"]);
+    assertEquals(kernelNotebookDirs("/home/anabel/x"), ["/home/anabel/x"], "not under $HOME");
+  } finally {
+    if (home === undefined) Deno.env.delete("HOME");
+    else Deno.env.set("HOME", home);
+  }
+  const html = figureBundle(fig, { notebookDirs: ["/srv/rul/nb"] })["text/html"] as string;
+  assert(html.includes('rulDirs = ["/srv/rul/nb"]'), "the folder is in the figure's script");
+  assert(!/location\.pathname/.test(html), "the folder is never read from the page's address");
+  assert(html.includes("serverRoot") && html.includes("api/sessions"), "server root, sessions");
 });
 
 Deno.test("bundle with a static PNG: image/png beside text/html, and the HTML shows it until drawn", () => {
