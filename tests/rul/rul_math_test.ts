@@ -177,7 +177,7 @@ Deno.test("the whole RUL step against hand-computed values (u, w, mix, logits, a
 });
 
 Deno.test("variant table: every variant has help text and the switches it names", () => {
-  assert(VARIANTS[0] === "rul" && VARIANTS.length === 6, VARIANTS.join());
+  assert(VARIANTS[0] === "rul" && VARIANTS.length === 8, VARIANTS.join());
   for (const v of VARIANTS) assert(VARIANT_HELP[v].length > 10, `help of ${v}`);
   const official = { kind: "rul", pairing: "random", addUpWeighting: "half", sigmaHead: true };
   const want: Record<string, object> = {
@@ -187,6 +187,8 @@ Deno.test("variant table: every variant has help text and the switches it names"
     "rul-pair-hardest": { ...official, pairing: "hardest" },
     "rul-addup-w": { ...official, addUpWeighting: "w" },
     "rul-no-sigma": { ...official, sigmaHead: false },
+    "scn": { ...official, kind: "scn" },
+    "eac": { ...official, kind: "eac" },
   };
   for (const v of VARIANTS) {
     assert(JSON.stringify(variantSwitches(v)) === JSON.stringify(want[v]), `switches of ${v}`);
