@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { describeBackend, initBackend, setFastGradients } from "../../lib/backend.ts";
+import { describeBackend, initBackend } from "../../lib/backend.ts";
 import {
   batchNormTrain,
   conv2d,
@@ -27,7 +27,7 @@ import {
   setConvGemmLimit,
   setOnednn,
 } from "../../lib/engine/onednn.ts";
-import { assertClose, onBackend, randomArray, relError, resnetStep } from "./_helpers.ts";
+import { assertClose, onStockKernels, randomArray, relError, resnetStep } from "./_helpers.ts";
 import { bnGrads, checkBatchNormEps } from "./_bn_grads.ts";
 import {
   type ConvShape,
@@ -40,16 +40,8 @@ import {
 /** Define every test for `store` (call once, at the top level of a test file). */
 export async function defineOnednnTests(store: OnednnStore): Promise<void> {
   const info = await initBackend({ backend: "onednn", onednnStore: store });
-  /** `f` on TF.js's stock kernels of the cpu backend (the independent reference). */
-  const reference = <T>(f: () => T): T => {
-    if (store === "wasm") return onBackend("cpu", false, f);
-    setFastGradients(false);
-    try {
-      return f();
-    } finally {
-      setFastGradients(undefined);
-    }
-  };
+  /** `f` on TF.js's stock kernels (the independent reference; tests/engine/_helpers.ts). */
+  const reference = <T>(f: () => T): T => onStockKernels(store, f);
 
   /** ResNet-18's kernels, odd and even sizes (1×1 stride 2 on even sizes: negative right pad). */
   const SHAPES: (ConvShape & { name: string })[] = [
