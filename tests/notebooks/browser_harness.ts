@@ -691,6 +691,30 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     }
     await new Promise((r) => setTimeout(r, 2000)); // late outputs (the kernel reports idle early)
   };
+  /**
+   * The cell's output holds `needle`, polled for up to a minute (a stream message can reach the
+   * page after the kernel's idle status); on failure the message shows the cell's text and which
+   * other cells hold the needle (output routed to the wrong cell).
+   */
+  const expectText = async (page: Page, index: number, needle: string, what: string) => {
+    const deadline = Date.now() + 60_000;
+    let text = "";
+    while (!(text = await d.cellText(page, index)).includes(needle)) {
+      if (Date.now() > deadline) {
+        const cells = await d.cells(page);
+        const elsewhere: number[] = [];
+        for (const c of cells) {
+          if (c.code && (await d.cellText(page, c.index)).includes(needle)) elsewhere.push(c.index);
+        }
+        throw new Error(
+          `${what}: ${JSON.stringify(needle)} not in cell ${index}'s output after 60 s ` +
+            `(found in cells [${elsewhere.join(", ")}]); its output ends:\n${text.slice(-2000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return text;
+  };
   const t0 = Date.now();
   const lap = (what: string) => console.log(`${what}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   try {
@@ -717,7 +741,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     await d.runAll(page);
     await waitCells(page, null, "run all");
     const trainCell = await cellIndex(page, "rul.Trainer.create(");
-    assertStringIncludes(await d.cellText(page, trainCell), "trained 2 epochs");
+    await expectText(page, trainCell, "trained 2 epochs", "run all");
     await checkFigures(page, "1-run-all", shots, 4);
     errors.assertNone("run all");
     lap("1-run-all");
@@ -735,8 +759,7 @@ export async function browserScenario(fe: FrontEnd, version: string | null): Pro
     }
     await d.interrupt(page);
     await waitCells(page, [trainCell], "interrupted run");
-    const stopText = await d.cellText(page, trainCell);
-    assertStringIncludes(stopText, "stopped early");
+    const stopText = await expectText(page, trainCell, "stopped early", "interrupted run");
     assertStringIncludes(stopText, "interrupt");
     assert((await d.kernel(page)).connected, "the kernel is still alive after the interrupt");
     // The kernel kept its state: the registry cell (uses RUNS from an earlier cell) lists both.
