@@ -36,16 +36,13 @@ import { FASHION_MNIST_DEBIAN_DIR } from "../lib/data/fashion_mnist.ts";
 import { noisyLabelDetection } from "../lib/eval/audit.ts";
 import { welchTInterval } from "../lib/eval/stats.ts";
 import { writeFileAtomicSync } from "../lib/io/atomic_write.ts";
-import {
-  type AblationResult,
-  pairedDifferences,
-  pairedMarkdown,
-} from "../lib/notebook/ablation.ts";
+import { pairedDifferences, pairedMarkdown } from "../lib/notebook/ablation.ts";
 import { meanStd } from "../lib/plots/ablation.ts";
 import { noiseBandFigures } from "../lib/plots/bands.ts";
 import { standaloneHtml } from "../lib/plots/html.ts";
 import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
 import { type Variant, variantSwitches } from "../lib/rul/variants.ts";
+import { type EpochRecord, readRuns, type Run, runFileName, type Setting } from "./noisy_runs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -78,41 +75,6 @@ const WIDTHS = list(values.widths!) as [number, number, number, number];
 const INIT = values.init ?? null;
 const OUT = values.out!;
 
-/** Per-epoch figures of one run (both implementations write the same fields). */
-type EpochRecord = {
-  epoch: number;
-  test_acc: number;
-  /** Training-mode fit of the flipped labels (augmented, mixed features for RUL). */
-  train_acc_flipped: number | null;
-  /** Eval-mode fit of the flipped labels: predicted class = noisy label, no augmentation. */
-  eval_fit_flipped?: number | null;
-  /** Eval-mode accuracy on the clean-labelled training samples. */
-  eval_fit_clean?: number | null;
-  /** Eval-mode AUROC for "flipped" of the method's per-sample score (RUL u, SCN α, EAC consistency; noise only). */
-  auroc_u?: number | null;
-};
-
-/** The setting a run file was made under (a rerun skips a file only when it matches). */
-interface Setting {
-  root: string;
-  trainSize: number;
-  testSize: number;
-  size: number;
-  widths: number[];
-  epochs: number;
-  init: string | null;
-}
-
-/** One run of either implementation. */
-interface Run extends AblationResult {
-  bestEpoch: number;
-  /** Eval-mode AUROC of the method's score after the last epoch (with noise), else null. */
-  aurocU: number | null;
-  seconds: number;
-  records: EpochRecord[];
-  setting?: Setting;
-}
-
 const SETTING: Setting = {
   root: values.root!,
   trainSize: TRAIN,
@@ -122,27 +84,6 @@ const SETTING: Setting = {
   epochs: EPOCHS,
   init: INIT,
 };
-
-/** File name of one run: `<variant>-noise<pct>-seed<s>.json` (the PyTorch side uses the same). */
-const runFileName = (variant: string, noise: number, seed: number) =>
-  `${variant}-noise${Math.round(100 * noise)}-seed${seed}.json`;
-
-/** Runs in a results file (one run, an array of runs, or `{ results: [...] }`) or folder. */
-function readRuns(p: string): Run[] {
-  if (fs.statSync(p).isDirectory()) {
-    return fs.readdirSync(p).filter((f) => f.endsWith(".json")).sort().flatMap((f) =>
-      readRuns(path.join(p, f))
-    );
-  }
-  const doc = JSON.parse(fs.readFileSync(p, "utf8"));
-  const runs = Array.isArray(doc) ? doc : Array.isArray(doc.results) ? doc.results : [doc];
-  for (const r of runs) {
-    if (typeof r?.variant !== "string" || typeof r?.noise !== "number") {
-      throw new Error(`${p}: not a bench:noisy result (a run needs variant and noise)`);
-    }
-  }
-  return runs as Run[];
-}
 
 /** The first field in which two settings differ, or null. */
 function settingDiff(a: Setting, b: Setting): string | null {
@@ -166,12 +107,21 @@ const SEEDS = OURS_DONE
 
 await initBackend();
 console.log(`backend: ${describeBackend()}`);
-console.log(
-  `Fashion-MNIST (${values.root}), first ${TRAIN} train / ${TEST} test images, ${SIZE} px, widths ` +
-    `${WIDTHS.join(",")}, ${INIT ? `from ${INIT}` : "from scratch"}, ${EPOCHS} epochs, batch 64, ` +
-    `official optimiser; noise ${NOISES.map((n) => `${Math.round(100 * n)} %`).join(" / ")}, ` +
-    `seeds ${SEEDS.join(",")}`,
-);
+if (OURS_DONE) {
+  // Tabulating finished runs: the setting is the files' own, not this command line's defaults.
+  const settings = [...new Set(OURS_DONE.map((r) => JSON.stringify(r.setting ?? null)))];
+  console.log(
+    `results of ${values["ours-results"]}; setting${settings.length > 1 ? "s" : ""}: ` +
+      settings.join(" | "),
+  );
+} else {console.log(
+    `Fashion-MNIST (${values.root}), first ${TRAIN} train / ${TEST} test images, ${SIZE} px, widths ` +
+      `${WIDTHS.join(",")}, ${
+        INIT ? `from ${INIT}` : "from scratch"
+      }, ${EPOCHS} epochs, batch 64, ` +
+      `official optimiser; noise ${NOISES.map((n) => `${Math.round(100 * n)} %`).join(" / ")}, ` +
+      `seeds ${SEEDS.join(",")}`,
+  );}
 const t0 = performance.now();
 const base = {
   epochs: EPOCHS,

@@ -1,10 +1,13 @@
 /**
  * Measurement files (docs/measurements/*.json, convention in docs/measurements/README.md): the
- * machine and versions block every file carries, and the writer of the RAF-DB-size epoch
- * measurement from the raw outputs of tools/measure_rafdb_epoch.sh.
+ * machine and versions block every file carries, the writer of the RAF-DB-size epoch
+ * measurement from the raw outputs of tools/measure_rafdb_epoch.sh, and the writer of a
+ * `bench:noisy` measurement from its run files.
  *
  *   deno run -A tools/measurement.ts machine                      # print the machine block
  *   deno run -A tools/measurement.ts rafdb-epoch /tmp/rul-rafdb-epoch docs/measurements/x.json
+ *   deno run -A tools/measurement.ts bench-noisy docs/measurements/x.json runs/bench-noisy/ours \
+ *     runs/bench-noisy/torch "what the runs are"
  *
  * @module
  */
@@ -170,8 +173,50 @@ export async function rafdbEpochPartial(raw: string): Promise<Record<string, unk
   };
 }
 
+/**
+ * A measurement file from finished bench:noisy run files (bench/noisy_runs.ts): `ours` and
+ * optionally `torch` (the PyTorch twin's) are folders or files of runs; the commands and dates
+ * are the runs' own, the machine this one's (the runs were made here; their engine lines are kept).
+ */
+export async function benchNoisyFile(
+  ours: string,
+  torch: string | null,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const { benchNoisySummary, readRuns } = await import("../bench/noisy_runs.ts");
+  const read = (p: string) => p.split(",").flatMap((f) => readRuns(f.trim()));
+  const a = read(ours), b = torch ? read(torch) : [];
+  const all = [...a, ...b] as unknown as Record<string, unknown>[];
+  const uniq = (k: string) => [...new Set(all.map((r) => r[k]).filter((v) => v !== undefined))];
+  const dates = uniq("date").map(String).sort();
+  return {
+    what,
+    command: uniq("command"),
+    date: dates[0] ?? null,
+    last_run_date: dates.at(-1) ?? null,
+    machine: {
+      ...machineInfo(),
+      note: "the machine that wrote this file; each run's engine line (engine) names the ISA " +
+        "it ran on",
+    },
+    versions: await versions(),
+    engine: uniq("backend"),
+    setting: uniq("setting")[0] ?? null,
+    sources: { ours, torch },
+    figures: benchNoisySummary(a, b),
+  };
+}
+
 if (import.meta.main) {
   const [cmd, a, b] = Deno.args;
+  if (cmd === "bench-noisy" && a && b) {
+    // measurement.ts bench-noisy <out.json> <ours runs> [torch runs] [what]
+    const [, , , torch, what] = Deno.args;
+    const doc = await benchNoisyFile(b, torch || null, what ?? "deno task bench:noisy runs");
+    fs.writeFileSync(a, JSON.stringify(doc, null, 2) + "\n");
+    console.log(`wrote ${a}`);
+    Deno.exit(0);
+  }
   if (cmd === "machine") console.log(JSON.stringify(machineInfo(), null, 2));
   else if (cmd === "rafdb-epoch" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
@@ -181,7 +226,8 @@ if (import.meta.main) {
     console.log(`wrote ${b}`);
   } else {
     console.error(
-      "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json>",
+      "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json> | " +
+        "bench-noisy <out.json> <ours runs> [torch runs] [what]",
     );
     Deno.exit(2);
   }

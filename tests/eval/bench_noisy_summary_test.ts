@@ -1,0 +1,58 @@
+// The figures a bench:noisy measurement file records (bench/noisy_runs.ts benchNoisySummary),
+// against values computed by hand from three made-up runs per variant.
+import { benchNoisySummary, type Run } from "../../bench/noisy_runs.ts";
+import { assertEquals } from "../_assert.ts";
+
+function run(variant: string, seed: number, best: number, last: number, auroc: number | null): Run {
+  return {
+    variant,
+    noise: 0.4,
+    seed,
+    bestTestAcc: best,
+    bestEpoch: 3,
+    lastTestAcc: last,
+    aurocU: auroc,
+    seconds: 120,
+    records: [{ epoch: 1, test_acc: last, train_acc_flipped: null, eval_fit_flipped: 0.25 }],
+  } as Run;
+}
+
+Deno.test("benchNoisySummary: mean ± s.d., paired and Welch intervals match hand computation", () => {
+  const ours = [
+    run("baseline", 0, 0.70, 0.60, null),
+    run("baseline", 1, 0.72, 0.62, null),
+    run("baseline", 2, 0.74, 0.64, null),
+    run("rul", 0, 0.75, 0.70, 0.6),
+    run("rul", 1, 0.75, 0.73, 0.7),
+    run("rul", 2, 0.75, 0.70, 0.8),
+  ];
+  const torch = [run("rul", 0, 0.70, 0.66, 0.5), run("rul", 1, 0.70, 0.68, 0.5)];
+  const s = benchNoisySummary(ours, torch);
+  const rul = s.rows.find((r) => r.variant === "rul")!;
+  // last: 70, 73, 70 -> mean 71, sample s.d. sqrt(((−1)²+2²+(−1)²)/2) = sqrt(3) = 1.732
+  assertEquals(rul.last_pct, { mean: 71, sd: 1.73, n: 3 });
+  assertEquals(rul.auroc, { mean: 0.7, sd: 0.1 });
+  assertEquals(rul.eval_fit_flipped_last_pct, { mean: 25, sd: 0, n: 3 });
+  const base = s.rows.find((r) => r.variant === "baseline")!;
+  assertEquals(base.best_pct, { mean: 72, sd: 2, n: 3 });
+  // paired rul − baseline, last: differences +10, +11, +6 points: mean 9, s.d. sqrt(7) = 2.6458,
+  // t(0.975, 2) = 4.302653: half width 4.302653 · 2.6458 / √3 = 6.5725
+  const p = s.paired[0];
+  assertEquals(p.comparison, "rul − baseline");
+  assertEquals(p.last_per_seed_pts, [10, 11, 6]);
+  assertEquals(p.last_pts, { mean: 9, low: 2.43, high: 15.57 });
+  // ours − PyTorch, Welch, last: 71 − 67 = 4; variances 3 (n 3) and 2 (n 2): se² = 1 + 1 = 2,
+  // df = 4 / (1/2 + 1/1) = 2.667, t(0.975, 2.667) = 3.41977 (scipy.stats.t.ppf): half 4.8363
+  assertEquals(rul.minus_other_last_pts, { mean: 4, low: -0.84, high: 8.84 });
+  assertEquals(s.runs.length, 6);
+  assertEquals(s.runs[3], {
+    variant: "rul",
+    noise_pct: 40,
+    seed: 0,
+    best_pct: 75,
+    best_epoch: 3,
+    last_pct: 70,
+    auroc: 0.6,
+    minutes: 2,
+  });
+});
