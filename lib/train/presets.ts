@@ -41,9 +41,10 @@ export const QUICK_PRESET: Readonly<TrainConfigInput> = Object.freeze<TrainConfi
 export const NOISY_PROTOCOL_EPOCHS = 8;
 
 /**
- * The demo's training seeds (each trains both variants; the data do not depend on them): five, the
- * most that fit the demo's 10-minute budget on 2 cores on the wasm engine, so that its last-epoch
- * verdict does not hang on one engine's rounding (docs/training.md, "How the protocol was chosen").
+ * The demo's training seeds (each trains both variants; the data do not depend on them): five, so
+ * that its last-epoch verdict does not hang on one engine's rounding (three did; docs/training.md,
+ * "How the protocol was chosen"). Estimated from the 3-seed run to fit the demo's 10-minute budget
+ * on 2 idle cores on the wasm engine; that estimate is not measured yet.
  */
 export const DEMO_SEEDS: readonly number[] = Object.freeze([0, 1, 2, 3, 4]);
 
