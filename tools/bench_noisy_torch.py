@@ -51,6 +51,20 @@ from make_fixtures import Res18Feature, WidthResNet  # noqa: E402  (the one PyTo
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
+def _code_sha256():
+    """sha256 of this script and of make_fixtures.py (the model), recorded in every result file."""
+    import hashlib
+    h = hashlib.sha256()
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("bench_noisy_torch.py", "make_fixtures.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
+CODE_SHA256 = _code_sha256()
+
+
 def read_idx(path):
     with gzip.open(path, "rb") as f:
         b = f.read()
@@ -92,12 +106,14 @@ class Data(torch.utils.data.Dataset):
 
 
 def torchvision_init(module):
-    """torchvision's ResNet initialisation (its ResNet.__init__; the official code builds its
-    backbone with torchvision.models.resnet18): Kaiming-normal fan-out for every convolution,
-    batch-norm weight 1 and bias 0. WidthResNet is a plain nn.Module, so without this its
-    convolutions keep nn.Conv2d's default (Kaiming-uniform, a=sqrt(5): std 1/sqrt(3 fan_in),
-    2.4x smaller on a 3x3 64->64 layer), which is not what the official code or this project
-    train from."""
+    """torchvision's ResNet initialisation (its ResNet.__init__): Kaiming-normal fan-out for every
+    convolution, batch-norm weight 1 and bias 0, as this project initialises (lib/model/layers.ts).
+    The official code does NOT use torchvision here: it builds its own ResNet (src/resnet.py,
+    rul.py L16), which has no init code, and always overwrites it with resnet18_msceleb.pth
+    (rul.py L17-19); from scratch it would keep nn.Conv2d's default (Kaiming-uniform, a=sqrt(5):
+    std 1/sqrt(3 fan_in), 2.4x smaller on a 3x3 64->64 layer). So a from-scratch start has no
+    official recipe; this benchmark's choice is torchvision's, the same on both sides. Results of
+    this script from before this init was applied (before commit 2f93f84) are not comparable."""
     for m in module.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
@@ -253,7 +269,11 @@ def main():
                 r["noise"] = noise["noise"]
                 r.update(setting=setting, implementation="torch", torch=torch.__version__,
                          threads=a.threads, date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         command=" ".join(["/usr/bin/python3"] + sys.argv))
+                         command=" ".join(["/usr/bin/python3"] + sys.argv),
+                         # provenance: which twin made the file (a pre-2f93f84 twin initialised
+                         # its convolutions differently but wrote the same `setting`)
+                         init="torchvision (Kaiming-normal fan-out convs, BN 1/0)",
+                         code_sha256=CODE_SHA256)
                 print(f"{tag}: best {r['bestTestAcc']:.4f} (ep {r['bestEpoch']}) last "
                       f"{r['lastTestAcc']:.4f} ({r['seconds']:.0f} s) -> {path}", flush=True)
                 with open(path + ".tmp", "w") as f:
