@@ -33,7 +33,6 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { FASHION_MNIST_DEBIAN_DIR } from "../lib/data/fashion_mnist.ts";
-import { noisyLabelDetection } from "../lib/eval/audit.ts";
 import { welchTInterval } from "../lib/eval/stats.ts";
 import { writeFileAtomicSync } from "../lib/io/atomic_write.ts";
 import { pairedDifferences, pairedMarkdown } from "../lib/notebook/ablation.ts";
@@ -199,29 +198,18 @@ for (const { noise, cfg, data } of datasets) {
         data,
         progress: "silent",
         log: (line) => console.log(`${tag}: ${line}`),
+        // the eval-mode audit of the training set after every epoch (the trainer's
+        // evalFitOfNoisyLabels): fit of the flipped and clean labels, AUROC of the method's score
+        auditEachEpoch: true,
         hooks: {
-          // The eval-mode audit of the training set after every epoch (the trainer's own records
-          // hold the training-mode figures).
-          onEpoch: async ({ record }) => {
-            const train = data.train;
-            const clean = train.cleanLabels;
-            const a = await trainer.auditTrainingSet({ writeTable: false });
-            if (!clean || noise === 0) return;
-            const hit = [0, 0], n = [0, 0];
-            for (let i = 0; i < train.n; i++) {
-              const g = train.labels[i] !== clean[i] ? 1 : 0;
-              n[g]++;
-              if (a.eval.predictions[i] === train.labels[i]) hit[g]++;
-            }
-            record.eval_fit_flipped = hit[1] / n[1];
-            record.eval_fit_clean = hit[0] / n[0];
-            // the method's per-sample score: RUL's u, SCN's α, EAC's flip consistency
-            const score = a.eval.u ?? a.eval.score;
-            record.auroc_u = score ? noisyLabelDetection(score, train.labels, clean).auroc : null;
+          onEpoch: ({ record }) => {
+            if (record.eval_acc_flipped === undefined) return;
+            const auroc = record.eval_u_auroc_noisy ?? record.eval_score_auroc_noisy;
             console.log(
               `${tag}: epoch ${record.epoch} audit (eval mode): fit of flipped ` +
-                `${pct(record.eval_fit_flipped)} %, of clean ${pct(record.eval_fit_clean)} %` +
-                (record.auroc_u == null ? "" : `, AUROC of its score ${record.auroc_u.toFixed(3)}`),
+                `${pct(record.eval_acc_flipped as number)} %, of clean ` +
+                `${pct(record.eval_acc_clean as number)} %` +
+                (typeof auroc === "number" ? `, AUROC of its score ${auroc.toFixed(3)}` : ""),
             );
           },
         },
@@ -230,6 +218,7 @@ for (const { noise, cfg, data } of datasets) {
       try {
         const r = await trainer.run();
         const last = r.records[r.records.length - 1];
+        const num = (v: unknown) => (typeof v === "number" ? v : null);
         run = {
           variant,
           noise,
@@ -237,17 +226,17 @@ for (const { noise, cfg, data } of datasets) {
           bestTestAcc: r.bestTestAcc,
           bestEpoch: r.bestEpoch,
           lastTestAcc: r.lastTestAcc,
-          aurocU: typeof last?.auroc_u === "number" ? last.auroc_u : null,
+          aurocU: num(last?.eval_u_auroc_noisy ?? last?.eval_score_auroc_noisy),
           seconds: (performance.now() - ts) / 1000,
           records: r.records.map((x) => {
-            const num = (v: unknown) => (typeof v === "number" ? v : null);
             return {
               epoch: Number(x.epoch),
               test_acc: Number(x.test_acc),
               train_acc_flipped: num(x.train_acc_flipped),
-              eval_fit_flipped: num(x.eval_fit_flipped),
-              eval_fit_clean: num(x.eval_fit_clean),
-              auroc_u: num(x.auroc_u),
+              eval_fit_flipped: num(x.eval_acc_flipped),
+              eval_fit_clean: num(x.eval_acc_clean),
+              // the method's score: RUL's u, SCN's α, EAC's flip consistency
+              auroc_u: num(x.eval_u_auroc_noisy ?? x.eval_score_auroc_noisy),
             };
           }),
           setting: SETTING,

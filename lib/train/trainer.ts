@@ -303,13 +303,16 @@ export function fitOfNoisyLabels(
  *   (for RUL on μ alone, no mixing: comparable with the baseline's);
  * - `eval_u_mean_flipped` / `eval_u_mean_clean` and `eval_u_auroc_noisy`: mean eval-mode u of each
  *   group and the ROC AUC of u as the score for "flipped" (reported as computed: below 0.5 means
- *   the flipped labels get the lower u); models with u only.
+ *   the flipped labels get the lower u); models with u only;
+ * - `eval_score_auroc_noisy`: the same AUROC for another method's per-sample `score` (SCN's α,
+ *   EAC's flip consistency), when given.
  * Empty when the clean labels are unknown or no label (or every label) is flipped.
  */
 export function evalFitOfNoisyLabels(
   predictions: ArrayLike<number>,
   u: ArrayLike<number> | null,
   data: Pick<ImageDataset, "labels" | "cleanLabels">,
+  score: ArrayLike<number> | null = null,
 ): MetricsRecord {
   const clean = data.cleanLabels;
   if (!clean) return {};
@@ -325,6 +328,9 @@ export function evalFitOfNoisyLabels(
     r.eval_u_mean_flipped = d.meanUFlipped;
     r.eval_u_mean_clean = d.meanUClean;
     r.eval_u_auroc_noisy = d.auroc;
+  }
+  if (score !== null) {
+    r.eval_score_auroc_noisy = noisyLabelDetection(score, data.labels, clean).auroc;
   }
   return r;
 }
@@ -693,7 +699,7 @@ export class Trainer {
     }
     if (this.options.auditEachEpoch && train.cleanLabels) {
       const ev = await this.evalTrainingSet("silent");
-      Object.assign(record, evalFitOfNoisyLabels(ev.predictions, ev.u, train));
+      Object.assign(record, evalFitOfNoisyLabels(ev.predictions, ev.u, train, ev.score));
     }
     this.records.push(record);
     this.logger?.log(record);

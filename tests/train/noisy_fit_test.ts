@@ -43,6 +43,12 @@ Deno.test("evalFitOfNoisyLabels: eval-mode fit of flipped labels, mean u and AUR
     "eval_acc_flipped",
     "eval_acc_clean",
   ]);
+  // another method's score (SCN α): flipped {0.9, 0.1, 0.2} vs clean {0.3, 0.8, 0.4}: pairs won
+  // 3 + 0 + 0 = 3 of 9
+  const alpha = Float32Array.from([0.3, 0.8, 0.4, 0.9, 0.1, 0.2]);
+  const s = evalFitOfNoisyLabels(predictions, null, data, alpha);
+  assertEquals(s.eval_score_auroc_noisy, 3 / 9);
+  assertEquals(s.eval_u_auroc_noisy, undefined);
   assertEquals(evalFitOfNoisyLabels(predictions, u, { labels: data.labels }), {});
   assertEquals(
     evalFitOfNoisyLabels(predictions, u, { labels: data.labels, cleanLabels: data.labels }),
