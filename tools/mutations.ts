@@ -94,9 +94,9 @@ export const MUTATIONS: Mutation[] = [
     item: 5,
     what: "u misaligned with the samples (shifted by one) in the audit",
     file: "lib/train/trainer.ts",
-    find: "const d = noisyLabelDetection(ev.u, train.labels, train.cleanLabels);",
+    find: "const d = noisyLabelDetection(values, train.labels, train.cleanLabels);",
     replace:
-      "const d = noisyLabelDetection(Float32Array.from(ev.u, (_, i) => ev.u![(i + 1) % ev.n]), train.labels, train.cleanLabels);",
+      "const d = noisyLabelDetection(Float32Array.from(values, (_, i) => values[(i + 1) % ev.n]), train.labels, train.cleanLabels);",
     tests: ["tests/train/trainer_test.ts"],
     filter: "/audit/",
   },
@@ -217,8 +217,8 @@ export const MUTATIONS: Mutation[] = [
     item: 7,
     what: "the oneDNN batch-norm forward gets eps = 0",
     file: "lib/engine/batchnorm.ts",
-    find: "const [y, mean, variance] = dnnlBatchNorm(xi, g, b, eps);",
-    replace: "const [y, mean, variance] = dnnlBatchNorm(xi, g, b, 0);",
+    find: "const [y, mean, variance, ws] = dnnlBatchNorm(xi, g, b, eps, fused);",
+    replace: "const [y, mean, variance, ws] = dnnlBatchNorm(xi, g, b, 0, fused);",
     tests: ["tests/engine/onednn_cpu_store_test.ts"],
     filter: "batch-norm",
   },
@@ -279,8 +279,8 @@ export const MUTATIONS: Mutation[] = [
     what:
       "the batch-norm backward uses 2·eps (gradients off by ≤ 1e-3 relative: inside the old 1e-3 bound)",
     file: "lib/engine/batchnorm.ts",
-    find: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps);",
-    replace: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps * 2);",
+    find: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps, ws);",
+    replace: "if (dnnl) return dnnlBatchNormGrad(dy, xi, mean, variance, g, b, eps * 2, ws);",
     tests: ["tests/model/reference_test.ts"],
   },
   {
