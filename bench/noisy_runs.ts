@@ -111,8 +111,18 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
     };
   };
   const aurocs = (rs: Run[]) => rs.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
+  const interval = (p: { mean: number; low: number; high: number }) => ({
+    mean: pts(p.mean),
+    low: pts(p.low),
+    high: pts(p.high),
+  });
+  const pairedOf = (rs: Run[]) => pairedDifferences(rs as AblationResult[], reference);
+  const oursPaired = pairedOf(runs), otherPaired = pairedOf(other);
+  const find = (ps: ReturnType<typeof pairedOf>, r: Run) =>
+    ps.find((p) => p.variant === r.variant && p.noise === r.noise);
   const rows = groups.map((rs) => {
     const { noise, variant } = rs[0];
+    const po = find(oursPaired, rs[0]), pt = find(otherPaired, rs[0]);
     const au = aurocs(rs);
     const twin = other.filter((r) => keyOf(r) === keyOf(rs[0]));
     return {
@@ -123,6 +133,9 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
       last_pct: pct(rs.map((r) => r.lastTestAcc)),
       eval_fit_flipped_last_pct: noise > 0 ? pct(lastOf(rs, "eval_fit_flipped")) : null,
       auroc: au.length ? { mean: round(meanStd(au).mean, 3), sd: round(meanStd(au).std, 3) } : null,
+      // this variant − the reference (paired over seeds, last epoch), ours and the other side's
+      minus_reference_last_pts: po ? interval(po.last) : null,
+      other_minus_reference_last_pts: pt ? interval(pt.last) : null,
       ...(twin.length
         ? {
           other_seeds: twin.map((r) => r.seed).sort((a, b) => a - b),
@@ -145,12 +158,12 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
         : {}),
     };
   });
-  const paired = pairedDifferences(runs as AblationResult[], reference).map((p) => ({
+  const paired = oursPaired.map((p) => ({
     noise_pct: Math.round(100 * p.noise),
     comparison: `${p.variant} − ${p.reference}`,
     seeds: p.seeds,
-    best_pts: { mean: pts(p.best.mean), low: pts(p.best.low), high: pts(p.best.high) },
-    last_pts: { mean: pts(p.last.mean), low: pts(p.last.low), high: pts(p.last.high) },
+    best_pts: interval(p.best),
+    last_pts: interval(p.last),
     last_per_seed_pts: p.last.differences.map(pts),
     best_per_seed_pts: p.best.differences.map(pts),
   }));

@@ -41,6 +41,9 @@ Deno.test("benchNoisySummary: mean ± s.d., paired and Welch intervals match han
   assertEquals(p.comparison, "rul − baseline");
   assertEquals(p.last_per_seed_pts, [10, 11, 6]);
   assertEquals(p.last_pts, { mean: 9, low: 2.43, high: 15.57 });
+  assertEquals(rul.minus_reference_last_pts, p.last_pts);
+  assertEquals(rul.other_minus_reference_last_pts, null); // the PyTorch side has no baseline here
+  assertEquals(base.minus_reference_last_pts, null);
   // ours − PyTorch, Welch, last: 71 − 67 = 4; variances 3 (n 3) and 2 (n 2): se² = 1 + 1 = 2,
   // df = 4 / (1/2 + 1/1) = 2.667, t(0.975, 2.667) = 3.41977 (scipy.stats.t.ppf): half 4.8363
   assertEquals(rul.minus_other_last_pts, { mean: 4, low: -0.84, high: 8.84 });
