@@ -207,8 +207,70 @@ export async function benchNoisyFile(
   };
 }
 
+/**
+ * A measurement file from the log of `deno task bench:train-step` (its last line is the JSON the
+ * bench prints): per row ours, the wasm engine, PyTorch 1.13 and 2.x (both layouts) in img/s, the
+ * ratios to 1.13 and to the better PyTorch 2.x layout, and the peak RSS of each side's process.
+ * `load` holds the load averages sampled before and after (the caller's, as text).
+ */
+export async function trainStepFile(
+  log: string,
+  command: string,
+  load: string,
+): Promise<Record<string, unknown>> {
+  const lines = fs.readFileSync(log, "utf8").trim().split("\n");
+  const doc = JSON.parse(lines.filter((l) => l.startsWith('{"bench":"train_step"')).at(-1)!);
+  const r2 = (
+    v: number | null | undefined,
+  ) => (typeof v === "number" ? Math.round(v * 100) / 100 : null);
+  const mb = (v: number | null | undefined) => (typeof v === "number" ? Math.round(v) : null);
+  // deno-lint-ignore no-explicit-any
+  const rows = doc.rows.map((r: any) => ({
+    size: r.size,
+    batch: r.batch,
+    engine: r.engine,
+    ours_img_s: r2(r.oursImgS),
+    wasm_img_s: r2(r.wasmImgS),
+    pytorch113_img_s: r2(r.torchImgS),
+    pytorch2_nchw_img_s: r2(r.torch2NchwImgS),
+    pytorch2_channels_last_img_s: r2(r.torch2ChannelsLastImgS),
+    ours_per_pytorch113: r2(r.ratio),
+    ours_per_pytorch2_best: r2(r.ratioTorch2),
+    pytorch2_best_layout: r.torch2BestLayout,
+    wasm_per_pytorch113: r2(r.wasmRatio),
+    ours_peak_rss_mb: mb(r.childPeakRssMb),
+    pytorch_peak_rss_mb: Object.fromEntries(
+      Object.entries(r.torchPeakRssMb ?? {}).map(([k, v]) => [k, mb(v as number)]),
+    ),
+  }));
+  return {
+    what: "deno task bench:train-step: one training step of ResNet-18 (the baseline) per row, " +
+      "this project beside PyTorch 1.13 and PyTorch 2.x (NCHW and channels_last), interleaved",
+    command,
+    date: fs.statSync(log).mtime.toISOString(),
+    machine: { ...machineInfo(), load_average: load },
+    versions: { ...(await versions()), pytorch: doc.torchVersions },
+    engine: doc.line,
+    protocol: doc.protocol,
+    figures: {
+      rows,
+      main_process_peak_rss_mb: mb(doc.peakRssMb),
+      leak: doc.leak,
+      failures: doc.failures,
+    },
+  };
+}
+
 if (import.meta.main) {
   const [cmd, a, b] = Deno.args;
+  if (cmd === "train-step" && a && b) {
+    // measurement.ts train-step <out.json> <bench log> [command] [load averages]
+    const [, , , command, load] = Deno.args;
+    const doc = await trainStepFile(b, command ?? "deno task bench:train-step", load ?? "");
+    fs.writeFileSync(a, JSON.stringify(doc, null, 2) + "\n");
+    console.log(`wrote ${a}`);
+    Deno.exit(0);
+  }
   if (cmd === "bench-noisy" && a && b) {
     // measurement.ts bench-noisy <out.json> <ours runs> [torch runs] [what]
     const [, , , torch, what] = Deno.args;
@@ -227,7 +289,8 @@ if (import.meta.main) {
   } else {
     console.error(
       "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json> | " +
-        "bench-noisy <out.json> <ours runs> [torch runs] [what]",
+        "bench-noisy <out.json> <ours runs> [torch runs] [what] | " +
+        "train-step <out.json> <bench log> [command] [load]",
     );
     Deno.exit(2);
   }
