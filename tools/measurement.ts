@@ -219,7 +219,14 @@ export async function trainStepFile(
   load: string,
 ): Promise<Record<string, unknown>> {
   const lines = fs.readFileSync(log, "utf8").trim().split("\n");
-  const doc = JSON.parse(lines.filter((l) => l.startsWith('{"bench":"train_step"')).at(-1)!);
+  const doc = lines.filter((l) => l.startsWith("{")).map((l) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      return null;
+    }
+  }).filter((d) => d?.bench === "train_step").at(-1);
+  if (!doc) throw new Error(`${log}: no bench:train-step JSON line`);
   const r2 = (
     v: number | null | undefined,
   ) => (typeof v === "number" ? Math.round(v * 100) / 100 : null);
