@@ -41,7 +41,15 @@ import { noiseBandFigures } from "../lib/plots/bands.ts";
 import { standaloneHtml } from "../lib/plots/html.ts";
 import { loadRunData, resolveTrainConfig, Trainer } from "../lib/train/mod.ts";
 import { type Variant, variantSwitches } from "../lib/rul/variants.ts";
-import { type EpochRecord, readRuns, type Run, runFileName, type Setting } from "./noisy_runs.ts";
+import {
+  aurocs,
+  type EpochRecord,
+  lastOf,
+  readRuns,
+  type Run,
+  runFileName,
+  type Setting,
+} from "./noisy_runs.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -298,12 +306,6 @@ const pm = (xs: number[], d = 2, s = 100) => {
 };
 const pick = (runs: Run[], v: string, n: number) =>
   runs.filter((r) => r.variant === v && Math.abs(r.noise - n) < 1e-9);
-const lastOf = (rs: Run[], key: keyof EpochRecord) =>
-  rs.flatMap((r) => {
-    const f = r.records[r.records.length - 1]?.[key];
-    return typeof f === "number" ? [f] : [];
-  });
-const aurocs = (rs: Run[]) => rs.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
 const rows: string[] = [];
 const head = torch
   ? "| noise | variant | seeds (ours / PyTorch) | ours best % | PyTorch best % | ours last % | " +

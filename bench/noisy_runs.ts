@@ -77,11 +77,16 @@ function pct(xs: number[]): { mean: number; sd: number; n: number } | null {
 }
 
 /** The last epoch's value of a record key, per run that has it. */
-function lastOf(rs: Run[], key: keyof EpochRecord): number[] {
+export function lastOf(rs: Run[], key: keyof EpochRecord): number[] {
   return rs.flatMap((r) => {
     const v = r.records[r.records.length - 1]?.[key];
     return typeof v === "number" ? [v] : [];
   });
+}
+
+/** The last-epoch AUROC of each run that has one. */
+export function aurocs(rs: Run[]): number[] {
+  return rs.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
 }
 
 /**
@@ -110,7 +115,6 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
       high: round(scale * w.high, d),
     };
   };
-  const aurocs = (rs: Run[]) => rs.flatMap((r) => (r.aurocU === null ? [] : [r.aurocU]));
   const interval = (p: { mean: number; low: number; high: number }) => ({
     mean: pts(p.mean),
     low: pts(p.low),
