@@ -8,10 +8,14 @@ import { synthFerSplits } from "../../lib/data/synthfer.ts";
 import { Trainer } from "../../lib/train/mod.ts";
 
 await initBackend();
-// The step during which the SIGINT reached this process (delivered to every listener in the same
-// turn of the event loop as the trainer's): the trainer must stop right after that step.
+// The last step finished when the SIGINT reached this process (delivered to every listener in the
+// same turn of the event loop as the trainer's), and how many steps finished after it. The signal
+// arrives either in the trainer's check right after a step (the trainer stops there: 0 steps after)
+// or while the next step computes (it awaits data and results; it stops after that step: 1 after).
 let lastStep = 0;
 let sigintAtStep: number | null = null;
+let stepsAfterSigint = 0;
+let firstRunDone = false;
 const onSigint = () => {
   sigintAtStep ??= lastStep;
 };
@@ -32,11 +36,13 @@ const t = await Trainer.create({
   hooks: {
     onStep: (info) => {
       lastStep = info.globalStep;
+      if (sigintAtStep !== null && !firstRunDone) stepsAfterSigint++;
       console.log(`step ${info.globalStep}`);
     },
   },
 });
 const first = await t.run();
+firstRunDone = true;
 const done = t.epochsDone;
 const second = await t.run(done + 1);
 console.log(
@@ -45,6 +51,7 @@ console.log(
     second: second.stopped,
     epochsAfter: t.epochsDone,
     sigintAtStep,
+    stepsAfterSigint,
   }),
 );
 t.dispose();

@@ -127,16 +127,21 @@ Deno.test({
     assert.equal(status.code, 0, `child failed: ${err}\n${lines.join("\n")}`);
     const result = JSON.parse(lines.find((l) => l.startsWith("{"))!);
     assert.equal(result.first.reason, "interrupt");
-    // Stopped right after the step during which the signal arrived (the parent reacts to
-    // "step 2" with some lag; the child records the step its own SIGINT listener saw), not at
-    // the end of the epoch (8 steps) or of the run (160 steps).
-    assert.ok(result.sigintAtStep >= 2, `SIGINT seen at step ${result.sigintAtStep}`);
+    // Stopped at the end of the step in progress when the signal arrived: the trainer's check
+    // right after step N (0 steps after it) or inside step N + 1 (1 step after), not at the end
+    // of the epoch (8 steps) or of the run (160 steps). The parent reacts to "step 2" with lag.
+    assert.ok(result.sigintAtStep >= 2, `SIGINT seen after step ${result.sigintAtStep}`);
+    assert.ok(
+      result.stepsAfterSigint <= 1,
+      `${result.stepsAfterSigint} steps finished after the SIGINT (after step ${result.sigintAtStep})`,
+    );
+    const stopAt = result.sigintAtStep + result.stepsAfterSigint;
     assert.equal(
       result.first.globalStep,
-      result.sigintAtStep,
-      `stopped at step ${result.first.globalStep}, SIGINT arrived during step ${result.sigintAtStep}`,
+      stopAt,
+      `stopped at step ${result.first.globalStep}, SIGINT arrived after step ${result.sigintAtStep}`,
     );
-    assert.equal(result.first.step, (result.sigintAtStep - 1) % 8 + 1, "step within the epoch");
+    assert.equal(result.first.step, (stopAt - 1) % 8 + 1, "step within the epoch");
     assert.equal(result.second, null, "the next run trains to its end: the interrupt is spent");
     assert.ok(result.epochsAfter >= 1);
   },
