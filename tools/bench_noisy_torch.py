@@ -15,7 +15,8 @@ Model: the official res18feature (ResNet-18 layout `features` = children[:-2], h
 `log_var` = BatchNorm2d(no affine, eps 2e-5) → Dropout(0.4) → flatten → Linear → BatchNorm1d,
 classifier `fc`) and the baseline (same backbone, global average pooling, Linear), both built by
 tools/make_fixtures.py's WidthResNet / Res18Feature (torchvision's BasicBlock; stage widths from
-the JSON), initialised as torchvision's ResNet (see torchvision_init). Train step (RUL): att = mean(exp(log σ²)) per sample, a random permutation of the batch
+the JSON), initialised as torchvision's ResNet (see torchvision_init), or, when the JSON names an
+`init` file, with that pretrained backbone (see load_backbone). Train step (RUL): att = mean(exp(log σ²)) per sample, a random permutation of the batch
 (torch.randperm), mixed = att/(att+att[p])·μ + att[p]/(att+att[p])·μ[p], add-up loss
 0.5·CE(fc(mixed), y) + 0.5·CE(fc(mixed), y[p]); baseline: cross-entropy. Adam (weight decay 1e-4
 added to the gradient), lr 2e-4 for backbone and heads and 2e-3 for the classifier, ExponentialLR
@@ -31,6 +32,7 @@ scikit-learn roc_auc_score).
 """
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import random
@@ -46,14 +48,13 @@ from sklearn.metrics import roc_auc_score
 from torchvision import transforms
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import Res18Feature, WidthResNet  # noqa: E402  (the one PyTorch model home)
+from make_fixtures import Res18Feature, WidthResNet, read_safetensors  # noqa: E402  (the one PyTorch model home)
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
 def _code_sha256():
     """sha256 of this script and of make_fixtures.py (the model), recorded in every result file."""
-    import hashlib
     h = hashlib.sha256()
     here = os.path.dirname(os.path.abspath(__file__))
     for name in ("bench_noisy_torch.py", "make_fixtures.py"):
@@ -136,6 +137,32 @@ def build(variant, widths, size, classes):
     return m, body, head
 
 
+# torchvision's top-level backbone modules and their index in res18feature's `features`
+# (nn.Sequential(*list(resnet.children())[:-2]): conv1, bn1, relu, maxpool, layer1-4)
+FEATURE_INDEX = {"conv1": 0, "bn1": 1, "layer1": 4, "layer2": 5, "layer3": 6, "layer4": 7}
+
+
+def load_backbone(model, variant, backbone, path):
+    """Copies a pretrained backbone (torchvision names, fc removed: what bench/noisy.ts --init
+    and tools/pretrain_fashion.ts use) into the model; the heads and classifier keep their fresh
+    initialisation, as this project's initPartial does. Every file tensor must land on a model
+    tensor of the same shape and every backbone tensor of the model must be covered."""
+    target = model.state_dict()
+    fixed = {}
+    for k, v in backbone.items():
+        top, _, rest = k.partition(".")
+        name = k if variant != "rul" else (
+            f"features.{FEATURE_INDEX[top]}.{rest}" if top in FEATURE_INDEX else None)
+        if name not in target or tuple(target[name].shape) != tuple(v.shape):
+            sys.exit(f"{path}: tensor {k} {list(v.shape)} has no place in the {variant} model "
+                     f"(as {name}: {list(target[name].shape) if name in target else 'absent'})")
+        fixed[name] = v.to(target[name].dtype)
+    body = {k for k in target if not k.startswith(("fc.", "mu.", "log_var."))}
+    if body - set(fixed):
+        sys.exit(f"{path}: the {variant} backbone's {sorted(body - set(fixed))[:3]}... are missing")
+    model.load_state_dict(fixed, strict=False)
+
+
 def evaluate(model, variant, loader):
     """Eval-mode pass: accuracy, predictions and (RUL) u of every sample, in loader order."""
     model.eval()
@@ -153,12 +180,14 @@ def evaluate(model, variant, loader):
     return correct / n, torch.cat(preds).numpy(), (torch.cat(us).numpy() if us else None)
 
 
-def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log):
+def run(variant, seed, xtr, ytr, yclean, xte, yte, cfg, log, init=None):
     torch.manual_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
     classes = 10
     model, body, head = build(variant, cfg["widths"], cfg["size"], classes)
+    if init is not None:
+        load_backbone(model, variant, init, cfg["init"])
     opt = torch.optim.Adam([{"params": body, "lr": 2e-4}, {"params": head, "lr": 2e-3}],
                            weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
@@ -242,8 +271,13 @@ def main():
         sys.exit(f"{a.labels}: clean labels differ from the IDX files' first {cfg['trainSize']}")
     setting = {k: cfg[k] for k in ("root", "trainSize", "testSize", "size", "widths", "epochs")}
     setting["init"] = cfg.get("init")
+    init, init_desc = None, "torchvision (Kaiming-normal fan-out convs, BN 1/0)"
     if setting["init"]:
-        sys.exit(f"{a.labels}: a pretrained start (init {setting['init']}) is not supported here yet")
+        init, meta = read_safetensors(setting["init"])
+        with open(setting["init"], "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        init_desc = (f"backbone {setting['init']} (sha256 {digest}, made by "
+                     f"{meta.get('script', '?')}); heads and fc fresh, as torch's defaults")
     noises = [float(t) for t in a.noises.split(",")] if a.noises else None
     seeds = [int(t) for t in a.seeds.split(",")] if a.seeds else cfg["seeds"]
     variants = a.variants.split(",") if a.variants else cfg["variants"]
@@ -265,14 +299,14 @@ def main():
                     print(f"{tag}: done ({path}), skipped", flush=True)
                     continue
                 r = run(variant, seed, xtr, ytr, ytr_clean, xte, yte, cfg,
-                        lambda line: print(line, flush=True))
+                        lambda line: print(line, flush=True), init)
                 r["noise"] = noise["noise"]
                 r.update(setting=setting, implementation="torch", torch=torch.__version__,
                          threads=a.threads, date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                          command=" ".join(["/usr/bin/python3"] + sys.argv),
                          # provenance: which twin made the file (a pre-2f93f84 twin initialised
                          # its convolutions differently but wrote the same `setting`)
-                         init="torchvision (Kaiming-normal fan-out convs, BN 1/0)",
+                         init=init_desc,
                          code_sha256=CODE_SHA256)
                 print(f"{tag}: best {r['bestTestAcc']:.4f} (ep {r['bestEpoch']}) last "
                       f"{r['lastTestAcc']:.4f} ({r['seconds']:.0f} s) -> {path}", flush=True)

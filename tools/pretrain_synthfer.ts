@@ -21,19 +21,16 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import * as path from "node:path";
-import * as tf from "@tensorflow/tfjs-core";
-import type { ImageDataset } from "../lib/data/dataset.ts";
+import { identicalImageCount } from "../lib/data/dataset.ts";
 import { synthFerSplits } from "../lib/data/synthfer.ts";
-import { writeSafetensors } from "../lib/io/safetensors.ts";
+import { pretrainBackbone } from "../lib/train/pretrain.ts";
 import {
   DEMO_CONFIG,
   loadRunData,
   QUICK_INIT,
   QUICK_PRESET,
   resolveTrainConfig,
-  Trainer,
 } from "../lib/train/mod.ts";
 import { type CliFlag, type Command, runCommand } from "../cli/args.ts";
 
@@ -72,26 +69,9 @@ const FLAGS: CliFlag[] = [
   },
 ];
 
-/** SHA-1 of every image of `ds`. */
-function imageHashes(ds: ImageDataset): string[] {
-  const per = ds.height * ds.width * ds.channels;
-  const out: string[] = new Array(ds.n);
-  for (let i = 0; i < ds.n; i++) {
-    out[i] = createHash("sha1").update(ds.pixels.subarray(i * per, (i + 1) * per)).digest("hex");
-  }
-  return out;
-}
-
-/** Number of images of `a` identical to an image of one of `others`. */
-function overlap(a: ImageDataset, others: ImageDataset[]): number {
-  const seen = new Set(others.flatMap(imageHashes));
-  return imageHashes(a).filter((h) => seen.has(h)).length;
-}
-
 async function main(args: Command): Promise<void> {
   const outFile = args.text("out") ?? QUICK_INIT;
   const runDir = args.text("run-dir") ?? "runs/pretrain_synthfer";
-  const t0 = performance.now();
   await args.startBackend();
 
   const S = PRETRAIN_SETTING;
@@ -105,9 +85,9 @@ async function main(args: Command): Promise<void> {
   });
   // Disjointness from the demo's data (and between the two pretraining splits), checked exactly.
   const demo = await loadRunData(resolveTrainConfig(DEMO_CONFIG, "demo"));
-  const shared = overlap(data.train, [demo.train, demo.test]) +
-    overlap(data.test, [demo.train, demo.test]);
-  const inner = overlap(data.test, [data.train]);
+  const shared = identicalImageCount(data.train, [demo.train, demo.test]) +
+    identicalImageCount(data.test, [demo.train, demo.test]);
+  const inner = identicalImageCount(data.test, [data.train]);
   if (shared || inner) {
     throw new Error(
       `pretraining data not disjoint: ${shared} images identical to demo images, ${inner} ` +
@@ -119,79 +99,36 @@ async function main(args: Command): Promise<void> {
       `common with the demo's ${demo.train.n} + ${demo.test.n} images`,
   );
 
-  const trainer = await Trainer.create({
-    config: {
-      variant: "baseline",
-      epochs: S.epochs,
-      batchSize: S.batchSize,
-      seed: S.seed,
-      init: null,
-      model: { ...model },
-      data: {
-        source: "synthfer",
-        noise: 0,
-        trainSize: S.trainSize,
-        testSize: S.testSize,
-        augment: true,
-      },
-    },
-    out: runDir,
+  const r = await pretrainBackbone({
     data,
+    model: { ...model },
+    dataConfig: { source: "synthfer", trainSize: S.trainSize, testSize: S.testSize },
+    epochs: S.epochs,
+    seed: S.seed,
+    batchSize: S.batchSize,
+    out: outFile,
+    runDir,
     progress: args.progress,
     workers: args.workers,
-  });
-  try {
-    const r = await trainer.run();
-    const sd = trainer.model.stateDict();
-    const backbone = new Map<string, tf.Tensor>();
-    for (const [k, t] of sd) {
-      if (k.startsWith("fc.")) t.dispose();
-      else backbone.set(k, t);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const cfg = trainer.config;
-    const metadata: Record<string, string> = {
-      format: "pytorch state dict: torchvision ResNet-18 names and layouts, backbone only (fc " +
-        "removed), float32",
+    metadata: {
       script: PRETRAIN_SCRIPT,
       command: "deno task pretrain",
       purpose: "initialisation of `deno task demo` (stand-in for MS-Celeb-1M pretraining)",
-      model: `baseline ResNet-18 layout, widths ${cfg.model.widths.join("-")}, input ${size} px`,
-      widths: cfg.model.widths.join(","),
-      input_size: String(size),
       data: `SynthFER synthFerSplits(seed ${PRETRAIN_DATA_SEED}), clean labels, ${S.trainSize} ` +
         `train / ${S.testSize} held-out test images at ${size} px; 0 images identical to the ` +
         "demo's (data seed 0) train/test images",
       data_seed: String(PRETRAIN_DATA_SEED),
-      train_seed: String(S.seed),
-      train_images: String(S.trainSize),
-      heldout_images: String(S.testSize),
-      epochs: String(S.epochs),
-      batch_size: String(S.batchSize),
-      recipe: `Adam lr ${cfg.optim.lrBackbone} / ${cfg.optim.lrClassifier}, weight decay ` +
-        `${cfg.optim.weightDecay}, ExponentialLR ${cfg.optim.gamma}, official augmentations; ` +
-        "weights after the last epoch",
-      heldout_clean_test_acc_last: r.lastTestAcc.toFixed(4),
-      heldout_clean_test_acc_best: r.bestTestAcc.toFixed(4),
-      heldout_best_epoch: String(r.bestEpoch),
-      seconds: seconds.toFixed(0),
-      created: new Date().toISOString(),
-    };
-    await writeSafetensors(outFile, backbone, metadata);
-    tf.dispose([...backbone.values()]);
-    const bytes = Deno.statSync(outFile).size;
-    console.log(
-      `\nheld-out clean test accuracy: ${(100 * r.lastTestAcc).toFixed(2)} % (last epoch), ` +
-        `${(100 * r.bestTestAcc).toFixed(2)} % best (epoch ${r.bestEpoch})`,
-    );
-    console.log(
-      `wrote ${path.relative(Deno.cwd(), outFile)} (${backbone.size} tensors, ` +
-        `${(bytes / 1e6).toFixed(1)} MB) in ${Math.floor(seconds / 60)} min ` +
-        `${Math.round(seconds % 60)} s`,
-    );
-  } finally {
-    trainer.dispose();
-  }
+    },
+  });
+  console.log(
+    `\nheld-out clean test accuracy: ${(100 * r.lastTestAcc).toFixed(2)} % (last epoch), ` +
+      `${(100 * r.bestTestAcc).toFixed(2)} % best (epoch ${r.bestEpoch})`,
+  );
+  console.log(
+    `wrote ${path.relative(Deno.cwd(), outFile)} (${r.tensors} tensors, ` +
+      `${(r.bytes / 1e6).toFixed(1)} MB) in ${Math.floor(r.seconds / 60)} min ` +
+      `${Math.round(r.seconds % 60)} s`,
+  );
 }
 
 if (import.meta.main) {

@@ -134,3 +134,20 @@ export function classCounts(labels: ArrayLike<number>, numClasses: number): numb
   for (let i = 0; i < labels.length; i++) c[labels[i]]++;
   return c;
 }
+
+/**
+ * Number of images of `a` whose pixels are identical to an image of one of `others` (compared
+ * exactly, byte for byte, through a set keyed by the pixels as text: no hash collisions to argue
+ * about). A disjointness check for pretraining data.
+ */
+export function identicalImageCount(a: ImageDataset, others: readonly ImageDataset[]): number {
+  // WHATWG's latin1 (windows-1252) decoder maps each of the 256 bytes to its own code point, so
+  // two images give the same text exactly when their bytes are equal.
+  const dec = new TextDecoder("latin1");
+  const key = (ds: ImageDataset, i: number) => dec.decode(imageAt(ds, i));
+  const seen = new Set<string>();
+  for (const o of others) for (let i = 0; i < o.n; i++) seen.add(key(o, i));
+  let n = 0;
+  for (let i = 0; i < a.n; i++) if (seen.has(key(a, i))) n++;
+  return n;
+}

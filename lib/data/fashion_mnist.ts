@@ -83,7 +83,9 @@ export interface FashionMnistOptions {
   split: "train" | "test";
   /** Folder holding the IDX files (default: Debian's). */
   dir?: string;
-  /** Keep only the first `limit` samples. */
+  /** Skip the first `offset` samples (default 0): a split disjoint from another's first ones. */
+  offset?: number;
+  /** Keep only the first `limit` samples (after `offset`). */
   limit?: number;
 }
 
@@ -110,22 +112,29 @@ export async function loadFashionMnist(o: FashionMnistOptions): Promise<ImageDat
       `${images.shape[0]} images but ${labels.shape[0]} labels in ${lblName}`,
     );
   }
-  const n = Math.min(images.shape[0], o.limit ?? Infinity);
+  const off = o.offset ?? 0;
+  if (!Number.isInteger(off) || off < 0 || off >= images.shape[0]) {
+    throw new DataError(
+      imgPath,
+      `offset ${off} is not a sample index (0-${images.shape[0] - 1} in ${imgName})`,
+    );
+  }
+  const n = Math.min(images.shape[0] - off, o.limit ?? Infinity);
   if (n === 0) throw new DataError(imgPath, "no images (empty split)");
   const [, h, w] = images.shape;
   const lab = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const v = labels.data[i];
+    const v = labels.data[off + i];
     if (v >= FASHION_MNIST_CLASSES.length) {
       throw new DataError(
         join(dir, lblName),
-        `label ${v} of sample ${i} out of range 0-9 (byte ${8 + i})`,
+        `label ${v} of sample ${off + i} out of range 0-9 (byte ${8 + off + i})`,
       );
     }
     lab[i] = v;
   }
   const pixels = allocPixels(n * h * w);
-  pixels.set(images.data.subarray(0, n * h * w));
+  pixels.set(images.data.subarray(off * h * w, (off + n) * h * w));
   return {
     pixels,
     n,
@@ -134,7 +143,10 @@ export async function loadFashionMnist(o: FashionMnistOptions): Promise<ImageDat
     channels: 1,
     labels: lab,
     classNames: [...FASHION_MNIST_CLASSES],
-    fileNames: Array.from({ length: n }, (_, i) => `${prefix}_${String(i).padStart(5, "0")}`),
-    source: `Fashion-MNIST ${dir} ${o.split}`,
+    fileNames: Array.from(
+      { length: n },
+      (_, i) => `${prefix}_${String(off + i).padStart(5, "0")}`,
+    ),
+    source: `Fashion-MNIST ${dir} ${o.split}${off ? ` from sample ${off}` : ""}`,
   };
 }

@@ -30,3 +30,4 @@ export * from "./weights.ts";
 export * from "./export.ts";
 export * from "./summary.ts";
 export * from "./run_folder.ts";
+export * from "./pretrain.ts";

@@ -88,3 +88,35 @@ Deno.test("Fashion-MNIST / IDX errors name the file", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Fashion-MNIST: offset and limit pick samples [offset, offset + limit)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 4 images of 1 × 2 pixels: image i holds (10 i, 10 i + 1); labels 5, 6, 7, 8
+    await Deno.writeFile(
+      join(dir, "train-images-idx3-ubyte"),
+      idx(8, [4, 1, 2], [0, 1, 10, 11, 20, 21, 30, 31]),
+    );
+    await Deno.writeFile(join(dir, "train-labels-idx1-ubyte"), idx(8, [4], [5, 6, 7, 8]));
+    const ds = await loadFashionMnist({ split: "train", dir, offset: 1, limit: 2 });
+    assertEquals(ds.n, 2);
+    assertEquals(Array.from(ds.pixels), [10, 11, 20, 21]);
+    assertEquals(Array.from(ds.labels), [6, 7]);
+    assertEquals(ds.fileNames, ["train_00001", "train_00002"]);
+    const tail = await loadFashionMnist({ split: "train", dir, offset: 3 });
+    assertEquals([tail.n, ...tail.pixels, ...tail.labels], [1, 30, 31, 8]);
+    await assertRejectsWith(
+      () => loadFashionMnist({ split: "train", dir, offset: 4 }),
+      "train-images-idx3-ubyte",
+      "offset 4",
+    );
+    await Deno.writeFile(join(dir, "train-labels-idx1-ubyte"), idx(8, [4], [5, 6, 7, 11]));
+    await assertRejectsWith(
+      () => loadFashionMnist({ split: "train", dir, offset: 2 }),
+      "label 11 of sample 3",
+      "byte 11",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
