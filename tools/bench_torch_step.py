@@ -138,10 +138,25 @@ def main() -> None:
         "img_per_s": a.batch / best,
         "torch": torch.__version__,
         "memory_format": a.memory_format,
-        # Linux: ru_maxrss in KiB (the whole process: interpreter, torch, model, activations).
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "torchvision_layout": layout,
     }))
+
+
+def peak_rss_mb():
+    """This process's peak resident set size in MB (the whole process: interpreter, torch, model,
+    activations): Linux's VmHWM, the high-water mark of this program's own memory map, as the
+    TypeScript bench reads its own. Not getrusage's ru_maxrss: Linux carries that over from the
+    parent across fork + exec, so under the bench (a Deno process of 0.6-1.9 GB) every small row
+    reported the parent's size for all three PyTorch sides."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # not Linux: best effort
 
 
 if __name__ == "__main__":
