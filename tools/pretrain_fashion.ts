@@ -24,7 +24,7 @@
 import * as path from "node:path";
 import { identicalImageCount } from "../lib/data/dataset.ts";
 import { FASHION_MNIST_DEBIAN_DIR, loadFashionMnist } from "../lib/data/fashion_mnist.ts";
-import { pretrainBackbone } from "../lib/train/pretrain.ts";
+import { pretrainBackbone, pretrainReport } from "../lib/train/pretrain.ts";
 import { type CliFlag, type Command, runCommand } from "../cli/args.ts";
 
 /** The fixed pretraining protocol of the benchmark's pretrained regime. */
@@ -108,14 +108,7 @@ async function main(args: Command): Promise<void> {
       test_offset: String(P.testOffset),
     },
   });
-  console.log(
-    `\nheld-out clean test accuracy: ${(100 * r.lastTestAcc).toFixed(2)} % (last epoch), ` +
-      `${(100 * r.bestTestAcc).toFixed(2)} % best (epoch ${r.bestEpoch})`,
-  );
-  console.log(
-    `wrote ${outFile} (${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) in ` +
-      `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`,
-  );
+  console.log(`\n${pretrainReport(r, outFile)}`);
 }
 
 if (import.meta.main) {

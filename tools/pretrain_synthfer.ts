@@ -24,7 +24,7 @@
 import * as path from "node:path";
 import { identicalImageCount } from "../lib/data/dataset.ts";
 import { synthFerSplits } from "../lib/data/synthfer.ts";
-import { pretrainBackbone } from "../lib/train/pretrain.ts";
+import { pretrainBackbone, pretrainReport } from "../lib/train/pretrain.ts";
 import {
   DEMO_CONFIG,
   loadRunData,
@@ -120,15 +120,7 @@ async function main(args: Command): Promise<void> {
       data_seed: String(PRETRAIN_DATA_SEED),
     },
   });
-  console.log(
-    `\nheld-out clean test accuracy: ${(100 * r.lastTestAcc).toFixed(2)} % (last epoch), ` +
-      `${(100 * r.bestTestAcc).toFixed(2)} % best (epoch ${r.bestEpoch})`,
-  );
-  console.log(
-    `wrote ${path.relative(Deno.cwd(), outFile)} (${r.tensors} tensors, ` +
-      `${(r.bytes / 1e6).toFixed(1)} MB) in ${Math.floor(r.seconds / 60)} min ` +
-      `${Math.round(r.seconds % 60)} s`,
-  );
+  console.log(`\n${pretrainReport(r, path.relative(Deno.cwd(), outFile))}`);
 }
 
 if (import.meta.main) {

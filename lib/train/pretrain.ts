@@ -52,6 +52,14 @@ export interface PretrainResult {
   seconds: number;
 }
 
+/** The two lines a pretraining script prints at its end: held-out accuracy, what it wrote. */
+export function pretrainReport(r: PretrainResult, file: string): string {
+  return `held-out clean test accuracy: ${(100 * r.lastTestAcc).toFixed(2)} % (last epoch), ` +
+    `${(100 * r.bestTestAcc).toFixed(2)} % best (epoch ${r.bestEpoch})\n` +
+    `wrote ${file} (${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB) in ` +
+    `${Math.floor(r.seconds / 60)} min ${Math.round(r.seconds % 60)} s`;
+}
+
 /** Trains the baseline on clean data and writes its backbone (see the module doc). */
 export async function pretrainBackbone(o: PretrainOptions): Promise<PretrainResult> {
   const t0 = performance.now();
