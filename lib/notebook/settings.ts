@@ -144,11 +144,11 @@ export function ablationPlan(scale: Scale, dataRoot: string | null = null): Abla
 /**
  * Slurm resources per run of a scale's ablation grid, as a starting point for notebook 03's
  * cluster path (edit them there): `paper` = one GPU, 8 CPUs, 32 GB, 12 h per run (a generous
- * limit: this project has not timed a 60-epoch RAF-DB run at 224 px on a GPU; on 2 shared CPU cores
- * one epoch's training pass took 98 min, docs/measurements/rafdb_epoch_cpu_2026-12-06.json), requeued after node
- * failures (the run resumes from
- * its last checkpoint); `quick` = 2 CPUs, 4 GB, 30 min, no GPU. Partition, account and the
- * prologue (module loads) are cluster-specific and left unset.
+ * limit: this project has not timed a 60-epoch RAF-DB run at 224 px on a GPU; on 2 shared CPU
+ * cores one epoch's training pass took 98 min, docs/measurements/rafdb_epoch_cpu_2026-12-06.json),
+ * requeued after node failures (the run resumes from its last checkpoint); `quick` = 2 CPUs,
+ * 4 GB, 30 min, no GPU. Partition, account and the prologue (module loads) are cluster-specific
+ * and left unset.
  */
 export function clusterOptions(scale: Scale): SlurmOptions {
   return scale === "paper"
