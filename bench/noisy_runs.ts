@@ -145,6 +145,13 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
           other_seeds: twin.map((r) => r.seed).sort((a, b) => a - b),
           other_best_pct: pct(twin.map((r) => r.bestTestAcc)),
           other_last_pct: pct(twin.map((r) => r.lastTestAcc)),
+          other_eval_fit_flipped_last_pct: noise > 0 ? pct(lastOf(twin, "eval_fit_flipped")) : null,
+          other_auroc: aurocs(twin).length
+            ? {
+              mean: round(meanStd(aurocs(twin)).mean, 3),
+              sd: round(meanStd(aurocs(twin)).std, 3),
+            }
+            : null,
           minus_other_last_pts: welch(
             rs.map((r) => r.lastTestAcc),
             twin.map((r) => r.lastTestAcc),
@@ -182,4 +189,72 @@ export function benchNoisySummary(runs: Run[], other: Run[] = [], reference = "b
     minutes: round(r.seconds / 60, 1),
   }));
   return { rows, paired, runs: perRun };
+}
+
+type SummaryRow = ReturnType<typeof benchNoisySummary>["rows"][number];
+
+/**
+ * The two markdown tables docs/results.md shows for a bench:noisy measurement file's `rows`
+ * (accuracy beside PyTorch; differences, fit and AUROC), one line per row as the claims test
+ * expects. Missing figures print `n/a` (no such runs) or `–` (no interval).
+ */
+export function benchNoisyMarkdown(rows: SummaryRow[]): string {
+  type MS = { mean: number; sd: number } | null | undefined;
+  type IV = { mean: number; low: number; high: number } | null | undefined;
+  const ms = (x: MS, d = 2) => x ? `${x.mean.toFixed(d)} ± ${x.sd.toFixed(d)}` : "n/a";
+  const sign = (v: number, d: number) => `${v < 0 ? "−" : "+"}${Math.abs(v).toFixed(d)}`;
+  const iv = (x: IV, d = 2) =>
+    x ? `${sign(x.mean, d)} [${sign(x.low, d)}, ${sign(x.high, d)}]` : "–";
+  const both = (a: MS, b: MS, d: number) => `${ms(a, d)} / ${ms(b, d)}`;
+  const o = (r: SummaryRow) => r as SummaryRow & Record<string, unknown>;
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  const t1 = [
+    line([
+      "noise",
+      "variant",
+      "ours best %",
+      "PyTorch best %",
+      "ours last %",
+      "PyTorch last %",
+      "ours − PyTorch, last (Welch 95 %)",
+    ]),
+    line(["---:", "---", "---:", "---:", "---:", "---:", "---"]),
+    ...rows.map((r) =>
+      line([
+        `${r.noise_pct} %`,
+        r.variant,
+        ms(r.best_pct),
+        ms(o(r).other_best_pct as MS),
+        ms(r.last_pct),
+        ms(o(r).other_last_pct as MS),
+        iv(o(r).minus_other_last_pts as IV),
+      ])
+    ),
+  ];
+  const t2 = [
+    line([
+      "noise",
+      "variant",
+      "ours − baseline, last (paired 95 %)",
+      "PyTorch − baseline, last (paired 95 %)",
+      "eval fit of flipped %, ours / PyTorch",
+      "AUROC of its score, ours / PyTorch",
+      "AUROC ours − PyTorch (Welch 95 %)",
+    ]),
+    line(["---:", "---", "---", "---", "---:", "---:", "---"]),
+    ...rows.map((r) =>
+      line([
+        `${r.noise_pct} %`,
+        r.variant,
+        iv(r.minus_reference_last_pts),
+        iv(r.other_minus_reference_last_pts),
+        r.noise_pct > 0
+          ? both(r.eval_fit_flipped_last_pct, o(r).other_eval_fit_flipped_last_pct as MS, 1)
+          : "n/a",
+        r.auroc || o(r).other_auroc ? both(r.auroc, o(r).other_auroc as MS, 3) : "n/a",
+        iv(o(r).minus_other_auroc as IV, 3),
+      ])
+    ),
+  ];
+  return `${t1.join("\n")}\n\n${t2.join("\n")}\n`;
 }

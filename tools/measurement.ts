@@ -286,6 +286,12 @@ if (import.meta.main) {
     console.log(`wrote ${a}`);
     Deno.exit(0);
   }
+  if (cmd === "bench-noisy-md" && a) {
+    // measurement.ts bench-noisy-md <file.json>: the tables docs/results.md shows for it
+    const { benchNoisyMarkdown } = await import("../bench/noisy_runs.ts");
+    console.log(benchNoisyMarkdown(JSON.parse(fs.readFileSync(a, "utf8")).figures.rows));
+    Deno.exit(0);
+  }
   if (cmd === "machine") console.log(JSON.stringify(machineInfo(), null, 2));
   else if (cmd === "rafdb-epoch" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
@@ -296,7 +302,7 @@ if (import.meta.main) {
   } else {
     console.error(
       "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json> | " +
-        "bench-noisy <out.json> <ours runs> [torch runs] [what] | " +
+        "bench-noisy <out.json> <ours runs> [torch runs] [what] | bench-noisy-md <file.json> | " +
         "train-step <out.json> <bench log> [command] [load]",
     );
     Deno.exit(2);
