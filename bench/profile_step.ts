@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { createModel, disposeModelOutput } from "../lib/model/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
+import { variableGradsFreeing } from "../lib/train/grads.ts";
 
 const { values } = parseArgs({
   options: {
@@ -62,7 +63,7 @@ const lossOf = () => {
   disposeModelOutput(out);
   return loss;
 };
-const grads = () => tf.variableGrads(lossOf, vars);
+const grads = () => variableGradsFreeing(lossOf, vars);
 const step = () =>
   tf.tidy(() => {
     const g = grads();
@@ -88,7 +89,7 @@ const ms = async (f: () => tf.Tensor | void) => {
 let fwd = Infinity, fwdBwd = Infinity, adam = Infinity, whole = Infinity;
 for (let rep = 0; rep < 3; rep++) {
   fwd = Math.min(fwd, await ms(() => tf.tidy(() => lossOf())));
-  let g: ReturnType<typeof tf.variableGrads> | undefined;
+  let g: ReturnType<typeof variableGradsFreeing> | undefined;
   fwdBwd = Math.min(
     fwdBwd,
     await ms(() => {

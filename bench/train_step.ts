@@ -41,6 +41,7 @@ import { readFileSync } from "node:fs";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { createModel, disposeModelOutput, type FerModel } from "../lib/model/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
+import { variableGradsFreeing } from "../lib/train/grads.ts";
 import { onednnActive, setOnednn } from "../lib/engine/onednn.ts";
 
 const { values } = parseArgs({
@@ -105,7 +106,7 @@ async function trainStep(
 ): Promise<void> {
   const vars = model.trainableVariables();
   tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGradsFreeing(() => {
       const out = model.forwardTrain(x, { labels });
       const loss = model.loss(out, labels);
       disposeModelOutput(out);

@@ -19,6 +19,7 @@
  * @module
  */
 export * from "./adam.ts";
+export * from "./grads.ts";
 export * from "./schedule.ts";
 export * from "./config.ts";
 export * from "./presets.ts";

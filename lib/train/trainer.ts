@@ -52,6 +52,7 @@ import {
   type StepShape,
 } from "./memory.ts";
 import { fitOnednnStore } from "../backend.ts";
+import { variableGradsFreeing } from "./grads.ts";
 
 /** Reported after every optimiser step. */
 export interface StepInfo {
@@ -121,7 +122,8 @@ export interface StepOutput {
 
 /**
  * One training step: forward pass and loss, differentiated by the trainer with respect to every
- * trainable variable (`tf.variableGrads`), then Adam. Pass your own as `TrainerOptions.step` to
+ * trainable variable (`variableGradsFreeing`: `tf.variableGrads`'s values, lower peak memory),
+ * then Adam. Pass your own as `TrainerOptions.step` to
  * train a variant written in a notebook cell without touching lib/.
  */
 export type TrainStep = (ctx: StepContext) => StepOutput;
@@ -590,7 +592,7 @@ export class Trainer {
         let uT: tf.Tensor1D | null = null;
         let logitsT: tf.Tensor2D | null = null;
         const ctx = { model: this.model, x: batch.x, labels, rng, epoch, step: step + 1 };
-        const { value, grads } = tf.variableGrads(() => {
+        const { value, grads } = variableGradsFreeing(() => {
           const out = stepFn(ctx);
           if (!out?.loss || out.loss.rank !== 0 || !out.logits) {
             throw new Error(
