@@ -41,6 +41,7 @@ import { readFileSync } from "node:fs";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { createModel, disposeModelOutput, type FerModel } from "../lib/model/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
+import { estimateStepBytes, largestBatch, WASM_HEAP_LIMIT } from "../lib/train/memory.ts";
 import { variableGradsFreeing } from "../lib/train/grads.ts";
 import { onednnActive, setOnednn } from "../lib/engine/onednn.ts";
 
@@ -321,8 +322,16 @@ function cpuStoreStep(size: number, batch: number) {
   }
 }
 
-/** Largest batch·size² that fits in the wasm32 heap (4 GB) during a training step. */
-const WASM_MAX_PIXELS = 32 * 224 * 224;
+/** Whether a training step of this model at `size` px, batch `batch` exceeds the wasm32 heap (4
+ * GiB), by the trainer's own estimate (lib/train/memory.ts): the trainer then uses the cpu store. */
+function beyondWasmHeap(size: number, batch: number): boolean {
+  return estimateStepBytes({ ...benchShape(size), batch }) > WASM_HEAP_LIMIT;
+}
+/** The bench model's step shape at `size` px (lib/train/memory.ts), without the batch. */
+function benchShape(size: number) {
+  const widths = [64, 128, 256, 512] as const;
+  return { inputSize: size, widths, featureDim: kind === "rul" ? 64 : 0, numClasses: 7 };
+}
 const rows: Row[] = [];
 const failures: { size: number; batch: number; error: string }[] = [];
 
@@ -370,7 +379,7 @@ for (const size of sizes) {
   // The library's Adam (PyTorch semantics, fused on wasm), as the trainer uses it.
   const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
   for (const batch of batches) {
-    if (info.onednn?.store === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
+    if (info.onednn?.store === "wasm" && beyondWasmHeap(size, batch)) {
       // Too big for the wasm heap: the native engine on its cpu store, in a child process.
       let c: ReturnType<typeof cpuStoreStep> | null = null;
       const t: TorchBest = {};
@@ -403,12 +412,12 @@ for (const size of sizes) {
       );
       continue;
     }
-    if (info.name === "wasm" && batch * size * size > WASM_MAX_PIXELS) {
-      // Measured: 224 px batch 32 peaks at ~4.4 GB; batch 64 aborts (single-threaded) or hangs
-      // (multi-threaded) when the wasm32 heap hits its 4 GB ceiling.
+    if (info.name === "wasm" && beyondWasmHeap(size, batch)) {
+      // Beyond the 4 GB ceiling the wasm32 heap aborts (single-threaded) or hangs (multi-threaded).
       const why =
-        `skipped: needs more than the 4 GB wasm heap (limit ~${WASM_MAX_PIXELS / 224 / 224}` +
-        " images of 224 px per step" +
+        `skipped: needs more than the 4 GB wasm heap (limit ~${
+          largestBatch(benchShape(size), WASM_HEAP_LIMIT)
+        } images of ${size} px per step` +
         (info.onednn ? "; RUL_ONEDNN_STORE=cpu keeps the tensors outside it)" : ")");
       console.log(`size ${size} batch ${batch}: ours ${why}`);
       failures.push({ size, batch, error: why });

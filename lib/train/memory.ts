@@ -7,13 +7,18 @@
  * Estimate (bytes) = {@link BYTES_PER_FEATURE} × batch × E + {@link BYTES_PER_PARAMETER} × P +
  * {@link BASE_BYTES}, where E = elements of the feature maps of one sample through ResNet-18
  * (input 3·S², stem (S/2)²·w₀, pool and stage 1 5·(S/4)²·w₀, stage k>1 4·(S/2^(k+1))²·w_{k−1}) and P
- * the parameter count. The coefficients were fitted to the wasm heap's high-water mark after one
- * step (measured: 64 px batch 8/16 and 112 px batch 16 at full width, 48 px batch 64 and 96 px
- * batch 16 at half width: 35-49 bytes per feature element; 224 px fits batch 32 and not 64, as
- * docs/engine.md records). They were fitted before the wasm backend's `Identity` stopped copying
- * the tensors saved for the gradients (lib/engine/wasm_identity.ts): since then the estimate is
- * conservative (224 px, batch 32: 3.6 GB estimated, 2.1 GB of heap measured; batch 64 still
- * reaches the 4 GB ceiling).
+ * the parameter count. The feature coefficient is fitted to the wasm heap's high-water mark after
+ * two steps with the trainer's backward pass (lib/train/grads.ts `variableGradsFreeing`, which
+ * frees each activation and gradient once the backward pass is past it), measured by
+ * tools/measure_step_memory.ts (docs/measurements/step_memory_onednn_2026-12-06.json,
+ * step_memory_wasm_2026-12-06.json): 11-13 bytes per feature element at large batches (64 px
+ * batch 256, 112 px batch 128, 224 px batches 64 and 128 on the native engine; 13.7 at 224 px
+ * batch 64 on the wasm engine), up to 18 at small ones where fixed costs dominate (64 px batch 16,
+ * 266 MB). 16 keeps a margin of about 15-40 % where the limit is near: 224 px batch 64 is estimated
+ * at 2.9 GB (2.0-2.4 GB of heap measured) and fits; the largest batch at 224 px is about 95 (batch
+ * 128 measured 3.9 GB, too close to the 4 GiB ceiling to allow). With TF.js's own
+ * `tf.variableGrads`, which keeps every activation and gradient until the backward pass ends, the
+ * figure was 35-49 and 224 px fitted batch 32, not 64.
  *
  * @module
  */
@@ -22,7 +27,7 @@ import * as os from "node:os";
 /** The wasm32 heap limit (4 GiB). */
 export const WASM_HEAP_LIMIT = 4 * 1024 ** 3;
 /** Bytes per feature-map element per sample of a training step (forward + saved + gradients). */
-export const BYTES_PER_FEATURE = 40;
+export const BYTES_PER_FEATURE = 16;
 /** Bytes per parameter (value, gradient, two Adam moments). */
 export const BYTES_PER_PARAMETER = 16;
 /** Fixed part (engine scratch, module, small tensors). */
