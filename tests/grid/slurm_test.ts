@@ -22,7 +22,12 @@ const unavailable = slurmUnavailable();
 const required = Deno.env.get("RUL_REQUIRE_SLURM") === "1";
 if (unavailable && !required) console.warn(`slurm_test skipped: ${unavailable}`);
 
-/** The tiny grid: baseline and RUL at 30 % noise, seeds 0 and 1, a few seconds per run. */
+/**
+ * The tiny grid: baseline and RUL at 30 % noise, seeds 0 and 1, about ten seconds per run: 1,536
+ * images make an epoch last over a second, so the test, polling for the last run's first epoch on a
+ * loaded machine, still cancels it mid-run (with 384 images, 0.4 s an epoch, a CI run once saw the
+ * whole run finish first: "cancel came too late").
+ */
 const PLAN = {
   variants: ["baseline", "rul"],
   noises: [0.3],
@@ -33,7 +38,7 @@ const PLAN = {
     evalBatchSize: 64,
     init: null,
     model: { inputSize: 32, widths: [4, 8, 8, 8] },
-    data: { source: "synthfer", trainSize: 384, testSize: 64 },
+    data: { source: "synthfer", trainSize: 1536, testSize: 64 },
   },
 };
 
