@@ -39,10 +39,10 @@ import * as tf from "@tensorflow/tfjs-core";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { describeBackend, initBackend } from "../lib/backend.ts";
-import { createModel, disposeModelOutput, type FerModel } from "../lib/model/mod.ts";
+import { createModel, type FerModel } from "../lib/model/mod.ts";
 import { Adam } from "../lib/train/adam.ts";
 import { estimateStepBytes, largestBatch, WASM_HEAP_LIMIT } from "../lib/train/memory.ts";
-import { variableGradsFreeing } from "../lib/train/grads.ts";
+import { trainStep } from "./step.ts";
 import { onednnActive, setOnednn } from "../lib/engine/onednn.ts";
 
 const { values } = parseArgs({
@@ -93,30 +93,6 @@ function peakRssMb(): number | null {
   } catch {
     return null;
   }
-}
-
-/**
- * One training step of `model` on (x, labels) with `opt`; nothing survives but the variables.
- * Resolves once the step's last update can be read back (the whole step has run).
- */
-async function trainStep(
-  model: FerModel,
-  opt: Adam,
-  x: tf.Tensor4D,
-  labels: Int32Array,
-): Promise<void> {
-  const vars = model.trainableVariables();
-  tf.tidy(() => {
-    const { value, grads } = variableGradsFreeing(() => {
-      const out = model.forwardTrain(x, { labels });
-      const loss = model.loss(out, labels);
-      disposeModelOutput(out);
-      return loss;
-    }, vars);
-    opt.step(grads);
-    tf.dispose([value, grads]);
-  });
-  await vars[vars.length - 1].data();
 }
 
 interface Row {

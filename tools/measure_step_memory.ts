@@ -16,7 +16,8 @@
 import * as fs from "node:fs";
 import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend.ts";
-import { createModel, disposeModelOutput } from "../lib/model/mod.ts";
+import { createModel } from "../lib/model/mod.ts";
+import { trainStep } from "../bench/step.ts";
 import { Adam } from "../lib/train/adam.ts";
 import { variableGradsFreeing } from "../lib/train/grads.ts";
 import {
@@ -45,22 +46,13 @@ async function one(args: string[]): Promise<void> {
   const opt = new Adam([{ name: "all", params: model.namedParameters(), lr: 1e-3 }]);
   const x = tf.randomNormal([batch, size, size, 3], 0, 1, "float32", 1) as tf.Tensor4D;
   const labels = new Int32Array(batch).map((_, i) => i % 7);
-  const vars = model.trainableVariables();
-  const g = grads === "tfjs" ? tf.variableGrads : variableGradsFreeing;
+  const g = grads === "tfjs"
+    ? (tf.variableGrads as unknown as typeof variableGradsFreeing)
+    : variableGradsFreeing;
   const times: number[] = [];
   for (let s = 0; s < 2; s++) {
     const t0 = performance.now();
-    tf.tidy(() => {
-      const { value, grads } = g(() => {
-        const out = model.forwardTrain(x, { labels });
-        const loss = model.loss(out, labels);
-        disposeModelOutput(out);
-        return loss;
-      }, vars);
-      opt.step(grads);
-      tf.dispose([value, grads]);
-    });
-    await vars[vars.length - 1].data();
+    await trainStep(model, opt, x, labels, g);
     times.push(Math.round((performance.now() - t0) / 10) / 100);
   }
   const heap = mem ? mem.buffer.byteLength : null;
