@@ -25,8 +25,8 @@ if (unavailable && !required) console.warn(`slurm_test skipped: ${unavailable}`)
 /**
  * The tiny grid: baseline and RUL at 30 % noise, seeds 0 and 1, about ten seconds per run: 1,536
  * images make an epoch last over a second, so the test, polling for the last run's first epoch on a
- * loaded machine, still cancels it mid-run (with 384 images, 0.4 s an epoch, a CI run once saw the
- * whole run finish first: "cancel came too late").
+ * loaded machine, still cancels it mid-run (with 384 images, 0.4 s an epoch, a CI run once found
+ * the run finished before the cancel reached it).
  */
 const PLAN = {
   variants: ["baseline", "rul"],
