@@ -208,53 +208,48 @@ export function benchNoisyMarkdown(rows: SummaryRow[]): string {
   const both = (a: MS, b: MS, d: number) => `${ms(a, d)} / ${ms(b, d)}`;
   const o = (r: SummaryRow) => r as SummaryRow & Record<string, unknown>;
   const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  const t1 = [
-    line([
-      "noise",
-      "variant",
+  /** A table: header cells, the alignment rule, then one line per row (noise and variant first). */
+  const table = (head: string[], rule: string[], cells: (r: SummaryRow) => string[]) =>
+    [
+      line(["noise", "variant", ...head]),
+      line(["---:", "---", ...rule]),
+      ...rows.map((r) => line([`${r.noise_pct} %`, r.variant, ...cells(r)])),
+    ].join("\n");
+  const t1 = table(
+    [
       "ours best %",
       "PyTorch best %",
       "ours last %",
       "PyTorch last %",
       "ours − PyTorch, last (Welch 95 %)",
-    ]),
-    line(["---:", "---", "---:", "---:", "---:", "---:", "---"]),
-    ...rows.map((r) =>
-      line([
-        `${r.noise_pct} %`,
-        r.variant,
-        ms(r.best_pct),
-        ms(o(r).other_best_pct as MS),
-        ms(r.last_pct),
-        ms(o(r).other_last_pct as MS),
-        iv(o(r).minus_other_last_pts as IV),
-      ])
-    ),
-  ];
-  const t2 = [
-    line([
-      "noise",
-      "variant",
+    ],
+    ["---:", "---:", "---:", "---:", "---"],
+    (r) => [
+      ms(r.best_pct),
+      ms(o(r).other_best_pct as MS),
+      ms(r.last_pct),
+      ms(o(r).other_last_pct as MS),
+      iv(o(r).minus_other_last_pts as IV),
+    ],
+  );
+  const t2 = table(
+    [
       "ours − baseline, last (paired 95 %)",
       "PyTorch − baseline, last (paired 95 %)",
       "eval fit of flipped %, ours / PyTorch",
       "AUROC of its score, ours / PyTorch",
       "AUROC ours − PyTorch (Welch 95 %)",
-    ]),
-    line(["---:", "---", "---", "---", "---:", "---:", "---"]),
-    ...rows.map((r) =>
-      line([
-        `${r.noise_pct} %`,
-        r.variant,
-        iv(r.minus_reference_last_pts),
-        iv(r.other_minus_reference_last_pts),
-        r.noise_pct > 0
-          ? both(r.eval_fit_flipped_last_pct, o(r).other_eval_fit_flipped_last_pct as MS, 1)
-          : "n/a",
-        r.auroc || o(r).other_auroc ? both(r.auroc, o(r).other_auroc as MS, 3) : "n/a",
-        iv(o(r).minus_other_auroc as IV, 3),
-      ])
-    ),
-  ];
-  return `${t1.join("\n")}\n\n${t2.join("\n")}\n`;
+    ],
+    ["---", "---", "---:", "---:", "---"],
+    (r) => [
+      iv(r.minus_reference_last_pts),
+      iv(r.other_minus_reference_last_pts),
+      r.noise_pct > 0
+        ? both(r.eval_fit_flipped_last_pct, o(r).other_eval_fit_flipped_last_pct as MS, 1)
+        : "n/a",
+      r.auroc || o(r).other_auroc ? both(r.auroc, o(r).other_auroc as MS, 3) : "n/a",
+      iv(o(r).minus_other_auroc as IV, 3),
+    ],
+  );
+  return `${t1}\n\n${t2}\n`;
 }
