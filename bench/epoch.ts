@@ -7,13 +7,20 @@
  *
  * Usage: deno run -A bench/epoch.ts [--size 112] [--batch 32] [--images 256] [--test 64]
  *        [--variant rul|baseline] [--widths 64,128,256,512] [--workers 1]
- *        [--distinct N] [--max-seconds S]
+ *        [--distinct N] [--max-seconds S] [--torch] [--torch-python PY] [--torch-workers 4]
  *
  * `--distinct N` renders only N distinct SynthFER images and repeats them up to `--images` (a
  * RAF-DB-sized set, 12,271 images, takes minutes to render; the loader still crops, flips,
  * resizes and normalises every sample, so the epoch costs the same). `--max-seconds S` stops
  * the training pass after S seconds and reports the images/s so far and the epoch time it
  * implies (`trainSecondsEstimate`, `complete: false`; no test evaluation or checkpoint then).
+ *
+ * `--torch` then runs the same epoch in PyTorch (tools/bench_torch_epoch.py: the official RUL
+ * code's DataLoader, transforms and step) on the SAME images and labels, which it writes as
+ * prepared-dataset caches for it, with as many threads as ours and the official 4 loader workers
+ * (`--torch-workers`); the interpreter is `--torch-python`, RUL_TORCH2_PYTHON, else
+ * `.venv-bench/bin/python` (tools/setup_bench_venv.sh). It reports PyTorch's training pass and
+ * the ratio of the two (`torch`, `oursOverTorch`: PyTorch's seconds / ours, above 1 = ours faster).
  *
  * @module
  */
@@ -25,6 +32,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describeBackend, initBackend } from "../lib/backend.ts";
 import { synthFerSplits } from "../lib/data/synthfer.ts";
 import { subsetDataset } from "../lib/data/dataset.ts";
+import { saveDatasetCache } from "../lib/data/cache.ts";
 import { withSymmetricNoise } from "../lib/data/noise.ts";
 import { Trainer } from "../lib/train/mod.ts";
 
@@ -40,6 +48,9 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1" },
     distinct: { type: "string" },
     "max-seconds": { type: "string" },
+    torch: { type: "boolean", default: false },
+    "torch-python": { type: "string" },
+    "torch-workers": { type: "string", default: "4" },
   },
 });
 const SIZE = Number(values.size);
@@ -146,8 +157,28 @@ const trainSecondsEstimate = !stopped
   : IMAGES / imagesPerSec;
 const tensorsAfter = tf.memory().numTensors;
 t.dispose();
-fs.rmSync(out, { recursive: true });
 const rss = peakRssMb();
+const torch = values.torch && !stopped ? await torchEpoch() : null;
+fs.rmSync(out, { recursive: true });
+
+/** The same epoch in PyTorch on the same data (tools/bench_torch_epoch.py); its JSON line. */
+async function torchEpoch(): Promise<Record<string, unknown>> {
+  const python = values["torch-python"] ?? Deno.env.get("RUL_TORCH2_PYTHON") ??
+    new URL("../.venv-bench/bin/python", import.meta.url).pathname;
+  const dir = path.join(out, "torch-data");
+  await saveDatasetCache(data.train, path.join(dir, "train"), "bench-epoch");
+  await saveDatasetCache(data.test, path.join(dir, "test"), "bench-epoch");
+  const args = [
+    new URL("../tools/bench_torch_epoch.py", import.meta.url).pathname,
+    ...["--data", dir, "--size", String(SIZE), "--batch", String(BATCH), "--variant", VARIANT],
+    ...["--widths", WIDTHS.join(","), "--workers", values["torch-workers"]!],
+    ...["--threads", String((await initBackend()).threads)],
+  ];
+  const p = await new Deno.Command(python, { args, stdout: "piped", stderr: "inherit" }).output();
+  const last = new TextDecoder().decode(p.stdout).trim().split("\n").pop() ?? "";
+  if (!p.success) throw new Error(`${python} ${args.join(" ")} failed (exit ${p.code}): ${last}`);
+  return JSON.parse(last);
+}
 
 const rows: [string, string][] = [
   ["backend", backend],
@@ -165,6 +196,26 @@ const rows: [string, string][] = [
   ["training images/s", imagesPerSec.toFixed(2)],
   ["epoch incl. test eval + checkpoint", stopped ? "-" : `${epochSeconds.toFixed(2)} s`],
   ["peak RSS", `${rss?.toFixed(0) ?? "?"} MB`],
+  ...(torch
+    ? [
+      [
+        `PyTorch ${torch.torch} training pass`,
+        `${(torch.trainSeconds as number).toFixed(2)} s (${
+          (torch.imagesPerSec as number).toFixed(2)
+        } img/s; ${torch.workers} loader workers, ${torch.threads} threads)`,
+      ],
+      [
+        "PyTorch epoch incl. test eval + save",
+        `${(torch.epochSeconds as number).toFixed(2)} s, peak RSS ${
+          (torch.peakRssMb as number).toFixed(0)
+        } MB (main process)`,
+      ],
+      [
+        "ours / PyTorch (training pass)",
+        `${((torch.trainSeconds as number) / trainSeconds).toFixed(2)}x (above 1: ours faster)`,
+      ],
+    ] as [string, string][]
+    : []),
   [
     "numTensors before / after",
     `${tensorsBefore} / ${tensorsAfter} (Adam moments: +${adamTensors}; ${
@@ -201,4 +252,7 @@ console.log(JSON.stringify({
   tensorsBefore,
   tensorsAfter,
   adamTensors,
+  torch,
+  oursOverTorch: torch ? (torch.trainSeconds as number) / trainSeconds : null,
+  oursOverTorchEpoch: torch && !stopped ? (torch.epochSeconds as number) / epochSeconds : null,
 }));

@@ -18,7 +18,7 @@ fi
 # /opt/wheels (or $RUL_TORCH_WHEEL) when there is one, else pip's own choice from its configured
 # index. numpy only silences torch's warning at import.
 wheel="${RUL_TORCH_WHEEL:-$(ls /opt/wheels/torch-2.*+cpu-*.whl 2>/dev/null | sort -V | tail -n 1 || true)}"
-"$venv/bin/python" -m pip install --retries 1 --upgrade "${wheel:-torch>=2}" numpy
+"$venv/bin/python" -m pip install --retries 1 --upgrade "${wheel:-torch>=2}" numpy pillow
 "$venv/bin/python" - <<'PY'
 import torch
 print(f"setup_bench_venv: torch {torch.__version__} ({torch.__config__.parallel_info().splitlines()[0]})")
