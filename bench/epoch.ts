@@ -8,6 +8,7 @@
  * Usage: deno run -A bench/epoch.ts [--size 112] [--batch 32] [--images 256] [--test 64]
  *        [--variant rul|baseline] [--widths 64,128,256,512] [--workers 1]
  *        [--distinct N] [--max-seconds S] [--torch] [--torch-python PY] [--torch-workers 4]
+ *        [--torch-format nchw|channels_last]
  *
  * `--distinct N` renders only N distinct SynthFER images and repeats them up to `--images` (a
  * RAF-DB-sized set, 12,271 images, takes minutes to render; the loader still crops, flips,
@@ -18,7 +19,8 @@
  * `--torch` then runs the same epoch in PyTorch (tools/bench_torch_epoch.py: the official RUL
  * code's DataLoader, transforms and step) on the SAME images and labels, which it writes as
  * prepared-dataset caches for it, with as many threads as ours and the official 4 loader workers
- * (`--torch-workers`); the interpreter is `--torch-python`, RUL_TORCH2_PYTHON, else
+ * (`--torch-workers`), in NCHW as the official code or in channels_last (`--torch-format`, often
+ * faster on a CPU); the interpreter is `--torch-python`, RUL_TORCH2_PYTHON, else
  * `.venv-bench/bin/python` (tools/setup_bench_venv.sh). It reports PyTorch's training pass and
  * the ratio of the two (`torch`, `oursOverTorch`: PyTorch's seconds / ours, above 1 = ours faster).
  *
@@ -51,6 +53,7 @@ const { values } = parseArgs({
     torch: { type: "boolean", default: false },
     "torch-python": { type: "string" },
     "torch-workers": { type: "string", default: "4" },
+    "torch-format": { type: "string", default: "nchw" },
   },
 });
 const SIZE = Number(values.size);
@@ -172,6 +175,7 @@ async function torchEpoch(): Promise<Record<string, unknown>> {
     new URL("../tools/bench_torch_epoch.py", import.meta.url).pathname,
     ...["--data", dir, "--size", String(SIZE), "--batch", String(BATCH), "--variant", VARIANT],
     ...["--widths", WIDTHS.join(","), "--workers", values["torch-workers"]!],
+    ...["--memory-format", values["torch-format"]!],
     ...["--threads", String((await initBackend()).threads)],
   ];
   const p = await new Deno.Command(python, { args, stdout: "piped", stderr: "inherit" }).output();
@@ -202,7 +206,7 @@ const rows: [string, string][] = [
         `PyTorch ${torch.torch} training pass`,
         `${(torch.trainSeconds as number).toFixed(2)} s (${
           (torch.imagesPerSec as number).toFixed(2)
-        } img/s; ${torch.workers} loader workers, ${torch.threads} threads)`,
+        } img/s; ${torch.memoryFormat}, ${torch.workers} loader workers, ${torch.threads} threads)`,
       ],
       [
         "PyTorch epoch incl. test eval + save",

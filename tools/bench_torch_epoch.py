@@ -25,6 +25,7 @@ machine's torchvision, sample by sample, from the same seeds (exit 1 on any diff
 
 Usage: python tools/bench_torch_epoch.py --data DIR [--size 224] [--batch 64] [--variant rul]
          [--widths 64,128,256,512] [--workers 4] [--threads 0] [--progress 20]
+         [--memory-format nchw|channels_last]
        python tools/bench_torch_epoch.py --data DIR --check-transforms [--size 224]
 Prints progress lines on stderr and one JSON object as the LAST stdout line.
 """
@@ -173,6 +174,8 @@ def main():
     p.add_argument("--threads", type=int, default=0, help="0: PyTorch's default")
     p.add_argument("--progress", type=int, default=20, help="a progress line every N steps")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--memory-format", choices=["nchw", "channels_last"], default="nchw",
+                   help="channels_last: model and batches in NHWC (the official code uses NCHW)")
     p.add_argument("--check-transforms", action="store_true")
     a = p.parse_args()
     xtr, ytr, classes = load_cache(os.path.join(a.data, "train"))
@@ -206,10 +209,13 @@ def main():
     test = torch.utils.data.DataLoader(Data(xte, yte, make_tf(a.size, False), False),
                                        batch_size=a.batch, shuffle=False, num_workers=a.workers)
     steps = len(train)
+    fmt = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+    model = model.to(memory_format=fmt)
     model.train()
     t0 = time.perf_counter()
     seen, loss_sum = 0, 0.0
     for k, (x, y) in enumerate(train, 1):
+        x = x.contiguous(memory_format=fmt)
         if a.variant == "rul":
             index = torch.randperm(x.size(0))
             logits = model.forward_train(x, y, index)[6]
@@ -233,6 +239,7 @@ def main():
     correct = 0
     with torch.no_grad():
         for x, y in test:
+            x = x.contiguous(memory_format=fmt)
             logits = model.forward_eval(x)[0] if a.variant == "rul" else model(x)
             correct += int((logits.argmax(1) == y).sum())
     eval_s = time.perf_counter() - t1
@@ -243,7 +250,8 @@ def main():
     save_s = time.perf_counter() - t2
     print(json.dumps({
         "ok": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "workers": a.workers, "transforms": "torchvision" if tv else "own (torchvision absent)",
+        "workers": a.workers, "memoryFormat": a.memory_format,
+        "transforms": "torchvision" if tv else "own (torchvision absent)",
         "variant": a.variant, "size": a.size, "batch": a.batch, "widths": widths,
         "images": int(len(ytr)), "testImages": int(len(yte)), "steps": steps,
         "trainSeconds": train_s, "imagesPerSec": len(ytr) / train_s, "evalSeconds": eval_s,

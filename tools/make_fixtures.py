@@ -97,7 +97,7 @@ class WidthResNet(nn.Module):
 
 class Flatten(nn.Module):
     def forward(self, x):
-        return x.view(x.size(0), -1)
+        return x.reshape(x.size(0), -1)  # reshape: also for a channels_last map (bench_torch_epoch)
 
 
 def mixup_data(x, y, att, index):

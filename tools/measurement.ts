@@ -6,6 +6,7 @@
  *
  *   deno run -A tools/measurement.ts machine                      # print the machine block
  *   deno run -A tools/measurement.ts rafdb-epoch /tmp/rul-rafdb-epoch docs/measurements/x.json
+ *   deno run -A tools/measurement.ts epoch-torch runs/idle-epoch docs/measurements/x.json
  *   deno run -A tools/measurement.ts bench-noisy docs/measurements/x.json runs/bench-noisy/ours \
  *     runs/bench-noisy/torch "what the runs are"
  *
@@ -268,6 +269,59 @@ export async function trainStepFile(
   };
 }
 
+/**
+ * A measurement file from the raw folder of one `bench:epoch --torch` run on the idle machine
+ * (what /tmp-style scripts leave: `command`, `commit`, `start`, `end`, `loadavg`, `epoch.log`
+ * whose last JSON line is the bench's): this project's epoch beside PyTorch's on the same images.
+ */
+export async function epochTorchFile(raw: string): Promise<Record<string, unknown>> {
+  const read = (f: string) => fs.readFileSync(path.join(raw, f), "utf8").trim();
+  const doc = read("epoch.log").split("\n").filter((l) => l.startsWith('{"bench":"epoch"'))
+    .map((l) => JSON.parse(l)).at(-1);
+  if (!doc?.torch) throw new Error(`${raw}/epoch.log: no bench:epoch JSON line with a torch part`);
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  const t = doc.torch;
+  return {
+    what: `One training epoch at RAF-DB size (${doc.images} SynthFER images rendered at 100 px, ` +
+      `resized to ${doc.size} px by each side's data pipeline, official augmentations, batch ` +
+      `${doc.batch}, ${doc.variant.toUpperCase()}, 30 % symmetric label noise), then the test ` +
+      `evaluation (${doc.testImages} images) and a checkpoint: this project (the trainer, its ` +
+      `batch worker, the engine it chose by itself) and then PyTorch ${t.torch} (the official ` +
+      `code's DataLoader with ${t.workers} workers, transforms and RUL step; ` +
+      `tools/bench_torch_epoch.py) on the same images and labels, one after the other on the ` +
+      "otherwise idle machine (the background benchmark runs were paused with SIGSTOP). " +
+      "Training pass = first batch requested to last optimiser step, data pipeline included.",
+    command: read("command"),
+    commit: read("commit"),
+    date: read("start"),
+    end: read("end"),
+    machine: { ...machineInfo(), load_average: read("loadavg").split("\n") },
+    versions: { ...(await versions()), pytorch: t.torch, pytorch_transforms: t.transforms },
+    engine: doc.backend,
+    figures: {
+      train_images: doc.images,
+      test_images: doc.testImages,
+      input_px: doc.size,
+      batch: doc.batch,
+      threads: doc.threads,
+      ours_train_seconds: r2(doc.trainSeconds),
+      ours_train_images_per_s: r2(doc.imagesPerSec),
+      ours_epoch_seconds: r2(doc.epochSeconds),
+      ours_peak_rss_mb: Math.round(doc.peakRssMb),
+      pytorch_train_seconds: r2(t.trainSeconds),
+      pytorch_train_images_per_s: r2(t.imagesPerSec),
+      pytorch_epoch_seconds: r2(t.epochSeconds),
+      pytorch_peak_rss_mb: Math.round(t.peakRssMb),
+      pytorch_worker_peak_rss_mb: Math.round(t.workerPeakRssMb),
+      pytorch_loader_workers: t.workers,
+      pytorch_threads: t.threads,
+      ours_over_pytorch_train: r2(doc.oursOverTorch),
+      ours_over_pytorch_epoch: r2(doc.oursOverTorchEpoch),
+      ours_over_pytorch_note: "PyTorch's seconds / ours: above 1, ours is faster",
+    },
+  };
+}
+
 if (import.meta.main) {
   const [cmd, a, b] = Deno.args;
   if (cmd === "train-step" && a && b) {
@@ -296,12 +350,17 @@ if (import.meta.main) {
   else if (cmd === "rafdb-epoch" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
     console.log(`wrote ${b}`);
+  } else if (cmd === "epoch-torch" && a && b) {
+    // measurement.ts epoch-torch <raw folder> <out.json>
+    fs.writeFileSync(b, JSON.stringify(await epochTorchFile(a), null, 2) + "\n");
+    console.log(`wrote ${b}`);
   } else if (cmd === "rafdb-epoch-partial" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpochPartial(a), null, 2) + "\n");
     console.log(`wrote ${b}`);
   } else {
     console.error(
       "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json> | " +
+        "epoch-torch <raw folder> <out.json> | " +
         "bench-noisy <out.json> <ours runs> [torch runs] [what] | bench-noisy-md <file.json> | " +
         "train-step <out.json> <bench log> [command] [load]",
     );
