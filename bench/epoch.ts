@@ -256,6 +256,12 @@ console.log(JSON.stringify({
   tensorsBefore,
   tensorsAfter,
   adamTensors,
+  // what PyTorch's side computes from the caches, to check it got the same data
+  trainLabelCounts: Array.from(
+    { length: data.train.classNames.length },
+    (_, c) => data.train.labels.filter((l) => l === c).length,
+  ),
+  trainPixelSum: data.train.pixels.reduce((a, v) => a + v, 0),
   torch,
   oursOverTorch: torch ? (torch.trainSeconds as number) / trainSeconds : null,
   oursOverTorchEpoch: torch && !stopped ? (torch.epochSeconds as number) / epochSeconds : null,

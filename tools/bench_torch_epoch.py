@@ -256,6 +256,8 @@ def main():
         "images": int(len(ytr)), "testImages": int(len(yte)), "steps": steps,
         "trainSeconds": train_s, "imagesPerSec": len(ytr) / train_s, "evalSeconds": eval_s,
         "saveSeconds": save_s, "epochSeconds": time.perf_counter() - t0,
+        "trainLabelCounts": np.bincount(ytr, minlength=classes).tolist(),
+        "trainPixelSum": int(xtr.sum(dtype=np.uint64)),
         "trainLoss": loss_sum / seen, "testAcc": correct / len(yte),
         "peakRssMb": peak_rss_mb(),
         "workerPeakRssMb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,

@@ -281,6 +281,10 @@ export async function epochTorchFile(raw: string): Promise<Record<string, unknow
   if (!doc?.torch) throw new Error(`${raw}/epoch.log: no bench:epoch JSON line with a torch part`);
   const r2 = (v: number) => Math.round(v * 100) / 100;
   const t = doc.torch;
+  // optional: the output of bench_torch_epoch.py --check-transforms (command line, JSON line)
+  const check = fs.existsSync(path.join(raw, "transforms_check"))
+    ? read("transforms_check").split("\n")
+    : null;
   return {
     what: `One training epoch at RAF-DB size (${doc.images} SynthFER images rendered at 100 px, ` +
       `resized to ${doc.size} px by each side's data pipeline, official augmentations, batch ` +
@@ -318,6 +322,17 @@ export async function epochTorchFile(raw: string): Promise<Record<string, unknow
       ours_over_pytorch_train: r2(doc.oursOverTorch),
       ours_over_pytorch_epoch: r2(doc.oursOverTorchEpoch),
       ours_over_pytorch_note: "PyTorch's seconds / ours: above 1, ours is faster",
+      source_px: Math.min(100, doc.size), // bench/epoch.ts renders SynthFER at min(100, size)
+      official_code_loader_workers: 4, // the official src/main.py's default, for the text
+      paper_epochs: 60, // the official schedule's length, for the hours below
+      ours_hours_for_paper_epochs: Math.round(doc.epochSeconds * 60 / 3600 * 10) / 10,
+      ...(check
+        ? {
+          transforms_check_command: check[0],
+          transforms_check_images: JSON.parse(check[1]).images,
+          transforms_check_max_abs_diff: JSON.parse(check[1]).max_abs_diff,
+        }
+        : {}),
     },
   };
 }
