@@ -41,7 +41,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 MEAN = [0.485, 0.456, 0.406]
@@ -192,7 +191,7 @@ def main():
     if not tv:
         from torch_rul_step import _stub_torchvision
         _stub_torchvision()
-    from make_fixtures import Res18Feature, WidthResNet  # the one PyTorch model home
+    from make_fixtures import Res18Feature, WidthResNet, train_loss  # the one PyTorch model home
     make_tf = torchvision_transforms if tv else OwnTransforms
     widths = [int(w) for w in a.widths.split(",")]
     if a.variant == "rul":
@@ -216,12 +215,8 @@ def main():
     seen, loss_sum = 0, 0.0
     for k, (x, y) in enumerate(train, 1):
         x = x.contiguous(memory_format=fmt)
-        if a.variant == "rul":
-            index = torch.randperm(x.size(0))
-            logits = model.forward_train(x, y, index)[6]
-            loss = 0.5 * F.cross_entropy(logits, y) + 0.5 * F.cross_entropy(logits, y[index])
-        else:
-            loss = F.cross_entropy(model(x), y)
+        index = torch.randperm(x.size(0)) if a.variant == "rul" else None
+        loss, _ = train_loss(model, a.variant, x, y, index)
         opt.zero_grad()
         loss.backward()
         opt.step()

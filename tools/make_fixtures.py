@@ -147,6 +147,16 @@ class Res18Feature(nn.Module):
         return self.fc(mu), mu, self.log_var(f).exp().mean(dim=1)
 
 
+def train_loss(model, variant, x, y, index=None):
+    """One training forward and its loss: RUL (the official add-up loss 0.5 CE(fc(mixed), y) +
+    0.5 CE(fc(mixed), y[index]) with the pairing `index`) or the baseline's CE. (loss, logits)."""
+    if variant == "rul":
+        logits = model.forward_train(x, y, index)[6]
+        return 0.5 * F.cross_entropy(logits, y) + 0.5 * F.cross_entropy(logits, y[index]), logits
+    logits = model(x)
+    return F.cross_entropy(logits, y), logits
+
+
 def randomize_bn(model, gen):
     for m in model.modules():
         if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):

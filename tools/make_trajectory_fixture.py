@@ -23,10 +23,9 @@ import os
 import sys
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_fixtures import (Res18Feature, WidthResNet, nchw_to_nhwc,  # noqa: E402
+from make_fixtures import (Res18Feature, WidthResNet, nchw_to_nhwc, train_loss,  # noqa: E402
                            write_safetensors)
 from bench_noisy_torch import torchvision_init  # noqa: E402
 
@@ -84,11 +83,7 @@ def train(model, variant, xs, ys, perms, record):
         for _ in BATCHES:
             before = {n: v.clone() for n, v in model.state_dict().items()}
             x, y, p = xs[k], ys[k], perms[k]
-            if variant == "rul":
-                out = model.forward_train(x, y, p)[6]
-                loss = 0.5 * F.cross_entropy(out, y) + 0.5 * F.cross_entropy(out, y[p])
-            else:
-                loss = F.cross_entropy(model(x), y)
+            loss, _ = train_loss(model, variant, x, y, p if variant == "rul" else None)
             opt.zero_grad()
             loss.backward()
             grads = {n: q.grad.detach().clone() for n, q in model.named_parameters()}
