@@ -6,8 +6,10 @@
  * 2.x (`.venv-bench/bin/python`, made by `tools/setup_bench_venv.sh`; `--torch2-python` or
  * `RUL_TORCH2_PYTHON` name another interpreter) in NCHW and in channels_last. `ours/PT2` is the
  * ratio to the faster PyTorch 2.x layout of each row. Every PyTorch run reports its process's
- * peak RSS, printed beside ours for the configurations that run in their own process (the cpu
- * store's).
+ * peak RSS, printed beside ours for the configurations that run in their own process: the cpu
+ * store's, and those named by `--rss-rows` (default the paper's 224x64), which are run once more
+ * in a child process of their own after their timed rounds, only for that process's peak RSS
+ * (its images/s are not used).
  * With the native CPU engine (oneDNN) active, each configuration is also timed on the wasm engine
  * (oneDNN switched off with `setOnednn(false)`, same process, same model), so both CPU engines
  * appear beside PyTorch in one run.
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     "torch2-python": { type: "string" },
     model: { type: "string", default: "baseline" },
     "no-wasm": { type: "boolean", default: false },
+    "rss-rows": { type: "string", default: "224x64" },
   },
 });
 if (values.model !== "baseline" && values.model !== "rul") {
@@ -76,6 +79,8 @@ const batches = list(values.batches!, "batches");
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 if (!Number.isInteger(warmup) || warmup < 1) throw new Error(`--warmup: bad value '${warmup}'`);
+/** The configurations ("SIZExBATCH") whose step also runs in a child process for its peak RSS. */
+const rssRows = new Set(values["rss-rows"]!.split(",").filter(Boolean));
 const rounds = Number(values.rounds);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: bad value '${rounds}'`);
 
@@ -256,10 +261,11 @@ function torchColumns(t: TorchBest, ours: number) {
 }
 
 /**
- * One configuration on the native engine's cpu store (tensors outside the wasm heap), in a child
- * process running this bench with `RUL_ONEDNN_STORE=cpu`; images/s, step times and its peak RSS.
+ * One configuration of the native engine in a child process running this bench with
+ * `RUL_ONEDNN_STORE=store` (`cpu`: tensors outside the wasm heap, for steps beyond it; `wasm`:
+ * the store the parent measured, for the step's own peak RSS); images/s, step times, peak RSS.
  */
-function cpuStoreStep(size: number, batch: number) {
+function childStep(size: number, batch: number, store: "cpu" | "wasm") {
   const fail = (note: string) => ({ imgS: null, times: [], peakRssMb: null, note });
   try {
     const out = new Deno.Command(Deno.execPath(), {
@@ -275,8 +281,10 @@ function cpuStoreStep(size: number, batch: number) {
         `--threads=${info.threads}`,
         `--model=${kind}`,
         "--no-torch",
+        "--no-wasm",
+        "--rss-rows=",
       ],
-      env: { RUL_BACKEND: "onednn", RUL_ONEDNN_STORE: "cpu" },
+      env: { RUL_BACKEND: "onednn", RUL_ONEDNN_STORE: store },
       stdout: "piped",
       stderr: "piped",
     }).outputSync();
@@ -357,14 +365,14 @@ for (const size of sizes) {
   for (const batch of batches) {
     if (info.onednn?.store === "wasm" && beyondWasmHeap(size, batch)) {
       // Too big for the wasm heap: the native engine on its cpu store, in a child process.
-      let c: ReturnType<typeof cpuStoreStep> | null = null;
+      let c: ReturnType<typeof childStep> | null = null;
       const t: TorchBest = {};
       for (let round = 0; round < rounds; round++) {
-        c = best(c, cpuStoreStep(size, batch));
+        c = best(c, childStep(size, batch, "cpu"));
         if (c.imgS === null) break;
         torchRound(t, size, batch);
       }
-      c = c as ReturnType<typeof cpuStoreStep>;
+      c = c as ReturnType<typeof childStep>;
       if (c.imgS === null) {
         console.log(`size ${size} batch ${batch}: onednn-cpu FAILED: ${c.note}`);
         failures.push({ size, batch, error: `onednn-cpu: ${c.note}` });
@@ -433,6 +441,13 @@ for (const size of sizes) {
     }
     const cols = torchColumns(t, oursImgS);
     const wasm = engine === "wasm" ? oursImgS : wasmImgS;
+    // The step's own peak RSS (this process holds every row's model and the wasm engine's run).
+    const own = engine === "onednn" && rssRows.has(`${size}x${batch}`)
+      ? childStep(size, batch, "wasm")
+      : null;
+    if (own && own.peakRssMb === null) {
+      failures.push({ size, batch, error: `peak RSS child: ${own.note}` });
+    }
     rows.push({
       size,
       batch,
@@ -441,6 +456,7 @@ for (const size of sizes) {
       oursStepS: times,
       wasmImgS: wasm,
       wasmRatio: cols.torchImgS && wasm ? wasm / cols.torchImgS : null,
+      childPeakRssMb: own?.peakRssMb ?? null,
       ...cols,
     });
     const r = rows[rows.length - 1];
@@ -478,11 +494,13 @@ if (rows.some((r) => r.torchImgS === null)) {
 const rss = peakRssMb();
 const leak = leakBox.value;
 console.log(`peak RSS ${rss?.toFixed(0) ?? "?"} MB (ours; PyTorch runs in its own process)`);
-for (const r of rows.filter((r) => r.engine === "onednn-cpu")) {
+for (const r of rows.filter((r) => r.childPeakRssMb)) {
   console.log(
-    `peak RSS ${r.childPeakRssMb?.toFixed(0) ?? "?"} MB at ${r.size} px batch ${r.batch} ` +
-      "(onednn on its cpu store, own process: tensors outside the 4 GB wasm heap); PyTorch's " +
-      "own processes: " +
+    `peak RSS ${r.childPeakRssMb?.toFixed(0) ?? "?"} MB at ${r.size} px batch ${r.batch} (ours, ` +
+      (r.engine === "onednn-cpu"
+        ? "onednn on its cpu store, own process: tensors outside the 4 GB wasm heap"
+        : "onednn on its wasm store, the same step in a process of its own") +
+      "); PyTorch's own processes: " +
       (Object.entries(r.torchPeakRssMb).map(([k, v]) => `${k} ${v?.toFixed(0)} MB`).join(", ") ||
         "-"),
   );
