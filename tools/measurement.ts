@@ -337,6 +337,78 @@ export async function epochTorchFile(raw: string): Promise<Record<string, unknow
   };
 }
 
+/**
+ * The engine check of issue 23: one variant at one noise rate from several implementations
+ * (`label=dir` of bench:noisy run files: this project on each engine, the PyTorch twin), each
+ * with its seeds' last-epoch AUROC of u and test accuracy, mean ± s.d., the per-epoch mean AUROC,
+ * and Welch 95 % intervals for every pair (second − first, in the order given).
+ */
+export async function engineCheckFile(
+  sources: [string, string][],
+  variant: string,
+  noise: number,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const { readRuns } = await import("../bench/noisy_runs.ts");
+  const { welchTInterval } = await import("../lib/eval/stats.ts");
+  const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  const meanSd = (v: number[]) => {
+    const m = v.reduce((a, b) => a + b, 0) / v.length;
+    return {
+      mean: r3(m),
+      sd: r3(Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1))),
+    };
+  };
+  const sides = sources.map(([label, dir]) => {
+    const runs = readRuns(dir).filter((r) => r.variant === variant && r.noise === noise)
+      .sort((a, b) => a.seed - b.seed);
+    if (runs.length < 2) throw new Error(`${dir}: fewer than 2 ${variant} runs at noise ${noise}`);
+    const last = (r: (typeof runs)[number]) => r.records[r.records.length - 1];
+    const auroc = runs.map((r) => Number(last(r).auroc_u));
+    const acc = runs.map((r) => r.lastTestAcc * 100);
+    const epochs = runs[0].records.length;
+    return {
+      label,
+      dir,
+      backend: (runs[0] as unknown as { backend?: string }).backend ?? null,
+      seeds: runs.map((r) => r.seed),
+      last_auroc_u: auroc.map(r3),
+      last_auroc_u_summary: meanSd(auroc),
+      last_test_acc_pct: acc.map((v) => Math.round(v * 100) / 100),
+      last_test_acc_pct_summary: meanSd(acc),
+      auroc_u_by_epoch_mean: Array.from(
+        { length: epochs },
+        (_, e) => r3(runs.reduce((a, r) => a + Number(r.records[e].auroc_u), 0) / runs.length),
+      ),
+    };
+  });
+  const pairs = [];
+  for (let i = 0; i < sides.length; i++) {
+    for (let j = i + 1; j < sides.length; j++) {
+      const w = welchTInterval(sides[i].last_auroc_u, sides[j].last_auroc_u);
+      const a = welchTInterval(sides[i].last_test_acc_pct, sides[j].last_test_acc_pct);
+      pairs.push({
+        difference: `${sides[j].label} − ${sides[i].label}`,
+        auroc_u: { mean: r3(w.mean), low: r3(w.low), high: r3(w.high), df: r3(w.df) },
+        last_test_acc_points: {
+          mean: Math.round(a.mean * 100) / 100,
+          low: Math.round(a.low * 100) / 100,
+          high: Math.round(a.high * 100) / 100,
+        },
+      });
+    }
+  }
+  return {
+    what,
+    command: `deno run -A tools/measurement.ts engine-check <out.json> ${variant} ${noise} ` +
+      sources.map(([l, d]) => `${l}=${d}`).join(" "),
+    date: new Date().toISOString().slice(0, 10),
+    machine: machineInfo(),
+    versions: await versions(),
+    figures: { variant, noise, sides, pairs },
+  };
+}
+
 if (import.meta.main) {
   const [cmd, a, b] = Deno.args;
   if (cmd === "train-step" && a && b) {
@@ -365,6 +437,15 @@ if (import.meta.main) {
   else if (cmd === "rafdb-epoch" && a && b) {
     fs.writeFileSync(b, JSON.stringify(await rafdbEpoch(a), null, 2) + "\n");
     console.log(`wrote ${b}`);
+  } else if (cmd === "engine-check" && a && b) {
+    // measurement.ts engine-check <out.json> <variant> <noise> <label=dir>... [--what TEXT]
+    const rest = Deno.args.slice(4);
+    const wi = rest.indexOf("--what");
+    const what = wi >= 0 ? rest.splice(wi, 2)[1] : "engine check";
+    const sources = rest.map((x) => x.split("=", 2) as [string, string]);
+    const doc = await engineCheckFile(sources, b, Number(Deno.args[3]), what);
+    fs.writeFileSync(a, JSON.stringify(doc, null, 2) + "\n");
+    console.log(`wrote ${a}`);
   } else if (cmd === "epoch-torch" && a && b) {
     // measurement.ts epoch-torch <raw folder> <out.json>
     fs.writeFileSync(b, JSON.stringify(await epochTorchFile(a), null, 2) + "\n");
@@ -376,6 +457,7 @@ if (import.meta.main) {
     console.error(
       "usage: measurement.ts machine | rafdb-epoch[-partial] <raw folder> <out.json> | " +
         "epoch-torch <raw folder> <out.json> | " +
+        "engine-check <out.json> <variant> <noise> <label=dir>... [--what TEXT] | " +
         "bench-noisy <out.json> <ours runs> [torch runs] [what] | bench-noisy-md <file.json> | " +
         "train-step <out.json> <bench log> [command] [load]",
     );
