@@ -372,6 +372,7 @@ export async function engineCheckFile(
       dir,
       backend: (runs[0] as unknown as { backend?: string }).backend ?? null,
       seeds: runs.map((r) => r.seed),
+      n_seeds: runs.length,
       last_auroc_u: auroc.map(r3),
       last_auroc_u_summary: meanSd(auroc),
       last_test_acc_pct: acc.map((v) => Math.round(v * 100) / 100),
@@ -405,7 +406,16 @@ export async function engineCheckFile(
     date: new Date().toISOString().slice(0, 10),
     machine: machineInfo(),
     versions: await versions(),
-    figures: { variant, noise, sides, pairs },
+    // the epochs the docs' by-epoch table shows
+    figures: {
+      variant,
+      noise,
+      epochs: sides[0].auroc_u_by_epoch_mean.length,
+      interval_level_pct: 95,
+      sides,
+      pairs,
+      report_epochs: [1, 5, 10, 15, 20, 25, 30],
+    },
   };
 }
 
