@@ -164,6 +164,15 @@ const rss = peakRssMb();
 const torch = values.torch && !stopped ? await torchEpoch() : null;
 fs.rmSync(out, { recursive: true });
 
+/** Label counts and pixel sum of the training set, as tools/bench_torch_epoch.py reports them. */
+function sameDataKeys() {
+  const counts = new Array<number>(data.train.classNames.length).fill(0);
+  for (const l of data.train.labels) counts[l]++;
+  let sum = 0;
+  for (const v of data.train.pixels) sum += v;
+  return { trainLabelCounts: counts, trainPixelSum: sum };
+}
+
 /** The same epoch in PyTorch on the same data (tools/bench_torch_epoch.py); its JSON line. */
 async function torchEpoch(): Promise<Record<string, unknown>> {
   const python = values["torch-python"] ?? Deno.env.get("RUL_TORCH2_PYTHON") ??
@@ -256,12 +265,8 @@ console.log(JSON.stringify({
   tensorsBefore,
   tensorsAfter,
   adamTensors,
-  // what PyTorch's side computes from the caches, to check it got the same data
-  trainLabelCounts: Array.from(
-    { length: data.train.classNames.length },
-    (_, c) => data.train.labels.filter((l) => l === c).length,
-  ),
-  trainPixelSum: data.train.pixels.reduce((a, v) => a + v, 0),
+  // what PyTorch's side computes from the caches, to check it got the same data (with --torch)
+  ...(torch ? sameDataKeys() : {}),
   torch,
   oursOverTorch: torch ? (torch.trainSeconds as number) / trainSeconds : null,
   oursOverTorchEpoch: torch && !stopped ? (torch.epochSeconds as number) / epochSeconds : null,

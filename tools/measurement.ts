@@ -352,12 +352,10 @@ export async function engineCheckFile(
   const { readRuns } = await import("../bench/noisy_runs.ts");
   const { welchTInterval } = await import("../lib/eval/stats.ts");
   const r3 = (v: number) => Math.round(v * 1000) / 1000;
+  const { meanStd } = await import("../lib/plots/ablation.ts");
   const meanSd = (v: number[]) => {
-    const m = v.reduce((a, b) => a + b, 0) / v.length;
-    return {
-      mean: r3(m),
-      sd: r3(Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1))),
-    };
+    const { mean, std } = meanStd(v);
+    return { mean: r3(mean), sd: r3(std) };
   };
   const sides = sources.map(([label, dir]) => {
     const runs = readRuns(dir).filter((r) => r.variant === variant && r.noise === noise)
